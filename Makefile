@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dm-rcrypt: the device-mapper target `rcrypt`, a Rust counterpart of dm-crypt.
+#
+#   make setup     install everything, build the test kernel, the module, boot it once
+#   make check     build the module and run every test (host, KUnit, guest selftests)
+#   make           build dm-rcrypt.ko against the cached test kernel (or KDIR=...)
+#   make host-test the host-side cargo tests of the pure Rust parts
+#   make clippy    build the module with clippy
+#   make clean
+
+KDIR ?= $(shell scripts/kernel-dir debug 2>/dev/null)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
+
+.PHONY: all module setup check host-test clippy clean
+
+all: module
+
+module:
+	@test -n "$(KDIR)" || { echo "no test kernel: run 'make setup' or pass KDIR=<kernel build dir>" >&2; exit 1; }
+	$(KMAKE) modules
+
+clippy:
+	@test -n "$(KDIR)" || { echo "no test kernel: run 'make setup'" >&2; exit 1; }
+	$(KMAKE) CLIPPY=1 modules
+
+setup:
+	scripts/setup
+
+check:
+	scripts/check
+
+host-test:
+	cd rust/host && cargo test --quiet
+
+clean:
+	@if [ -n "$(KDIR)" ]; then $(KMAKE) clean; fi
+	rm -f rust/bindings_generated.rs
+	rm -rf rust/host/target

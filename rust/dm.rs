@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Device-mapper target abstraction.
+//!
+//! C header: `include/linux/device-mapper.h`.
+//!
+//! A target type implements [`TargetOperations`]; [`Registration`] registers
+//! it with device-mapper for as long as the registration lives (normally the
+//! module's lifetime). The constructor returns the per-target private data,
+//! which device-mapper keeps in `ti->private` and which is dropped by the
+//! destructor. Everything `unsafe` about `struct dm_target` and
+//! `struct target_type` lives in this file; bios live in [`crate::bio`].
+
+use crate::bindings;
+use crate::bio::Bio;
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::error::{code::*, Error};
+use kernel::ffi::{c_char, c_int, c_uint};
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::types::Opaque;
+use kernel::ThisModule;
+
+/// Why a constructor failed: a static message (shown as `ti->error`) and an error code.
+pub(crate) struct CtrError {
+    /// The message device-mapper logs, e.g. "Invalid iv_offset sector".
+    pub(crate) msg: &'static core::ffi::CStr,
+    /// The error returned to device-mapper (`-EINVAL` for bad tables).
+    pub(crate) err: Error,
+}
+
+impl CtrError {
+    /// A table error: `msg` with `-EINVAL`.
+    pub(crate) fn inval(msg: &'static core::ffi::CStr) -> Self {
+        Self { msg, err: EINVAL }
+    }
+
+    /// An error with a specific error code.
+    pub(crate) fn new(msg: &'static core::ffi::CStr, err: Error) -> Self {
+        Self { msg, err }
+    }
+}
+
+/// Which status device-mapper asks for (`status_type_t`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum StatusType {
+    /// `dmsetup status`.
+    Info,
+    /// `dmsetup table`.
+    Table,
+    /// The IMA measurement string.
+    Ima,
+}
+
+/// What the map function decided for a bio (`DM_MAPIO_*`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum MapResult {
+    /// The target submitted or will complete the bio itself (`DM_MAPIO_SUBMITTED`).
+    Submitted,
+    /// The bio was remapped; device-mapper submits it (`DM_MAPIO_REMAPPED`).
+    Remapped,
+    /// Fail the bio with an I/O error (`DM_MAPIO_KILL`).
+    Kill,
+    /// Requeue the bio (`DM_MAPIO_REQUEUE`).
+    Requeue,
+}
+
+impl MapResult {
+    fn to_c(self) -> c_int {
+        let v = match self {
+            MapResult::Submitted => bindings::DM_MAPIO_SUBMITTED,
+            MapResult::Remapped => bindings::DM_MAPIO_REMAPPED,
+            MapResult::Kill => bindings::DM_MAPIO_KILL,
+            MapResult::Requeue => bindings::DM_MAPIO_REQUEUE,
+        };
+        v as c_int
+    }
+}
+
+/// The operations of a device-mapper target type.
+///
+/// `ctr` and `map` are mandatory; the others are registered only when the
+/// implementation defines them (`#[vtable]`).
+#[vtable]
+pub(crate) trait TargetOperations: Sized + Send + Sync {
+    /// Parses the table arguments and builds the target's private data.
+    fn ctr(target: &mut Target<'_>, args: &mut Args<'_>) -> Result<KBox<Self>, CtrError>;
+
+    /// Maps one bio.
+    fn map(&self, target: &Target<'_>, bio: Bio<'_>) -> MapResult;
+
+    /// Writes the target's status line of the given type.
+    fn status(&self, _target: &Target<'_>, _ty: StatusType, _out: &mut StatusWriter<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// A device-mapper target instance (`struct dm_target`).
+///
+/// # Invariants
+///
+/// `ptr` points to a valid `struct dm_target` for the lifetime `'a`, and the
+/// holder of a `&mut Target` is the only one mutating it (device-mapper
+/// serialises ctr and dtr of a target).
+pub(crate) struct Target<'a> {
+    ptr: NonNull<bindings::dm_target>,
+    _p: PhantomData<&'a mut bindings::dm_target>,
+}
+
+impl<'a> Target<'a> {
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct dm_target` for `'a`, and nothing
+    /// else may mutate it during `'a` while a `&mut Target` exists.
+    unsafe fn from_raw(ptr: *mut bindings::dm_target) -> Option<Self> {
+        Some(Self {
+            ptr: NonNull::new(ptr)?,
+            _p: PhantomData,
+        })
+    }
+
+    fn raw(&self) -> &bindings::dm_target {
+        // SAFETY: By the type invariant `ptr` is valid for `'a`.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Length of the target in 512-byte sectors (`ti->len`).
+    pub(crate) fn len(&self) -> u64 {
+        self.raw().len
+    }
+
+    /// First sector of the target in the mapped device (`ti->begin`).
+    pub(crate) fn begin(&self) -> u64 {
+        self.raw().begin
+    }
+}
+
+impl Target<'_> {
+    /// Opens the device at `path` for this target with the table's mode
+    /// (`dm_get_device`); it is released when the returned value is dropped.
+    pub(crate) fn get_device(&mut self, path: &CStr) -> Result<TargetDevice> {
+        let ti = self.ptr.as_ptr();
+        let mut dev: *mut bindings::dm_dev = core::ptr::null_mut();
+        // SAFETY: `ti` is valid (type invariant) and in its constructor, so its
+        // table is valid; `path` is NUL-terminated; `dev` is a valid out pointer.
+        let ret = unsafe {
+            let mode = bindings::dm_table_get_mode((*ti).table);
+            bindings::dm_get_device(ti, path.as_char_ptr(), mode, &mut dev)
+        };
+        kernel::error::to_result(ret)?;
+        let dev = NonNull::new(dev).ok_or(EINVAL)?;
+        Ok(TargetDevice { ti: self.ptr, dev })
+    }
+}
+
+/// A device opened by a target (`struct dm_dev`), released on drop.
+///
+/// # Invariants
+///
+/// `dev` was returned by `dm_get_device(ti, ...)` and not yet put; `ti`
+/// outlives this value (it is kept in the target's private data, which is
+/// dropped by the target's destructor, or dropped during the constructor).
+pub(crate) struct TargetDevice {
+    ti: NonNull<bindings::dm_target>,
+    dev: NonNull<bindings::dm_dev>,
+}
+
+// SAFETY: A `dm_dev` may be used and released from any thread.
+unsafe impl Send for TargetDevice {}
+// SAFETY: Shared access only reads immutable properties of the device.
+unsafe impl Sync for TargetDevice {}
+
+impl TargetDevice {
+    /// Whether the device carries a block integrity profile.
+    pub(crate) fn has_integrity(&self) -> bool {
+        // SAFETY: `dev` is a valid opened device (type invariant), so its bdev is valid.
+        unsafe { bindings::rcrypt_bdev_has_integrity((*self.dev.as_ptr()).bdev) }
+    }
+
+    /// The device's name as device-mapper shows it in tables (`major:minor`).
+    #[allow(dead_code)]
+    pub(crate) fn name(&self) -> &CStr {
+        // SAFETY: `name` is a NUL-terminated array inside the valid `dm_dev`,
+        // which lives as long as `self`.
+        unsafe { CStr::from_char_ptr((*self.dev.as_ptr()).name.as_ptr()) }
+    }
+}
+
+impl Drop for TargetDevice {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `dev` was opened for `ti` and not yet put.
+        unsafe { bindings::dm_put_device(self.ti.as_ptr(), self.dev.as_ptr()) };
+    }
+}
+
+/// Arguments of a constructor or message: device-mapper's `argc`/`argv`.
+///
+/// # Invariants
+///
+/// Every pointer in `argv` points to a NUL-terminated string that stays valid
+/// and is not accessed by anyone else for `'a`.
+pub(crate) struct Args<'a> {
+    argv: &'a [*mut c_char],
+}
+
+impl<'a> Args<'a> {
+    /// # Safety
+    ///
+    /// `argv` must point to `argc` valid pointers to NUL-terminated strings,
+    /// valid and not accessed by anyone else for `'a`.
+    unsafe fn from_raw(argc: c_uint, argv: *mut *mut c_char) -> Self {
+        let argv = if argc == 0 || argv.is_null() {
+            &[][..]
+        } else {
+            // SAFETY: The caller guarantees `argc` valid pointers at `argv`.
+            unsafe { core::slice::from_raw_parts(argv, argc as usize) }
+        };
+        Self { argv }
+    }
+
+    /// Number of arguments.
+    pub(crate) fn len(&self) -> usize {
+        self.argv.len()
+    }
+
+    /// Argument `i` as bytes, without its NUL.
+    pub(crate) fn get(&self, i: usize) -> Option<&[u8]> {
+        let p = *self.argv.get(i)?;
+        // SAFETY: By the type invariant `p` is a valid NUL-terminated string for
+        // `'a`, and `&self` prevents `wipe` from mutating it while borrowed.
+        Some(unsafe { CStr::from_char_ptr(p) }.as_bytes())
+    }
+
+    /// Overwrites argument `i` with `'0'` characters (same length), as dm-crypt
+    /// does to the key argument so that no key stays in table memory.
+    pub(crate) fn wipe(&mut self, i: usize) {
+        let Some(&p) = self.argv.get(i) else { return };
+        // SAFETY: By the type invariant `p` is a valid NUL-terminated string;
+        // `&mut self` guarantees no outstanding borrow from `get`.
+        let len = unsafe { CStr::from_char_ptr(p) }.len();
+        // SAFETY: `p..p+len` is the writable string (device-mapper owns a
+        // mutable copy of the table line); the NUL terminator stays.
+        unsafe { core::ptr::write_bytes(p, b'0', len) };
+    }
+}
+
+/// The output buffer of a status call, written like C's `DMEMIT`.
+///
+/// # Invariants
+///
+/// `buf` is the writable result buffer of `maxlen` bytes; `sz < maxlen` and
+/// `buf[sz]` is NUL whenever `maxlen > 0`.
+pub(crate) struct StatusWriter<'a> {
+    buf: &'a mut [u8],
+    sz: usize,
+}
+
+impl<'a> StatusWriter<'a> {
+    /// # Safety
+    ///
+    /// `result` must be valid for writes of `maxlen` bytes for `'a`.
+    unsafe fn from_raw(result: *mut c_char, maxlen: c_uint) -> Self {
+        let buf = if result.is_null() || maxlen == 0 {
+            &mut [][..]
+        } else {
+            // SAFETY: The caller guarantees `maxlen` writable bytes at `result`.
+            unsafe { core::slice::from_raw_parts_mut(result, maxlen as usize) }
+        };
+        if let Some(b) = buf.first_mut() {
+            *b = 0;
+        }
+        Self { buf, sz: 0 }
+    }
+
+    /// Appends formatted text, truncating like `snprintf` when the buffer is full
+    /// (device-mapper then retries with a larger buffer).
+    pub(crate) fn emit(&mut self, args: fmt::Arguments<'_>) {
+        let _ = fmt::Write::write_fmt(self, args);
+    }
+}
+
+impl fmt::Write for StatusWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let cap = self.buf.len();
+        if cap == 0 {
+            return Ok(());
+        }
+        let room = cap - 1 - self.sz;
+        let n = s.len().min(room);
+        self.buf[self.sz..self.sz + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.sz += n;
+        self.buf[self.sz] = 0;
+        Ok(())
+    }
+}
+
+/// A registered device-mapper target type.
+///
+/// # Invariants
+///
+/// While `registered`, `tt` is on device-mapper's list of target types and
+/// must neither move nor be freed: it is only reachable behind `Pin<KBox<_>>`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Registration<T: TargetOperations> {
+    #[pin]
+    tt: Opaque<bindings::target_type>,
+    registered: bool,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The registration only holds the C type descriptor, which device-mapper
+// reads under its own locking; `T` is `Send + Sync`.
+unsafe impl<T: TargetOperations> Send for Registration<T> {}
+// SAFETY: See `Send`; `&Registration` exposes nothing.
+unsafe impl<T: TargetOperations> Sync for Registration<T> {}
+
+impl<T: TargetOperations> Registration<T> {
+    /// Registers target type `name` (version `version`) owned by `module`.
+    pub(crate) fn register(
+        name: &'static CStr,
+        version: [u32; 3],
+        features: u64,
+        module: &'static ThisModule,
+    ) -> Result<Pin<KBox<Self>>> {
+        let tt = bindings::target_type {
+            features,
+            name: name.as_char_ptr(),
+            module: module.as_ptr().cast(),
+            version,
+            ctr: Some(Adapter::<T>::ctr),
+            dtr: Some(Adapter::<T>::dtr),
+            map: Some(Adapter::<T>::map),
+            status: if T::HAS_STATUS {
+                Some(Adapter::<T>::status)
+            } else {
+                None
+            },
+            ..Default::default()
+        };
+        let mut this = KBox::pin(
+            Self {
+                tt: Opaque::new(tt),
+                registered: false,
+                _p: PhantomData,
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `tt` is pinned in a heap allocation that outlives the
+        // registration (dropping `Self` unregisters first).
+        let ret = unsafe { bindings::dm_register_target(this.tt.get()) };
+        kernel::error::to_result(ret)?;
+        // SAFETY: `registered` is not structurally pinned.
+        unsafe { this.as_mut().get_unchecked_mut() }.registered = true;
+        Ok(this)
+    }
+}
+
+#[pinned_drop]
+impl<T: TargetOperations> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        if self.registered {
+            // SAFETY: `tt` was registered by `register` and not yet unregistered.
+            unsafe { bindings::dm_unregister_target(self.tt.get()) };
+        }
+    }
+}
+
+/// The C entry points of a target type, forwarding to `T`.
+struct Adapter<T: TargetOperations>(PhantomData<T>);
+
+impl<T: TargetOperations> Adapter<T> {
+    /// # Safety
+    ///
+    /// Called by device-mapper with a valid target and `argc` valid arguments.
+    unsafe extern "C" fn ctr(ti: *mut bindings::dm_target, argc: c_uint, argv: *mut *mut c_char) -> c_int {
+        // SAFETY: device-mapper passes a valid target that only this ctr touches.
+        let Some(mut target) = (unsafe { Target::from_raw(ti) }) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: device-mapper passes `argc` valid strings that it owns until ctr returns.
+        let mut args = unsafe { Args::from_raw(argc, argv) };
+        match T::ctr(&mut target, &mut args) {
+            Ok(private) => {
+                // SAFETY: `ti` is valid (checked above); the private pointer is
+                // reclaimed by `dtr`.
+                unsafe { (*ti).private = KBox::into_raw(private).cast() };
+                0
+            }
+            Err(e) => {
+                // SAFETY: `ti` is valid; `msg` is a static string, which is what
+                // device-mapper expects in `ti->error`.
+                unsafe { (*ti).error = e.msg.as_ptr().cast_mut().cast() };
+                e.err.to_errno()
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `ti->private` must have been set by a successful `ctr` of `T`.
+    unsafe extern "C" fn dtr(ti: *mut bindings::dm_target) {
+        // SAFETY: device-mapper calls dtr with a valid target.
+        let private = unsafe { (*ti).private }.cast::<T>();
+        if private.is_null() {
+            return;
+        }
+        // SAFETY: `private` came from `KBox::into_raw` in `ctr`; dtr runs once.
+        drop(unsafe { KBox::from_raw(private) });
+        // SAFETY: `ti` is valid.
+        unsafe { (*ti).private = core::ptr::null_mut() };
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target and a valid bio.
+    unsafe extern "C" fn map(ti: *mut bindings::dm_target, bio: *mut bindings::bio) -> c_int {
+        // SAFETY: `ti` is a valid constructed target for the duration of the call.
+        let Some(target) = (unsafe { Target::from_raw(ti) }) else {
+            return MapResult::Kill.to_c();
+        };
+        // SAFETY: `private` was set by `ctr` to a `T` that lives until `dtr`,
+        // which device-mapper never runs concurrently with `map`.
+        let this = unsafe { &*(*ti).private.cast::<T>() };
+        // SAFETY: device-mapper hands over a valid bio owned by this call.
+        let Some(bio) = (unsafe { Bio::from_raw(bio) }) else {
+            return MapResult::Kill.to_c();
+        };
+        this.map(&target, bio).to_c()
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target and a writable buffer
+    /// of `maxlen` bytes.
+    unsafe extern "C" fn status(
+        ti: *mut bindings::dm_target,
+        ty: bindings::status_type_t,
+        _flags: c_uint,
+        result: *mut c_char,
+        maxlen: c_uint,
+    ) {
+        // SAFETY: `ti` is a valid constructed target for the duration of the call.
+        let Some(target) = (unsafe { Target::from_raw(ti) }) else {
+            return;
+        };
+        // SAFETY: See `map`.
+        let this = unsafe { &*(*ti).private.cast::<T>() };
+        // SAFETY: device-mapper passes `maxlen` writable bytes at `result`.
+        let mut out = unsafe { StatusWriter::from_raw(result, maxlen) };
+        let ty = match ty {
+            bindings::status_type_t_STATUSTYPE_INFO => StatusType::Info,
+            bindings::status_type_t_STATUSTYPE_TABLE => StatusType::Table,
+            bindings::status_type_t_STATUSTYPE_IMA => StatusType::Ima,
+            _ => return,
+        };
+        this.status(&target, ty, &mut out);
+    }
+}

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host-side tests of the pure parts of the dm-rcrypt kernel module.
+//!
+//! The kernel module's `table.rs` is compiled here unchanged, as a `core`-only module of a
+//! `no_std` library (outside `cargo test`), with the kernel's lint set.
+
+#![cfg_attr(not(test), no_std)]
+#![warn(missing_docs, unreachable_pub, rust_2018_idioms, clippy::all)]
+
+/// The dm-crypt table parser, shared with the kernel module.
+// Outside tests nothing here uses the parser.
+#[cfg_attr(not(test), allow(dead_code))]
+#[path = "../../rcrypt/table.rs"]
+mod table;
+
+#[cfg(test)]
+mod table_tests;

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel keyring keys and key material that wipes itself.
+//!
+//! C headers: `include/linux/key.h`, `include/keys/user-type.h`,
+//! `include/keys/encrypted-type.h`, `include/keys/trusted-type.h`.
+
+use crate::bindings;
+use core::ops::{Deref, DerefMut};
+use kernel::error::{code::*, from_err_ptr, Error};
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+/// Key material in kernel memory, zeroed (`memzero_explicit`) when dropped.
+///
+/// # Invariants
+///
+/// The buffer is wiped before its memory is released.
+pub(crate) struct SecretBytes {
+    buf: KVec<u8>,
+}
+
+impl SecretBytes {
+    /// A zero-filled secret of `len` bytes.
+    pub(crate) fn new_zeroed(len: usize) -> Result<Self> {
+        let mut buf = KVec::with_capacity(len, GFP_KERNEL)?;
+        buf.resize(len, 0, GFP_KERNEL)?;
+        Ok(Self { buf })
+    }
+
+    /// Overwrites the whole secret with zeroes.
+    pub(crate) fn wipe(&mut self) {
+        // SAFETY: `buf` is valid for writes of its length.
+        unsafe { bindings::rcrypt_memzero_explicit(self.buf.as_mut_ptr().cast(), self.buf.len()) };
+    }
+}
+
+impl Deref for SecretBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl DerefMut for SecretBytes {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+}
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+/// The key types dm-crypt reads from the kernel keyring.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum KeyType {
+    /// `logon`: user-supplied, not readable from userspace.
+    Logon,
+    /// `user`.
+    User,
+    /// `encrypted` (when the kernel has `CONFIG_ENCRYPTED_KEYS`).
+    Encrypted,
+    /// `trusted` (when the kernel has `CONFIG_TRUSTED_KEYS`).
+    Trusted,
+}
+
+impl KeyType {
+    /// Whether this kernel has the key type.
+    pub(crate) fn available(self) -> bool {
+        !self.c_type().is_null()
+    }
+
+    fn c_type(self) -> *mut bindings::key_type {
+        match self {
+            // SAFETY: Taking the address of an exported static is safe.
+            KeyType::Logon => unsafe { core::ptr::addr_of_mut!(bindings::key_type_logon) },
+            // SAFETY: As above.
+            KeyType::User => unsafe { core::ptr::addr_of_mut!(bindings::key_type_user) },
+            // SAFETY: FFI call without preconditions.
+            KeyType::Encrypted => unsafe { bindings::rcrypt_key_type_encrypted() },
+            // SAFETY: FFI call without preconditions.
+            KeyType::Trusted => unsafe { bindings::rcrypt_key_type_trusted() },
+        }
+    }
+}
+
+/// Looks up key `desc` of type `ty` (`request_key()`) and copies its payload
+/// into `out`, which must be exactly the payload's length, as dm-crypt's
+/// `set_key_user` / `set_key_encrypted` / `set_key_trusted` do.
+///
+/// Errors: the lookup's (`-ENOKEY`, `-EKEYREVOKED`, ...), `-EKEYREVOKED`
+/// for a key without payload, `-EINVAL` for a size mismatch or a key type
+/// this kernel lacks.
+pub(crate) fn read_key(ty: KeyType, desc: &CStr, out: &mut [u8]) -> Result {
+    let ktype = ty.c_type();
+    if ktype.is_null() {
+        return Err(EINVAL);
+    }
+    // SAFETY: `ktype` is a registered key type; `desc` is NUL-terminated.
+    let key = from_err_ptr(unsafe { bindings::rcrypt_request_key(ktype, desc.as_char_ptr()) })?;
+    // SAFETY: `key` is a valid key with a reference we own (released below).
+    unsafe { bindings::down_read(core::ptr::addr_of_mut!((*key).sem)) };
+    // SAFETY: `key` is valid and its semaphore is held for reading.
+    let ret = unsafe { copy_payload(ty, key, out) };
+    // SAFETY: The semaphore was taken above; the reference is ours to drop.
+    unsafe {
+        bindings::up_read(core::ptr::addr_of_mut!((*key).sem));
+        bindings::key_put(key);
+    }
+    ret
+}
+
+fn ekeyrevoked() -> Error {
+    Error::from_errno(-(bindings::EKEYREVOKED as i32))
+}
+
+/// # Safety
+///
+/// `key` must be a valid key of type `ty` whose semaphore is held.
+unsafe fn copy_payload(ty: KeyType, key: *mut bindings::key, out: &mut [u8]) -> Result {
+    let (data, len): (*const u8, usize) = match ty {
+        KeyType::Logon | KeyType::User => {
+            // SAFETY: `key` is valid and locked (caller).
+            let ukp = unsafe { bindings::rcrypt_user_key_payload_locked(key) };
+            if ukp.is_null() {
+                return Err(ekeyrevoked());
+            }
+            // SAFETY: A non-null payload of a locked user/logon key is valid.
+            unsafe { ((*ukp).data.as_ptr().cast::<u8>(), usize::from((*ukp).datalen)) }
+        }
+        KeyType::Encrypted => {
+            // SAFETY: `key` is valid and locked (caller).
+            let ekp = unsafe { bindings::rcrypt_key_payload_locked(key) }.cast::<bindings::encrypted_key_payload>();
+            if ekp.is_null() {
+                return Err(ekeyrevoked());
+            }
+            // SAFETY: The payload of a locked encrypted key is an `encrypted_key_payload`.
+            unsafe { ((*ekp).decrypted_data.cast_const(), usize::from((*ekp).decrypted_datalen)) }
+        }
+        KeyType::Trusted => {
+            // SAFETY: `key` is valid and locked (caller).
+            let tkp = unsafe { bindings::rcrypt_key_payload_locked(key) }.cast::<bindings::trusted_key_payload>();
+            if tkp.is_null() {
+                return Err(ekeyrevoked());
+            }
+            // SAFETY: The payload of a locked trusted key is a `trusted_key_payload`.
+            unsafe { ((*tkp).key.as_ptr(), (*tkp).key_len as usize) }
+        }
+    };
+    if len != out.len() {
+        return Err(EINVAL);
+    }
+    // SAFETY: `data` holds `len` readable bytes while the key is locked;
+    // `out` is `len` writable bytes that cannot overlap kernel key memory.
+    unsafe { core::ptr::copy_nonoverlapping(data, out.as_mut_ptr(), len) };
+    Ok(())
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit suites of a Rust module, without the `#[kunit_tests]` macro of later
+//! kernels.
+//!
+//! C header: `include/kunit/test.h`.
+//!
+//! A suite is a static [`Suite`] whose address sits in the module's
+//! `.kunit_test_suites` section (what C's `kunit_test_suites()` does); the
+//! module loader runs it when the module is loaded. Test cases are plain
+//! `fn(&mut Test)` and report failed expectations with [`kunit_expect!`],
+//! which records the failure and lets the case continue.
+
+use kernel::bindings;
+use kernel::ffi::c_char;
+
+/// The running KUnit test (`struct kunit`), handed to each case.
+///
+/// # Invariants
+///
+/// `ptr` is the `struct kunit` KUnit passed to the running case.
+pub(crate) struct Test {
+    ptr: *mut bindings::kunit,
+}
+
+/// Where an expectation is written, for the failure report.
+pub(crate) struct Loc {
+    /// Source file, NUL-terminated.
+    pub(crate) file: &'static core::ffi::CStr,
+    /// Source line.
+    pub(crate) line: u32,
+    /// The condition as written, NUL-terminated.
+    pub(crate) cond: &'static core::ffi::CStr,
+}
+
+impl Test {
+    /// Records a failed expectation at `loc` with a formatted message; the
+    /// case goes on and is reported as failed.
+    pub(crate) fn fail(&mut self, loc: &Loc, msg: core::fmt::Arguments<'_>) {
+        let kloc = bindings::kunit_loc {
+            file: loc.file.as_ptr().cast(),
+            line: loc.line as i32,
+        };
+        let assert = bindings::kunit_unary_assert {
+            assert: bindings::kunit_assert {},
+            condition: loc.cond.as_ptr().cast(),
+            expected_true: true,
+        };
+        // SAFETY: `ptr` is the running test (type invariant); `kloc` and
+        // `assert` live across the call, which formats and logs them at once;
+        // "%pA" formats a `fmt::Arguments` passed by pointer.
+        unsafe {
+            bindings::__kunit_do_failed_assertion(
+                self.ptr,
+                &kloc,
+                bindings::kunit_assert_type_KUNIT_EXPECTATION,
+                &assert.assert,
+                Some(bindings::kunit_unary_assert_format),
+                c"%pA".as_ptr().cast::<c_char>(),
+                &msg as *const core::fmt::Arguments<'_> as *const core::ffi::c_void,
+            );
+        }
+    }
+}
+
+/// Checks a condition in a KUnit case; on failure, records it (with the
+/// optional formatted message) and continues.
+#[macro_export]
+macro_rules! kunit_expect {
+    ($test:expr, $cond:expr) => {
+        $crate::kunit_expect!($test, $cond, "")
+    };
+    ($test:expr, $cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            static LOC: $crate::kunit::Loc = $crate::kunit::Loc {
+                file: match core::ffi::CStr::from_bytes_with_nul(concat!(file!(), "\0").as_bytes()) {
+                    Ok(s) => s,
+                    Err(_) => c"?",
+                },
+                line: line!(),
+                cond: match core::ffi::CStr::from_bytes_with_nul(concat!(stringify!($cond), "\0").as_bytes()) {
+                    Ok(s) => s,
+                    Err(_) => c"?",
+                },
+            };
+            $test.fail(&LOC, format_args!($($fmt)+));
+        }
+    };
+}
+
+/// A test case: a name and a function.
+pub(crate) struct Case {
+    /// Case name as KUnit reports it.
+    pub(crate) name: &'static core::ffi::CStr,
+    /// The case body.
+    pub(crate) run: fn(&mut Test),
+}
+
+/// Builds the C case table of a suite: `cases` then the terminating empty entry.
+pub(crate) const fn c_cases<const N: usize>(
+    cases: [(&'static core::ffi::CStr, unsafe extern "C" fn(*mut bindings::kunit)); N],
+) -> [bindings::kunit_case; N] {
+    // SAFETY: `kunit_case` is a C struct for which all-zero is the valid "unset" value.
+    let mut out: [bindings::kunit_case; N] = unsafe { core::mem::zeroed() };
+    let mut i = 0;
+    while i < N {
+        out[i].run_case = Some(cases[i].1);
+        out[i].name = cases[i].0.as_ptr().cast();
+        i += 1;
+    }
+    out
+}
+
+/// Runs a Rust case body for the C entry point KUnit calls.
+///
+/// # Safety
+///
+/// `test` must be the `struct kunit` KUnit passed to the running case.
+pub(crate) unsafe fn run(test: *mut bindings::kunit, body: fn(&mut Test)) {
+    let mut t = Test { ptr: test };
+    body(&mut t);
+}
+
+/// Declares a KUnit suite named `$name` with the given case functions and
+/// places it in the module's `.kunit_test_suites` section.
+#[macro_export]
+macro_rules! kunit_suite {
+    ($name:literal, [$($case:ident),+ $(,)?]) => {
+        mod __kunit_suite {
+            use kernel::bindings;
+            $(
+                #[allow(non_snake_case)]
+                unsafe extern "C" fn $case(test: *mut bindings::kunit) {
+                    // SAFETY: KUnit calls each case with its running test.
+                    unsafe { $crate::kunit::run(test, super::$case) }
+                }
+            )+
+
+            const N: usize = [$(stringify!($case)),+].len();
+
+            static mut CASES: [bindings::kunit_case; N + 1] = {
+                let c = $crate::kunit::c_cases([$(
+                    (match core::ffi::CStr::from_bytes_with_nul(concat!(stringify!($case), "\0").as_bytes()) {
+                        Ok(s) => s,
+                        Err(_) => c"?",
+                    }, $case as unsafe extern "C" fn(*mut bindings::kunit))
+                ),+]);
+                // SAFETY: all-zero is the terminating entry of a case table.
+                let mut all: [bindings::kunit_case; N + 1] = unsafe { core::mem::zeroed() };
+                let mut i = 0;
+                while i < N {
+                    all[i] = c[i];
+                    i += 1;
+                }
+                all
+            };
+
+            static mut SUITE: bindings::kunit_suite = {
+                // SAFETY: all-zero is the valid initial state of a suite.
+                let mut s: bindings::kunit_suite = unsafe { core::mem::zeroed() };
+                let name = $name.as_bytes();
+                let mut i = 0;
+                while i < name.len() && i + 1 < s.name.len() {
+                    s.name[i] = name[i];
+                    i += 1;
+                }
+                s.test_cases = core::ptr::addr_of_mut!(CASES).cast();
+                s
+            };
+
+            #[repr(transparent)]
+            struct SuitePtr(*mut bindings::kunit_suite);
+            // SAFETY: The pointer is only read by the module loader and KUnit,
+            // which run the suite in one thread at a time.
+            unsafe impl Sync for SuitePtr {}
+
+            #[used]
+            #[link_section = ".kunit_test_suites"]
+            static SUITE_PTR: SuitePtr = SuitePtr(core::ptr::addr_of_mut!(SUITE));
+        }
+    };
+}

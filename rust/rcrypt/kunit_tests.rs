@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit suite `rcrypt`: runs in the kernel when dm-rcrypt.ko is loaded.
+//!
+//! It checks the table parser with the kernel's own build of it, the key
+//! type's wiping, and the crypto wrapper against the kernel crypto API.
+
+use super::table::{self, IvMode, KeySource, KeySpec, ParseError, CRYPTO_MAX_ALG_NAME};
+use crate::crypto::Skcipher;
+use crate::keys::SecretBytes;
+use crate::kunit::Test;
+use crate::kunit_expect;
+
+const KEY32: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+/// `ti->len` of the tables below: 64 MiB.
+const LEN: u64 = 131072;
+
+fn parse(line: &str) -> Result<table::Table<'_>, ParseError> {
+    let mut args: [&str; 24] = [""; 24];
+    let mut n = 0;
+    for (slot, word) in args.iter_mut().zip(line.split_ascii_whitespace()) {
+        *slot = word;
+        n += 1;
+    }
+    table::parse_table(&args[..n], LEN)
+}
+
+fn api_name<'b>(t: &table::Table<'_>, buf: &'b mut [u8; CRYPTO_MAX_ALG_NAME]) -> &'b [u8] {
+    t.crypto_api_name(buf).unwrap_or(b"<error>")
+}
+
+fn parse_valid_tables(test: &mut Test) {
+    let cases: [(&str, &[u8], u32, u32); 6] = [
+        ("aes-xts-plain64 K 0 /dev/ram0 0", b"xts(aes)", 32, 1),
+        ("aes-cbc-essiv:sha256 K 0 /dev/ram0 0", b"essiv(cbc(aes),sha256)", 32, 1),
+        ("capi:xts(aes)-plain64 K 0 /dev/ram0 0", b"xts(aes)", 32, 1),
+        ("aes:2-cbc-plain64 K 0 /dev/ram0 0", b"cbc(aes)", 32, 2),
+        ("aes K 0 /dev/ram0 0", b"cbc(aes)", 32, 1),
+        ("twofish-cbc-benbi K 0 /dev/ram0 0", b"cbc(twofish)", 32, 1),
+    ];
+    for (line, name, key_size, tfms) in cases {
+        let mut line_buf = [0u8; 160];
+        let line = with_key(line, &mut line_buf);
+        match parse(line) {
+            Ok(t) => {
+                let mut buf = [0u8; CRYPTO_MAX_ALG_NAME];
+                let got = api_name(&t, &mut buf);
+                kunit_expect!(test, got == name, "{}: crypto API name {:?}", line, core::str::from_utf8(got));
+                kunit_expect!(test, t.key_size() == key_size, "{}: key size {}", line, t.key_size());
+                kunit_expect!(test, t.tfms_count() == tfms, "{}: tfms {}", line, t.tfms_count());
+            }
+            Err(e) => kunit_expect!(test, false, "{}: rejected: {:?}", line, e.msg),
+        }
+    }
+}
+
+/// Replaces the `K` placeholder with a 32-byte hex key.
+fn with_key<'b>(line: &str, buf: &'b mut [u8; 160]) -> &'b str {
+    let mut n = 0;
+    for word in line.split(' ') {
+        let w = if word == "K" { KEY32 } else { word };
+        if n > 0 {
+            buf[n] = b' ';
+            n += 1;
+        }
+        buf[n..n + w.len()].copy_from_slice(w.as_bytes());
+        n += w.len();
+    }
+    core::str::from_utf8(&buf[..n]).unwrap_or("")
+}
+
+fn parse_invalid_tables(test: &mut Test) {
+    let cases = [
+        ("aes-xts-plain64 K 0 /dev/ram0", table::E_NOT_ENOUGH_ARGS),
+        ("aes-xts-plain64 :abc:logon:x 0 /dev/ram0 0", table::E_KEY_SIZE),
+        ("aes-xts-plain64 K 0 /dev/ram0 0 10 a b c d e f g h i j", table::E_NUM_FEATURE_ARGS),
+        ("aes-xts-plain64 K 0 /dev/ram0 0 2 allow_discards", table::E_NOT_ENOUGH_FEATURE_ARGS),
+        ("aes-xts-plain64 K 0 /dev/ram0 0 1 no_such_option", table::E_FEATURE_ARGS),
+        ("aes-xts-plain64 K 0 /dev/ram0 0 1 sector_size:1000", table::E_SECTOR_SIZE),
+        ("aes-xts-plain64 K 0 /dev/ram0 0 1 sector_size:8192", table::E_SECTOR_SIZE),
+        ("aes:3-cbc-plain K 0 /dev/ram0 0", table::E_KEY_COUNT),
+        ("aes-cbc K 0 /dev/ram0 0", table::E_IV_REQUIRED),
+        ("aes-cbc-essiv K 0 /dev/ram0 0", table::E_ESSIV_DIGEST),
+        ("xts(aes)-plain64 K 0 /dev/ram0 0", table::E_BAD_CIPHER),
+    ];
+    for (line, msg) in cases {
+        let mut line_buf = [0u8; 160];
+        let line = with_key(line, &mut line_buf);
+        match parse(line) {
+            Ok(_) => kunit_expect!(test, false, "{}: accepted, expected {:?}", line, msg),
+            Err(e) => {
+                kunit_expect!(test, e.msg == msg, "{}: got {:?}, expected {:?}", line, e.msg, msg);
+                kunit_expect!(test, e.errno == table::EINVAL, "{}: errno {}", line, e.errno);
+            }
+        }
+    }
+}
+
+fn parse_late_stages(test: &mut Test) {
+    let mut line_buf = [0u8; 160];
+    // iv_offset must be a multiple of sector_size in 512-byte units (stage 7).
+    let line = with_key("aes-xts-plain64 K 3 /dev/ram0 0 1 sector_size:4096", &mut line_buf);
+    match parse(line) {
+        Ok(t) => {
+            kunit_expect!(test, t.options.sector_size == 4096);
+            kunit_expect!(test, t.iv_offset().is_err(), "iv_offset 3 with 4096-byte sectors accepted");
+        }
+        Err(e) => kunit_expect!(test, false, "{}: rejected: {:?}", line, e.msg),
+    }
+    let mut line_buf = [0u8; 160];
+    let line = with_key("aes-xts-plain64 K 8 /dev/ram0 -1", &mut line_buf);
+    match parse(line) {
+        Ok(t) => {
+            kunit_expect!(test, t.iv_offset() == Ok(8));
+            kunit_expect!(test, t.start().is_err(), "start -1 accepted");
+        }
+        Err(e) => kunit_expect!(test, false, "{}: rejected: {:?}", line, e.msg),
+    }
+    // An unknown IV mode is only an error when the cipher has IVs (stage 3).
+    match parse("cipher_null-ecb-bogus - 0 /dev/ram0 0") {
+        Ok(t) => {
+            kunit_expect!(test, t.iv_setup(0).map(|s| s.iv_mode_ignored) == Ok(true));
+            kunit_expect!(test, t.iv_setup(16).is_err(), "unknown IV mode accepted with a 16-byte IV");
+        }
+        Err(e) => kunit_expect!(test, false, "cipher_null-ecb-bogus rejected: {:?}", e.msg),
+    }
+}
+
+fn key_forms(test: &mut Test) {
+    // dm-crypt's get_key_size() is strlen >> 1: an odd trailing digit is ignored.
+    kunit_expect!(test, table::get_key_size(b"abc").map(|k| k.size()) == Ok(1));
+    match table::get_key_size(b":32:logon:my:key") {
+        Ok(k @ KeySpec::Keyring { size: 32, .. }) => match k.source() {
+            Ok(KeySource::Keyring { description, .. }) => {
+                kunit_expect!(test, description == b"my:key")
+            }
+            _ => kunit_expect!(test, false, "keyring source not parsed"),
+        },
+        _ => kunit_expect!(test, false, ":32:logon:my:key not a 32-byte keyring key"),
+    }
+    kunit_expect!(test, table::get_key_size(b":32logon:x").is_err());
+    kunit_expect!(test, table::get_key_size(b"-").map(|k| k.source()) == Ok(Ok(KeySource::Empty)));
+    let mut out = [0u8; 2];
+    kunit_expect!(test, table::decode_hex_key(b"0aFf", &mut out).is_ok() && out == [0x0a, 0xff]);
+    kunit_expect!(test, table::decode_hex_key(b"0g00", &mut out).is_err());
+}
+
+fn iv_modes(test: &mut Test) {
+    kunit_expect!(test, IvMode::from_name(b"plain64") == Some(IvMode::Plain64));
+    kunit_expect!(test, IvMode::from_name(b"plain64be") == Some(IvMode::Plain64Be));
+    kunit_expect!(test, IvMode::from_name(b"lmk") == Some(IvMode::Lmk));
+    kunit_expect!(test, IvMode::from_name(b"PLAIN64").is_none());
+    // lmk: 64 transforms; a key not divisible into 64 parts carries a seed (v3).
+    let mut line_buf = [0u8; 160];
+    let line = with_key("aes:64-cbc-lmk K 0 /dev/ram0 0", &mut line_buf);
+    match parse(line) {
+        Ok(t) => match t.iv_setup(16) {
+            Ok(s) => {
+                kunit_expect!(test, s.tfms_count == 64 && s.iv_size == 16);
+                kunit_expect!(test, !s.lmk_has_seed(), "32-byte key split in 64 parts has no seed");
+            }
+            Err(e) => kunit_expect!(test, false, "iv_setup: {:?}", e.msg),
+        },
+        Err(e) => kunit_expect!(test, false, "{}: rejected: {:?}", line, e.msg),
+    }
+}
+
+fn secret_bytes_wipe(test: &mut Test) {
+    match SecretBytes::new_zeroed(64) {
+        Ok(mut s) => {
+            s.iter_mut().for_each(|b| *b = 0xa5);
+            kunit_expect!(test, s.iter().all(|&b| b == 0xa5));
+            s.wipe();
+            kunit_expect!(test, s.len() == 64 && s.iter().all(|&b| b == 0), "key bytes left after wipe");
+        }
+        Err(_) => kunit_expect!(test, false, "allocation failed"),
+    }
+}
+
+fn skcipher_wrapper(test: &mut Test) {
+    match Skcipher::new(c"xts(aes)", 0, 0) {
+        Ok(mut tfm) => {
+            kunit_expect!(test, tfm.iv_size() == 16, "xts(aes) ivsize {}", tfm.iv_size());
+            kunit_expect!(test, tfm.block_size() == 16);
+            let mut key = [0u8; 32];
+            key.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+            kunit_expect!(test, tfm.set_key(&key).is_ok());
+            kunit_expect!(test, tfm.set_key(&key[..7]).is_err(), "7-byte xts key accepted");
+        }
+        Err(e) => kunit_expect!(test, false, "xts(aes) allocation failed: {:?}", e),
+    }
+    kunit_expect!(test, Skcipher::new(c"nosuchmode(aes)", 0, 0).is_err());
+}
+
+crate::kunit_suite!(
+    "rcrypt",
+    [
+        parse_valid_tables,
+        parse_invalid_tables,
+        parse_late_stages,
+        key_forms,
+        iv_modes,
+        secret_bytes_wipe,
+        skcipher_wrapper,
+    ]
+);

@@ -1,0 +1,64 @@
+# Helpers for dm-rcrypt selftests (sourced by run and by each t/*.sh).
+# shellcheck shell=sh
+
+# ktap_cases: read one suite's KTAP log on stdin, print "ok NAME" or
+# "fail NAME" (and "skip NAME") for each test case of the suite.
+ktap_cases() {
+	awk '
+	{ sub(/^\[[ 0-9.]*\] /, "") }
+	/^    (not )?ok [0-9]+ / {
+		line = $0; sub(/^    /, "", line)
+		st = (line ~ /^not ok/) ? "fail" : "ok"
+		sub(/^(not )?ok [0-9]+ (- )?/, "", line)
+		if (line ~ /# SKIP/) st = "skip"
+		sub(/ *#.*$/, "", line)
+		print st, line
+	}'
+}
+
+# ktap_suite_status: "ok" if the suite line of a KTAP log is "ok", else "fail".
+ktap_suite_status() {
+	awk '
+	{ sub(/^\[[ 0-9.]*\] /, "") }
+	/^(not )?ok [0-9]+ / { st = ($0 ~ /^not ok/) ? "fail" : "ok" }
+	END { print (st == "" ? "fail" : st) }'
+}
+
+die() { echo "FAIL: $*"; exit 1; }
+
+# A 64 MiB ramdisk for tests: /dev/ram0 .. /dev/ram3 (brd).
+ramdisks() {
+	[ -b /dev/ram0 ] || modprobe brd rd_nr=4 rd_size=65536 || die "cannot load brd"
+}
+
+# last_table_error TARGET: the ti->error text device-mapper logged for the
+# last failed table load of TARGET ("crypt" or "rcrypt").
+last_table_error() {
+	dmesg | sed -n "s/.*device-mapper: table: [0-9]*:[0-9]*: $1: \(.*\) (-[A-Z0-9]*)\$/\1/p" | tail -1
+}
+
+# last_table_errno TARGET: the error name of the last failed table load.
+last_table_errno() {
+	dmesg | sed -n "s/.*device-mapper: table: [0-9]*:[0-9]*: $1: .* (\(-[A-Z0-9]*\))\$/\1/p" | tail -1
+}
+
+KEY32=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+KEY64=${KEY32}202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
+
+# expand_table ARGS: replace the placeholders of selftests/data/*.txt.
+expand_table() {
+	echo "$1" | sed -e "s|@DEV@|/dev/ram0|g" -e "s|@KEY32@|$KEY32|g" -e "s|@KEY64@|$KEY64|g"
+}
+
+# try_table TARGET LEN ARGS: load a table on a new device and remove it again.
+# Prints "accept" or "reject <errno> <message>".
+try_table() {
+	dmesg -c >/dev/null
+	if dmsetup create selftest_tbl --table "0 $2 $1 $3" >/dev/null 2>&1; then
+		dmsetup remove selftest_tbl || echo "cannot remove selftest_tbl" >&2
+		echo accept
+	else
+		dmsetup remove selftest_tbl >/dev/null 2>&1
+		echo "reject $(last_table_errno "$1") $(last_table_error "$1")"
+	fi
+}
