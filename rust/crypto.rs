@@ -8,7 +8,7 @@ use crate::bindings;
 use core::ptr::NonNull;
 use kernel::error::{from_err_ptr, to_result};
 use kernel::prelude::*;
-use kernel::str::CStr;
+use core::ffi::CStr;
 
 /// An allocated skcipher transform.
 ///
@@ -29,7 +29,7 @@ impl Skcipher {
     /// Allocates the transform `name` (a crypto API name such as `xts(aes)`).
     pub(crate) fn new(name: &CStr, type_: u32, mask: u32) -> Result<Self> {
         // SAFETY: `name` is a valid NUL-terminated string for the call.
-        let p = from_err_ptr(unsafe { bindings::crypto_alloc_skcipher(name.as_char_ptr(), type_, mask) })?;
+        let p = from_err_ptr(unsafe { bindings::crypto_alloc_skcipher(name.as_ptr().cast(), type_, mask) })?;
         let tfm = NonNull::new(p).ok_or(ENOMEM)?;
         Ok(Self { tfm })
     }

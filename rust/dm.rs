@@ -140,14 +140,14 @@ impl<'a> Target<'a> {
 impl Target<'_> {
     /// Opens the device at `path` for this target with the table's mode
     /// (`dm_get_device`); it is released when the returned value is dropped.
-    pub(crate) fn get_device(&mut self, path: &CStr) -> Result<TargetDevice> {
+    pub(crate) fn get_device(&mut self, path: &core::ffi::CStr) -> Result<TargetDevice> {
         let ti = self.ptr.as_ptr();
         let mut dev: *mut bindings::dm_dev = core::ptr::null_mut();
         // SAFETY: `ti` is valid (type invariant) and in its constructor, so its
         // table is valid; `path` is NUL-terminated; `dev` is a valid out pointer.
         let ret = unsafe {
             let mode = bindings::dm_table_get_mode((*ti).table);
-            bindings::dm_get_device(ti, path.as_char_ptr(), mode, &mut dev)
+            bindings::dm_get_device(ti, path.as_ptr().cast(), mode, &mut dev)
         };
         kernel::error::to_result(ret)?;
         let dev = NonNull::new(dev).ok_or(EINVAL)?;

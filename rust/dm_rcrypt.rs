@@ -14,6 +14,7 @@ mod bindings;
 mod bio;
 mod crypto;
 mod dm;
+mod errno;
 mod keys;
 #[cfg(CONFIG_KUNIT)]
 mod kunit;

@@ -9,7 +9,7 @@ use crate::bindings;
 use core::ops::{Deref, DerefMut};
 use kernel::error::{code::*, from_err_ptr, Error};
 use kernel::prelude::*;
-use kernel::str::CStr;
+use core::ffi::CStr;
 
 /// Key material in kernel memory, zeroed (`memzero_explicit`) when dropped.
 ///
@@ -23,8 +23,7 @@ pub(crate) struct SecretBytes {
 impl SecretBytes {
     /// A zero-filled secret of `len` bytes.
     pub(crate) fn new_zeroed(len: usize) -> Result<Self> {
-        let mut buf = KVec::with_capacity(len, GFP_KERNEL)?;
-        buf.resize(len, 0, GFP_KERNEL)?;
+        let buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
         Ok(Self { buf })
     }
 
@@ -75,10 +74,8 @@ impl KeyType {
 
     fn c_type(self) -> *mut bindings::key_type {
         match self {
-            // SAFETY: Taking the address of an exported static is safe.
-            KeyType::Logon => unsafe { core::ptr::addr_of_mut!(bindings::key_type_logon) },
-            // SAFETY: As above.
-            KeyType::User => unsafe { core::ptr::addr_of_mut!(bindings::key_type_user) },
+            KeyType::Logon => core::ptr::addr_of_mut!(bindings::key_type_logon),
+            KeyType::User => core::ptr::addr_of_mut!(bindings::key_type_user),
             // SAFETY: FFI call without preconditions.
             KeyType::Encrypted => unsafe { bindings::rcrypt_key_type_encrypted() },
             // SAFETY: FFI call without preconditions.
@@ -100,7 +97,7 @@ pub(crate) fn read_key(ty: KeyType, desc: &CStr, out: &mut [u8]) -> Result {
         return Err(EINVAL);
     }
     // SAFETY: `ktype` is a registered key type; `desc` is NUL-terminated.
-    let key = from_err_ptr(unsafe { bindings::rcrypt_request_key(ktype, desc.as_char_ptr()) })?;
+    let key = from_err_ptr(unsafe { bindings::rcrypt_request_key(ktype, desc.as_ptr().cast()) })?;
     // SAFETY: `key` is a valid key with a reference we own (released below).
     unsafe { bindings::down_read(core::ptr::addr_of_mut!((*key).sem)) };
     // SAFETY: `key` is valid and its semaphore is held for reading.
@@ -114,7 +111,7 @@ pub(crate) fn read_key(ty: KeyType, desc: &CStr, out: &mut [u8]) -> Result {
 }
 
 fn ekeyrevoked() -> Error {
-    Error::from_errno(-(bindings::EKEYREVOKED as i32))
+    crate::errno::EKEYREVOKED.into()
 }
 
 /// # Safety

@@ -20,7 +20,8 @@ use crate::bio::Bio;
 use crate::crypto::Skcipher;
 use crate::dm::{Args, CtrError, MapResult, Target, TargetDevice, TargetOperations};
 use crate::keys::{self, KeyType, SecretBytes};
-use kernel::error::code::{EINVAL, ENOMEM, EOPNOTSUPP};
+use crate::errno::EOPNOTSUPP;
+use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::error::Error;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -50,14 +51,14 @@ fn perr(e: ParseError) -> CtrError {
 }
 
 /// Copies `bytes` into `buf` with a terminating NUL and returns it as a C string.
-fn to_cstr<'b>(bytes: &[u8], buf: &'b mut [u8]) -> Option<&'b CStr> {
+fn to_cstr<'b>(bytes: &[u8], buf: &'b mut [u8]) -> Option<&'b core::ffi::CStr> {
     if bytes.contains(&0) {
         return None;
     }
     let dst = buf.get_mut(..bytes.len() + 1)?;
     dst[..bytes.len()].copy_from_slice(bytes);
     dst[bytes.len()] = 0;
-    CStr::from_bytes_with_nul(dst).ok()
+    core::ffi::CStr::from_bytes_with_nul(dst).ok()
 }
 
 impl Rcrypt {
@@ -100,8 +101,7 @@ impl Rcrypt {
                 if !ty.available() {
                     return Err(fail(EINVAL));
                 }
-                let mut desc_buf = KVec::with_capacity(description.len() + 1, GFP_KERNEL).map_err(|_| fail(ENOMEM))?;
-                desc_buf.resize(description.len() + 1, 0, GFP_KERNEL).map_err(|_| fail(ENOMEM))?;
+                let mut desc_buf = KVec::from_elem(0u8, description.len() + 1, GFP_KERNEL).map_err(|_| fail(ENOMEM))?;
                 let desc = to_cstr(description, &mut desc_buf).ok_or(fail(EINVAL))?;
                 keys::read_key(ty, desc, &mut key).map_err(fail)?;
             }
@@ -161,7 +161,7 @@ impl Rcrypt {
         let t = table::parse_table(&argv, target.len()).map_err(perr)?;
 
         if t.options.integrity_aead {
-            return Err(CtrError::new(c"AEAD integrity modes are not supported yet", EOPNOTSUPP));
+            return Err(CtrError::new(c"AEAD integrity modes are not supported yet", EOPNOTSUPP.into()));
         }
 
         // Stage 2: transforms.
@@ -188,8 +188,7 @@ impl Rcrypt {
         t.iv_offset().map_err(perr)?;
 
         // Stage 8: the device.
-        let mut path_buf = KVec::with_capacity(t.device_path.len() + 1, GFP_KERNEL).map_err(|_| nomem())?;
-        path_buf.resize(t.device_path.len() + 1, 0, GFP_KERNEL).map_err(|_| nomem())?;
+        let mut path_buf = KVec::from_elem(0u8, t.device_path.len() + 1, GFP_KERNEL).map_err(|_| nomem())?;
         let lookup_failed = |e| CtrError::new(c"Device lookup failed", e);
         let path = to_cstr(t.device_path, &mut path_buf).ok_or(lookup_failed(EINVAL))?;
         let dev = target.get_device(path).map_err(lookup_failed)?;
@@ -202,10 +201,10 @@ impl Rcrypt {
             if !dev.has_integrity() {
                 return Err(CtrError::inval(c"Integrity profile not supported."));
             }
-            return Err(CtrError::new(c"Integrity metadata is not supported yet", EOPNOTSUPP));
+            return Err(CtrError::new(c"Integrity metadata is not supported yet", EOPNOTSUPP.into()));
         }
 
         let _ = Rcrypt { _tfms: tfms, _dev: dev };
-        Err(CtrError::new(c"Data path not supported yet", EOPNOTSUPP))
+        Err(CtrError::new(c"Data path not supported yet", EOPNOTSUPP.into()))
     }
 }

@@ -74,7 +74,9 @@ fn parse_invalid_tables(test: &mut Test) {
         ("aes-xts-plain64 K 0 /dev/ram0", table::E_NOT_ENOUGH_ARGS),
         ("aes-xts-plain64 :abc:logon:x 0 /dev/ram0 0", table::E_KEY_SIZE),
         ("aes-xts-plain64 K 0 /dev/ram0 0 10 a b c d e f g h i j", table::E_NUM_FEATURE_ARGS),
-        ("aes-xts-plain64 K 0 /dev/ram0 0 2 allow_discards", table::E_NOT_ENOUGH_FEATURE_ARGS),
+        ("aes-xts-plain64 K 0 /dev/ram0 0 2 allow_discards", table::E_NUM_FEATURE_ARGS),
+        ("aes-xts-plain64 K 0 /dev/ram0 0 x allow_discards", table::E_NUM_FEATURE_ARGS),
+        ("aes-xts-plain64 K 0 /dev/ram0 0 1 integrity:0:none", table::E_INTEGRITY_ARGS),
         ("aes-xts-plain64 K 0 /dev/ram0 0 1 no_such_option", table::E_FEATURE_ARGS),
         ("aes-xts-plain64 K 0 /dev/ram0 0 1 sector_size:1000", table::E_SECTOR_SIZE),
         ("aes-xts-plain64 K 0 /dev/ram0 0 1 sector_size:8192", table::E_SECTOR_SIZE),
@@ -150,18 +152,21 @@ fn iv_modes(test: &mut Test) {
     kunit_expect!(test, IvMode::from_name(b"plain64be") == Some(IvMode::Plain64Be));
     kunit_expect!(test, IvMode::from_name(b"lmk") == Some(IvMode::Lmk));
     kunit_expect!(test, IvMode::from_name(b"PLAIN64").is_none());
-    // lmk: 64 transforms; a key not divisible into 64 parts carries a seed (v3).
-    let mut line_buf = [0u8; 160];
-    let line = with_key("aes:64-cbc-lmk K 0 /dev/ram0 0", &mut line_buf);
-    match parse(line) {
-        Ok(t) => match t.iv_setup(16) {
-            Ok(s) => {
-                kunit_expect!(test, s.tfms_count == 64 && s.iv_size == 16);
-                kunit_expect!(test, !s.lmk_has_seed(), "32-byte key split in 64 parts has no seed");
+    // lmk: 64 transforms. A key that splits into 64 equal parts is lmk v2;
+    // otherwise (v3) a 65th part of the same size is the IV seed.
+    for (line, seed, extra) in [
+        ("aes:64-cbc-lmk :1024:logon:k 0 /dev/ram0 0", false, 0),
+        ("aes:64-cbc-lmk :1040:logon:k 0 /dev/ram0 0", true, 16),
+    ] {
+        match parse(line).map(|t| t.iv_setup(16)) {
+            Ok(Ok(s)) => {
+                kunit_expect!(test, s.tfms_count == 64 && s.iv_size == 16, "{}", line);
+                kunit_expect!(test, s.lmk_has_seed() == seed, "{}: seed", line);
+                kunit_expect!(test, s.key_extra_size == extra, "{}: extra {}", line, s.key_extra_size);
+                kunit_expect!(test, s.subkey_size() == 16, "{}: subkey {}", line, s.subkey_size());
             }
-            Err(e) => kunit_expect!(test, false, "iv_setup: {:?}", e.msg),
-        },
-        Err(e) => kunit_expect!(test, false, "{}: rejected: {:?}", line, e.msg),
+            Ok(Err(e)) | Err(e) => kunit_expect!(test, false, "{}: {:?}", line, e.msg),
+        }
     }
 }
 

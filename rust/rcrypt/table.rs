@@ -68,6 +68,8 @@
 //! wrap-around modulo 2^64 (`simple_strntoull()`), and the store truncates to the target width
 //! (`%u`: 32 bits, `%hu`: 16 bits). Leading zeros are fine and mean decimal. See [`scan_u64`].
 
+use core::ffi::CStr;
+
 /// `EINVAL`: the error code of almost every rejection.
 pub(crate) const EINVAL: i32 = 22;
 /// `ENOMEM`: used by dm-crypt for "cipher name too long" rejections.
@@ -92,77 +94,78 @@ pub(crate) const MAX_OPT_PARAMS: u32 = 9;
 
 // Error strings, verbatim from drivers/md/dm-crypt.c and drivers/md/dm-table.c.
 /// `crypt_ctr`: fewer than five arguments.
-pub(crate) const E_NOT_ENOUGH_ARGS: &str = "Not enough arguments";
+pub(crate) const E_NOT_ENOUGH_ARGS: &CStr = c"Not enough arguments";
 /// `crypt_ctr`: `get_key_size()` failed.
-pub(crate) const E_KEY_SIZE: &str = "Cannot parse key size";
+pub(crate) const E_KEY_SIZE: &CStr = c"Cannot parse key size";
 /// `dm_read_arg_group()` error of `crypt_ctr_optional`.
-pub(crate) const E_NUM_FEATURE_ARGS: &str = "Invalid number of feature args";
+pub(crate) const E_NUM_FEATURE_ARGS: &CStr = c"Invalid number of feature args";
 /// `crypt_ctr_optional`: ran out of arguments (unreachable after `dm_read_arg_group`).
-pub(crate) const E_NOT_ENOUGH_FEATURE_ARGS: &str = "Not enough feature arguments";
+pub(crate) const E_NOT_ENOUGH_FEATURE_ARGS: &CStr = c"Not enough feature arguments";
 /// `crypt_ctr_optional`: `integrity:` tag size 0 or above `MAX_TAG_SIZE`.
-pub(crate) const E_INTEGRITY_ARGS: &str = "Invalid integrity arguments";
+pub(crate) const E_INTEGRITY_ARGS: &CStr = c"Invalid integrity arguments";
 /// `crypt_ctr_optional`: `integrity:` profile neither `aead` nor `none`.
-pub(crate) const E_INTEGRITY_PROFILE: &str = "Unknown integrity profile";
+pub(crate) const E_INTEGRITY_PROFILE: &CStr = c"Unknown integrity profile";
 /// `crypt_ctr_optional`: `integrity_key_size:0`.
-pub(crate) const E_INTEGRITY_KEY_SIZE: &str = "Invalid integrity_key_size argument";
+pub(crate) const E_INTEGRITY_KEY_SIZE: &CStr = c"Invalid integrity_key_size argument";
 /// `crypt_ctr_optional`: sector_size out of range or not a power of two.
-pub(crate) const E_SECTOR_SIZE: &str = "Invalid feature value for sector_size";
+pub(crate) const E_SECTOR_SIZE: &CStr = c"Invalid feature value for sector_size";
 /// `crypt_ctr_optional`: target length not a multiple of sector_size.
-pub(crate) const E_DEVICE_SIZE: &str = "Device size is not multiple of sector_size feature";
+pub(crate) const E_DEVICE_SIZE: &CStr = c"Device size is not multiple of sector_size feature";
 /// `crypt_ctr_optional`: unknown option.
-pub(crate) const E_FEATURE_ARGS: &str = "Invalid feature arguments";
+pub(crate) const E_FEATURE_ARGS: &CStr = c"Invalid feature arguments";
 /// `crypt_ctr_cipher_old`: `(` in the cipher, or AEAD requested in the old form.
-pub(crate) const E_BAD_CIPHER: &str = "Bad cipher specification";
+pub(crate) const E_BAD_CIPHER: &CStr = c"Bad cipher specification";
 /// `crypt_ctr_cipher_old`: keycount not a power of two.
-pub(crate) const E_KEY_COUNT: &str = "Bad cipher key count specification";
+pub(crate) const E_KEY_COUNT: &CStr = c"Bad cipher key count specification";
 /// `crypt_ctr_cipher_old`: chain mode other than ecb without IV mode.
-pub(crate) const E_IV_REQUIRED: &str = "IV mechanism required";
+pub(crate) const E_IV_REQUIRED: &CStr = c"IV mechanism required";
 /// Both forms: `essiv` without `:<hash>`.
-pub(crate) const E_ESSIV_DIGEST: &str = "Digest algorithm missing for ESSIV mode";
+pub(crate) const E_ESSIV_DIGEST: &CStr = c"Digest algorithm missing for ESSIV mode";
 /// `crypt_ctr_cipher_old`: crypto API name does not fit `CRYPTO_MAX_ALG_NAME` (-ENOMEM).
-pub(crate) const E_CIPHER_STRINGS: &str = "Cannot allocate cipher strings";
+pub(crate) const E_CIPHER_STRINGS: &CStr = c"Cannot allocate cipher strings";
 /// `crypt_ctr_cipher_new`: essiv crypto API name does not fit (-ENOMEM).
-pub(crate) const E_CIPHER_STRING: &str = "Cannot allocate cipher string";
+pub(crate) const E_CIPHER_STRING: &CStr = c"Cannot allocate cipher string";
 /// `crypt_ctr_cipher_new`: `authenc(` spec without `,`.
-pub(crate) const E_AEAD_SPEC: &str = "Invalid AEAD cipher spec";
+pub(crate) const E_AEAD_SPEC: &CStr = c"Invalid AEAD cipher spec";
 /// `crypt_ctr_cipher_new`: lmk with AEAD.
-pub(crate) const E_AEAD_LMK: &str = "AEAD transforms not supported for LMK";
+pub(crate) const E_AEAD_LMK: &CStr = c"AEAD transforms not supported for LMK";
 /// Both forms: the crypto API could not allocate the transform.
-pub(crate) const E_ALLOC_TFM: &str = "Error allocating crypto tfm";
+pub(crate) const E_ALLOC_TFM: &CStr = c"Error allocating crypto tfm";
 /// `crypt_ctr_ivmode`: unknown IV generator.
-pub(crate) const E_IV_MODE: &str = "Invalid IV mode";
+pub(crate) const E_IV_MODE: &CStr = c"Invalid IV mode";
 /// `dm_table_add_target()`'s initial `ti->error`, left in place by errors without a message.
-pub(crate) const E_UNKNOWN: &str = "Unknown error";
+pub(crate) const E_UNKNOWN: &CStr = c"Unknown error";
 /// `crypt_ctr_cipher`: `crypt_set_key()` failed.
-pub(crate) const E_SET_KEY: &str = "Error decoding and setting key";
+pub(crate) const E_SET_KEY: &CStr = c"Error decoding and setting key";
 /// `crypt_ctr_cipher`: an IV generator constructor failed.
-pub(crate) const E_CREATE_IV: &str = "Error creating IV";
+pub(crate) const E_CREATE_IV: &CStr = c"Error creating IV";
 /// `crypt_ctr_cipher`: an IV generator init failed.
-pub(crate) const E_INIT_IV: &str = "Error initialising IV";
+pub(crate) const E_INIT_IV: &CStr = c"Error initialising IV";
 /// `crypt_ctr`: bad iv_offset.
-pub(crate) const E_IV_OFFSET: &str = "Invalid iv_offset sector";
+pub(crate) const E_IV_OFFSET: &CStr = c"Invalid iv_offset sector";
 /// `crypt_ctr`: `dm_get_device()` failed.
-pub(crate) const E_DEVICE_LOOKUP: &str = "Device lookup failed";
+pub(crate) const E_DEVICE_LOOKUP: &CStr = c"Device lookup failed";
 /// `crypt_ctr`: bad start sector.
-pub(crate) const E_DEVICE_SECTOR: &str = "Invalid device sector";
+pub(crate) const E_DEVICE_SECTOR: &CStr = c"Invalid device sector";
 
 /// A rejected table: the exact `ti->error` dm-crypt sets and the (positive) errno it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ParseError {
-    /// The `ti->error` text, verbatim from the C.
-    pub(crate) msg: &'static str,
+    /// The `ti->error` text, verbatim from the C (NUL-terminated so that it can be stored in
+    /// `ti->error` directly).
+    pub(crate) msg: &'static CStr,
     /// Positive errno the constructor returns (the C returns its negation).
     pub(crate) errno: i32,
 }
 
 impl ParseError {
     /// An `-EINVAL` rejection with message `msg`.
-    pub(crate) const fn inval(msg: &'static str) -> Self {
+    pub(crate) const fn inval(msg: &'static CStr) -> Self {
         Self { msg, errno: EINVAL }
     }
 
     /// An `-ENOMEM` rejection with message `msg`.
-    pub(crate) const fn nomem(msg: &'static str) -> Self {
+    pub(crate) const fn nomem(msg: &'static CStr) -> Self {
         Self { msg, errno: ENOMEM }
     }
 }
@@ -194,7 +197,8 @@ pub(crate) fn scan_u64(s: &[u8]) -> Option<(u64, &[u8])> {
     }
     let n = s.iter().take_while(|b| b.is_ascii_digit()).count();
     let value = s.iter().take(n).fold(0u64, |acc, &b| {
-        acc.wrapping_mul(10).wrapping_add(u64::from(b.wrapping_sub(b'0')))
+        acc.wrapping_mul(10)
+            .wrapping_add(u64::from(b.wrapping_sub(b'0')))
     });
     Some((value, s.get(n..).unwrap_or(&[])))
 }
@@ -357,7 +361,11 @@ impl<'a> KeySpec<'a> {
             KeySpec::Hex { text, size } => {
                 // "Hyphen (which gives a key_size of zero) means there is no key."
                 if size == 0 {
-                    return if text == b"-" { Ok(KeySource::Empty) } else { Err(err) };
+                    return if text == b"-" {
+                        Ok(KeySource::Empty)
+                    } else {
+                        Err(err)
+                    };
                 }
                 let hex_len = (size as usize).checked_mul(2).ok_or(err)?;
                 let hex = text.get(..hex_len).ok_or(err)?;
@@ -389,7 +397,10 @@ impl<'a> KeySpec<'a> {
                     b"trusted" => KeyringType::Trusted,
                     _ => return Err(err),
                 };
-                Ok(KeySource::Keyring { key_type, description })
+                Ok(KeySource::Keyring {
+                    key_type,
+                    description,
+                })
             }
         }
     }
@@ -486,7 +497,10 @@ fn scan_prefixed<'s>(opt: &'s [u8], prefix: &[u8]) -> Option<(u64, &'s [u8])> {
 
 /// `crypt_ctr_optional()`: `args` are the arguments after the fifth (`argc - 5` of them,
 /// non-empty), `target_len` is `ti->len` in 512-byte sectors.
-pub(crate) fn parse_options<'a, A>(args: &[&'a A], target_len: u64) -> Result<Options<'a>, ParseError>
+pub(crate) fn parse_options<'a, A>(
+    args: &[&'a A],
+    target_len: u64,
+) -> Result<Options<'a>, ParseError>
 where
     A: AsRef<[u8]> + ?Sized,
 {
@@ -648,7 +662,10 @@ impl<'a> CipherSpec<'a> {
         let len = self.crypto_api_name_len();
         if len >= CRYPTO_MAX_ALG_NAME {
             return Err(match (self.capi, self.is_essiv()) {
-                (true, false) => ParseError { msg: E_ALLOC_TFM, errno: ENOENT },
+                (true, false) => ParseError {
+                    msg: E_ALLOC_TFM,
+                    errno: ENOENT,
+                },
                 (true, true) => ParseError::nomem(E_CIPHER_STRING),
                 (false, _) => ParseError::nomem(E_CIPHER_STRINGS),
             });
@@ -930,8 +947,13 @@ where
     A: AsRef<[u8]> + ?Sized,
 {
     let arg = |i: usize| args.get(i).map(|a| (*a).as_ref());
-    let (Some(cipher_string), Some(key_arg), Some(iv_offset_arg), Some(device_path), Some(start_arg)) =
-        (arg(0), arg(1), arg(2), arg(3), arg(4))
+    let (
+        Some(cipher_string),
+        Some(key_arg),
+        Some(iv_offset_arg),
+        Some(device_path),
+        Some(start_arg),
+    ) = (arg(0), arg(1), arg(2), arg(3), arg(4))
     else {
         return Err(ParseError::inval(E_NOT_ENOUGH_ARGS));
     };
@@ -1038,7 +1060,11 @@ impl<'a> Table<'a> {
     /// is `crypto_skcipher_blocksize()` (or the AEAD's) of the allocated transform. Every
     /// failure is -EINVAL "Error creating IV" (the generator's own message, e.g. "Unsupported
     /// sector size for LMK", is overwritten by `crypt_ctr_cipher()`).
-    pub(crate) fn check_iv_ctr(&self, setup: &IvSetup, block_size: u32) -> Result<IvCtr, ParseError> {
+    pub(crate) fn check_iv_ctr(
+        &self,
+        setup: &IvSetup,
+        block_size: u32,
+    ) -> Result<IvCtr, ParseError> {
         let err = ParseError::inval(E_CREATE_IV);
         let sector_512 = self.options.sector_size == 1 << SECTOR_SHIFT;
         let aead = self.options.integrity_aead;
@@ -1052,15 +1078,15 @@ impl<'a> Table<'a> {
                 if log > SECTOR_SHIFT {
                     return Err(err);
                 }
-                Ok(IvCtr { benbi_shift: SECTOR_SHIFT - log })
+                Ok(IvCtr {
+                    benbi_shift: SECTOR_SHIFT - log,
+                })
             }
             // "Unsupported sector size for LMK"
             IvMode::Lmk if !sector_512 => Err(err),
             IvMode::Tcw => {
                 // "Unsupported sector size for TCW", then "Wrong key size for TCW"
-                if !sector_512
-                    || setup.key_size <= setup.iv_size.wrapping_add(TCW_WHITENING_SIZE)
-                {
+                if !sector_512 || setup.key_size <= setup.iv_size.wrapping_add(TCW_WHITENING_SIZE) {
                     return Err(err);
                 }
                 Ok(IvCtr { benbi_shift: 0 })
