@@ -88,14 +88,6 @@ macro_rules! kunit_expect {
     };
 }
 
-/// A test case: a name and a function.
-pub(crate) struct Case {
-    /// Case name as KUnit reports it.
-    pub(crate) name: &'static core::ffi::CStr,
-    /// The case body.
-    pub(crate) run: fn(&mut Test),
-}
-
 /// Builds the C case table of a suite: `cases` then the terminating empty entry.
 pub(crate) const fn c_cases<const N: usize>(
     cases: [(&'static core::ffi::CStr, unsafe extern "C" fn(*mut bindings::kunit)); N],
@@ -129,7 +121,11 @@ macro_rules! kunit_suite {
         mod __kunit_suite {
             use kernel::bindings;
             $(
-                #[allow(non_snake_case)]
+                /// The C entry point KUnit calls for this case.
+                ///
+                /// # Safety
+                ///
+                /// `test` must be the running test KUnit passes to the case.
                 unsafe extern "C" fn $case(test: *mut bindings::kunit) {
                     // SAFETY: KUnit calls each case with its running test.
                     unsafe { $crate::kunit::run(test, super::$case) }

@@ -25,7 +25,8 @@ use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::error::Error;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use table::{IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME};
+use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME};
+use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
 
 /// Target name as `dmsetup` uses it.
 pub(crate) const TARGET_NAME: &CStr = kernel::c_str!("rcrypt");
@@ -42,6 +43,7 @@ const TFM_MASK: u32 = crate::bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
 /// Per-target state, built by the constructor.
 pub(crate) struct Rcrypt {
     _tfms: KVec<Skcipher>,
+    _iv_tfm: Option<Skcipher>,
     _dev: TargetDevice,
 }
 
@@ -67,15 +69,12 @@ impl Rcrypt {
         let mut name_buf = [0u8; CRYPTO_MAX_ALG_NAME];
         let name = t.crypto_api_name(&mut name_buf).map_err(perr)?;
         let mut cname = [0u8; CRYPTO_MAX_ALG_NAME + 1];
-        let cname = to_cstr(name, &mut cname).ok_or(CtrError::new(c"Error allocating crypto tfm", EINVAL))?;
+        let cname = to_cstr(name, &mut cname).ok_or(CtrError::new(E_ALLOC_TFM, EINVAL))?;
         let count = t.tfms_count() as usize;
-        let mut tfms = KVec::with_capacity(count, GFP_KERNEL)
-            .map_err(|_| CtrError::new(c"Cannot allocate cipher strings", ENOMEM))?;
+        let mut tfms = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
         for _ in 0..count {
-            let tfm = Skcipher::new(cname, 0, TFM_MASK)
-                .map_err(|e| CtrError::new(c"Error allocating crypto tfm", e))?;
-            tfms.push(tfm, GFP_KERNEL)
-                .map_err(|_| CtrError::new(c"Cannot allocate cipher strings", ENOMEM))?;
+            let tfm = Skcipher::new(cname, 0, TFM_MASK).map_err(|e| CtrError::new(E_ALLOC_TFM, e))?;
+            tfms.push(tfm, GFP_KERNEL).map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
         }
         Ok(tfms)
     }
@@ -84,7 +83,7 @@ impl Rcrypt {
     /// `crypt_setkey()` on every transform. Any failure is "Error decoding and
     /// setting key" with the failing step's error code.
     fn set_key(t: &Table<'_>, setup: &IvSetup, tfms: &mut [Skcipher]) -> Result<SecretBytes, CtrError> {
-        let fail = |e: Error| CtrError::new(c"Error decoding and setting key", e);
+        let fail = |e: Error| CtrError::new(E_SET_KEY, e);
         let source = t.key_source().map_err(perr)?;
         let mut key = SecretBytes::new_zeroed(t.key_size() as usize).map_err(|_| fail(ENOMEM))?;
         match source {
@@ -168,7 +167,7 @@ impl Rcrypt {
         let mut tfms = Self::alloc_tfms(&t)?;
         let (ivsize, block_size) = match tfms.first() {
             Some(tfm) => (tfm.iv_size() as u32, tfm.block_size() as u32),
-            None => return Err(CtrError::new(c"Error allocating crypto tfm", EINVAL)),
+            None => return Err(CtrError::new(E_ALLOC_TFM, EINVAL)),
         };
 
         // Stage 3: IV mode.
@@ -180,8 +179,28 @@ impl Rcrypt {
         // Stage 4: key.
         let key = Self::set_key(&t, &setup, &mut tfms)?;
 
-        // Stage 5: IV generator constructors.
+        // Stage 5: IV generator constructors. elephant allocates its ecb(aes)
+        // diffuser transform before its checks (crypt_iv_elephant_ctr).
+        let mut iv_tfm = None;
+        if setup.mode == IvMode::Elephant {
+            iv_tfm = Some(
+                Skcipher::new(c"ecb(aes)", 0, TFM_MASK)
+                    .map_err(|e| CtrError::new(E_CREATE_IV, e))?,
+            );
+        }
         t.check_iv_ctr(&setup, block_size).map_err(perr)?;
+
+        // Stage 6: IV init. elephant keys its diffuser with the extra key part
+        // at the end of the key (crypt_iv_elephant_init).
+        if let Some(tfm) = iv_tfm.as_mut() {
+            let extra = setup.key_extra_size as usize;
+            let part = key
+                .len()
+                .checked_sub(extra)
+                .and_then(|from| key.get(from..));
+            part.map_or(Err(EINVAL), |p| tfm.set_key(p))
+                .map_err(|e| CtrError::new(E_INIT_IV, e))?;
+        }
         drop(key);
 
         // Stage 7: iv_offset.
@@ -189,7 +208,7 @@ impl Rcrypt {
 
         // Stage 8: the device.
         let mut path_buf = KVec::from_elem(0u8, t.device_path.len() + 1, GFP_KERNEL).map_err(|_| nomem())?;
-        let lookup_failed = |e| CtrError::new(c"Device lookup failed", e);
+        let lookup_failed = |e| CtrError::new(E_DEVICE_LOOKUP, e);
         let path = to_cstr(t.device_path, &mut path_buf).ok_or(lookup_failed(EINVAL))?;
         let dev = target.get_device(path).map_err(lookup_failed)?;
 
@@ -204,7 +223,11 @@ impl Rcrypt {
             return Err(CtrError::new(c"Integrity metadata is not supported yet", EOPNOTSUPP.into()));
         }
 
-        let _ = Rcrypt { _tfms: tfms, _dev: dev };
+        let _ = Rcrypt {
+            _tfms: tfms,
+            _iv_tfm: iv_tfm,
+            _dev: dev,
+        };
         Err(CtrError::new(c"Data path not supported yet", EOPNOTSUPP.into()))
     }
 }

@@ -31,17 +31,6 @@ ramdisks() {
 	[ -b /dev/ram0 ] || modprobe brd rd_nr=4 rd_size=65536 || die "cannot load brd"
 }
 
-# last_table_error TARGET: the ti->error text device-mapper logged for the
-# last failed table load of TARGET ("crypt" or "rcrypt").
-last_table_error() {
-	dmesg | sed -n "s/.*device-mapper: table: [0-9]*:[0-9]*: $1: \(.*\) (-[A-Z0-9]*)\$/\1/p" | tail -1
-}
-
-# last_table_errno TARGET: the error name of the last failed table load.
-last_table_errno() {
-	dmesg | sed -n "s/.*device-mapper: table: [0-9]*:[0-9]*: $1: .* (\(-[A-Z0-9]*\))\$/\1/p" | tail -1
-}
-
 KEY32=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 KEY64=${KEY32}202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
 
@@ -50,15 +39,27 @@ expand_table() {
 	echo "$1" | sed -e "s|@DEV@|/dev/ram0|g" -e "s|@KEY32@|$KEY32|g" -e "s|@KEY64@|$KEY64|g"
 }
 
-# try_table TARGET LEN ARGS: load a table on a new device and remove it again.
-# Prints "accept" or "reject <errno> <message>".
+# try_table TARGET LEN ARGS: load a table into the inactive slot of the
+# device selftest_tbl and clear it again. Prints "accept" or
+# "reject <errno> <ti->error message>" (from the kernel log). Loading into
+# one device is much faster than creating a device per table; call
+# table_device_create first and table_device_remove at the end.
 try_table() {
 	dmesg -c >/dev/null
-	if dmsetup create selftest_tbl --table "0 $2 $1 $3" >/dev/null 2>&1; then
-		dmsetup remove selftest_tbl || echo "cannot remove selftest_tbl" >&2
+	if dmsetup load selftest_tbl --table "0 $2 $1 $3" >/dev/null 2>&1; then
+		dmsetup clear selftest_tbl || echo "cannot clear selftest_tbl" >&2
 		echo accept
 	else
-		dmsetup remove selftest_tbl >/dev/null 2>&1
-		echo "reject $(last_table_errno "$1") $(last_table_error "$1")"
+		# "device-mapper: table: 254:0: crypt: <message> (<errno>)"
+		dmesg -c | sed -n "s/.*device-mapper: table: [0-9]*:[0-9]*: $1: \(.*\) (\(-[A-Z0-9]*\))\$/\2 \1/p" |
+			tail -1 | { read -r e m; echo "reject $e $m"; }
 	fi
+}
+
+table_device_create() {
+	dmsetup create selftest_tbl --notable || die "cannot create selftest_tbl"
+}
+
+table_device_remove() {
+	dmsetup remove selftest_tbl || die "cannot remove selftest_tbl"
 }

@@ -67,6 +67,17 @@
 //! requires a decimal digit, then consumes *all* following decimal digits with silent
 //! wrap-around modulo 2^64 (`simple_strntoull()`), and the store truncates to the target width
 //! (`%u`: 32 bits, `%hu`: 16 bits). Leading zeros are fine and mean decimal. See [`scan_u64`].
+//!
+//! # Where the C misbehaves (and this parser does not follow it)
+//!
+//! - `integrity:<n>` with no `:` after the digits: the C computes `strchr(...) + 1` from NULL
+//!   and oopses; here it is "Invalid integrity arguments".
+//! - A repeated `integrity:` option leaks the first `kstrdup()` (kmemleak reports it); the
+//!   verdict is accept.
+//! - `integrity:<n>:aead` + `integrity_key_size:<n>` with a non-`authenc(` AEAD makes
+//!   `crypt_setkey()` write through the NULL `cc->authenc_key`.
+//! - A huge key size (`:<size>:...`) or keycount makes `kzalloc()`/`kcalloc()` exceed the page
+//!   allocator's maximum order: -ENOMEM after a WARN.
 
 use core::ffi::CStr;
 
@@ -987,7 +998,7 @@ impl<'a> Table<'a> {
 
     /// `cc->tfms_count`: how many transforms the kernel allocates (1 for AEAD).
     pub(crate) fn tfms_count(&self) -> u32 {
-        self.cipher.tfms_count
+        self.cipher.tfms_count()
     }
 
     /// Stage 2 helper: see [`CipherSpec::crypto_api_name`].

@@ -1420,7 +1420,9 @@ fn bad_tables() {
             e.msg.to_str().unwrap(),
             expected,
             "bad-tables.txt:{} {}: {}",
-            c.line, c.desc, c.args
+            c.line,
+            c.desc,
+            c.args
         );
         seen.insert(e.msg);
     }
@@ -1467,6 +1469,78 @@ fn bad_tables_errno() {
                 EINVAL
             };
             assert_eq!(e.errno, want, "{}", c.desc);
+        }
+    }
+}
+
+/// Edge cases whose verdict and message were observed on the C dm-crypt of the test kernel
+/// (`expected|args`, `expected` is `accept` or the `ti->error` text, placeholders as in the
+/// selftest data files).
+const C_OBSERVED: &str = "\
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 1 integrity:32x:none
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 1 integrity:4294967328:none
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 2 integrity:32:none integrity:16:NONE
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 1 sector_size:69632
+accept|aes:4294967298-cbc-plain64 @KEY64@ 0 @DEV@ 0
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 0 ( bogus
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 18446744073709551617 allow_discards
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 4294967296 bogus
+Invalid number of feature args|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 4294967306 a b c d e f g h i j
+Invalid IV mode|capi:xts(aes)- @KEY64@ 0 @DEV@ 0
+Digest algorithm missing for ESSIV mode|aes-ecb-essiv @KEY32@ 0 @DEV@ 0
+Error allocating crypto tfm|aes-ecb-essiv:sha256 @KEY32@ 0 @DEV@ 0
+Error creating IV|aes-cbc-lmk @KEY32@ x @DEV@ 0 1 sector_size:4096
+Device lookup failed|aes-xts-plain64 @KEY64@ 0 /dev/nonexistent x
+Error allocating crypto tfm|foo-cbc-plain zz 0 @DEV@ 0
+Invalid IV mode|aes-cbc-foo zz 0 @DEV@ 0
+Error decoding and setting key|aes-cbc-lmk zz 0 @DEV@ 0 1 sector_size:4096
+Error allocating crypto tfm|capi:aes:2-cbc-plain @KEY32@ 0 @DEV@ 0
+Invalid feature arguments|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 1 integrity_key_size:16x
+Unknown integrity profile|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 1 integrity:32:none:
+Invalid integrity arguments|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 1 integrity:0:bogus
+accept|aes-xts-plain64:x:y @KEY64@ 0 @DEV@ 0
+Error decoding and setting key|aes-xts-plain64 :032:logon:k 0 @DEV@ 0
+Error decoding and setting key|aes-xts-plain64 :32:trusted:k 0 @DEV@ 0
+Error decoding and setting key|aes-xts-plain64 :32:encrypted:k 0 @DEV@ 0
+accept|aes-cbc-eboiv @KEY32@ 0 @DEV@ 0 1 sector_size:4096
+accept|capi:cbc(aes)-lmk @KEY65X32@ 0 @DEV@ 0
+accept|aes:64-cbc-lmk @KEY64X32@ 0 @DEV@ 0
+Error decoding and setting key|aes-cbc-tcw @KEY32@00 0 @DEV@ 0
+Error decoding and setting key|aes-cbc-tcw @KEY32@0001020304050607 0 @DEV@ 0
+Unknown error|aes-cbc-elephant @KEY64@@KEY32@zz 0 @DEV@ 0
+accept|aes-cbc-elephant @KEY32@000102030405060708090a0b0c0d0e0f 0 @DEV@ 0
+Error decoding and setting key|aes-cbc-elephant @KEY32@0001020304050607 0 @DEV@ 0
+accept|cipher_null-ecb-null - 0 @DEV@ 0
+accept|aes-ecb-lmk @KEY32@ 0 @DEV@ 0 1 sector_size:4096
+Error decoding and setting key|capi:ecb(aes)-lmk @KEY32@ 0 @DEV@ 0
+accept|aes:2-ecb @KEY64@ 0 @DEV@ 0
+accept|capi:ecb(aes) @KEY32@ 0 @DEV@ 0
+Invalid IV mode|capi:cbc(aes)-:x @KEY32@ 0 @DEV@ 0
+Error allocating crypto tfm|capi:xts(aes:x)-plain64 @KEY64@ 0 @DEV@ 0
+accept|aes-cbc-plain64be:foo @KEY32@ 0 @DEV@ 0
+accept|aes-xts-plain64 @KEY64@ 18446744073709551623 @DEV@ 0
+Invalid iv_offset sector|aes-xts-plain64 @KEY64@ 18446744073709551623 @DEV@ 0 1 sector_size:4096
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 18446744073709551616
+accept|aes-cbc-plain @KEY32@Z 0 @DEV@ 0
+Error decoding and setting key|cipher_null-ecb -x 0 @DEV@ 0
+accept|aes-ecb-random @KEY32@ 0 @DEV@ 0
+Integrity profile not supported.|aes-cbc-random @KEY32@ 0 @DEV@ 0 1 integrity:16:none
+accept|aes-xts-plain64 @KEY64@ 0 @DEV@ 0 1 integrity_key_size:1
+";
+
+#[test]
+fn c_observed_edge_cases() {
+    let k64x32 = K32.repeat(64);
+    let k65x32 = K32.repeat(65);
+    let text = C_OBSERVED
+        .replace("@KEY65X32@", &k65x32)
+        .replace("@KEY64X32@", &k64x32);
+    for c in load(&text) {
+        let r = simulate(&split(&c.args), c.len);
+        match (c.desc.as_str(), r) {
+            ("accept", Ok(())) => {}
+            (want, Err(e)) if e.msg.to_str().unwrap() == want => {}
+            (want, r) => panic!("{}: want {want}, got {r:?}", c.args),
         }
     }
 }
