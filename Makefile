@@ -9,6 +9,7 @@
 #   make clippy    build the module with clippy
 #   make clean
 
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?= $(shell scripts/kernel-dir debug 2>/dev/null)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
 
