@@ -1,32 +1,404 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Block I/O requests (`struct bio`).
+//! Block I/O requests (`struct bio`), bio sets and page pools.
 //!
-//! C header: `include/linux/bio.h`.
+//! C headers: `include/linux/bio.h`, `include/linux/blk_types.h`,
+//! `include/linux/mempool.h`.
 
 use crate::bindings;
-use core::marker::PhantomData;
+use crate::dm::TargetDevice;
 use core::ptr::NonNull;
+use kernel::error::code::ENOMEM;
+use kernel::prelude::*;
+use kernel::types::Opaque;
 
-/// A bio handed to a target's map function.
+/// Completion status of a bio (`blk_status_t`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct BlkStatus(bindings::blk_status_t);
+
+impl BlkStatus {
+    /// Success (`BLK_STS_OK`).
+    pub(crate) const OK: Self = Self(bindings::RCRYPT_BLK_STS_OK);
+    /// I/O error (`BLK_STS_IOERR`).
+    pub(crate) const IOERR: Self = Self(bindings::RCRYPT_BLK_STS_IOERR);
+
+    /// Whether this is success.
+    pub(crate) fn is_ok(self) -> bool {
+        self == Self::OK
+    }
+}
+
+/// The operation of a bio, as far as a target needs to tell them apart.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum BioOp {
+    /// `REQ_OP_READ`.
+    Read,
+    /// `REQ_OP_WRITE`.
+    Write,
+    /// `REQ_OP_DISCARD`.
+    Discard,
+    /// Any other operation.
+    Other,
+}
+
+/// A bio the holder is responsible for: it must be ended ([`Bio::end`]),
+/// submitted ([`Bio::submit`]), released ([`Bio::put`]) or given back to
+/// device-mapper by the map function.
 ///
 /// # Invariants
 ///
-/// `ptr` points to a valid `struct bio` that the holder may use for `'a`.
-pub(crate) struct Bio<'a> {
-    #[allow(dead_code)]
+/// `ptr` points to a valid bio for as long as this value exists.
+pub(crate) struct Bio {
     ptr: NonNull<bindings::bio>,
-    _p: PhantomData<&'a mut bindings::bio>,
 }
 
-impl<'a> Bio<'a> {
+// SAFETY: A bio may be completed or submitted from any thread.
+unsafe impl Send for Bio {}
+
+impl Bio {
     /// # Safety
     ///
-    /// `ptr` must point to a valid bio owned by the caller for `'a`.
+    /// `ptr` must point to a valid bio the caller is responsible for.
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::bio) -> Option<Self> {
-        Some(Self {
-            ptr: NonNull::new(ptr)?,
-            _p: PhantomData,
-        })
+        Some(Self { ptr: NonNull::new(ptr)? })
+    }
+
+    /// The raw pointer, for the other wrapper modules.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::bio {
+        self.ptr.as_ptr()
+    }
+
+    fn raw(&self) -> &bindings::bio {
+        // SAFETY: Valid by the type invariant.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    fn raw_mut(&mut self) -> &mut bindings::bio {
+        // SAFETY: Valid by the type invariant; `&mut self` is exclusive.
+        unsafe { self.ptr.as_mut() }
+    }
+
+    /// The operation.
+    pub(crate) fn op(&self) -> BioOp {
+        // SAFETY: The bio is valid.
+        let op = unsafe { bindings::rcrypt_bio_op(self.ptr.as_ptr()) };
+        match op {
+            bindings::req_op_REQ_OP_READ => BioOp::Read,
+            bindings::req_op_REQ_OP_WRITE => BioOp::Write,
+            bindings::req_op_REQ_OP_DISCARD => BioOp::Discard,
+            _ => BioOp::Other,
+        }
+    }
+
+    /// Whether the operation writes (`op_is_write`).
+    pub(crate) fn is_write(&self) -> bool {
+        // SAFETY: The bio is valid.
+        unsafe { bindings::rcrypt_op_is_write(bindings::rcrypt_bio_op(self.ptr.as_ptr())) }
+    }
+
+    /// Whether the bio carries `REQ_PREFLUSH`.
+    pub(crate) fn is_preflush(&self) -> bool {
+        self.raw().bi_opf & bindings::RCRYPT_REQ_PREFLUSH != 0
+    }
+
+    /// First sector (`bi_iter.bi_sector`).
+    pub(crate) fn sector(&self) -> u64 {
+        self.raw().bi_iter.bi_sector
+    }
+
+    /// Sets the first sector.
+    pub(crate) fn set_sector(&mut self, sector: u64) {
+        self.raw_mut().bi_iter.bi_sector = sector;
+    }
+
+    /// Size in bytes (`bi_iter.bi_size`).
+    pub(crate) fn size(&self) -> u32 {
+        self.raw().bi_iter.bi_size
+    }
+
+    /// Size in 512-byte sectors.
+    pub(crate) fn sectors(&self) -> u32 {
+        self.size() >> 9
+    }
+
+    /// Completion status (`bi_status`).
+    pub(crate) fn status(&self) -> BlkStatus {
+        BlkStatus(self.raw().bi_status)
+    }
+
+    /// Directs the bio at `dev` (`bio_set_dev`).
+    pub(crate) fn set_dev(&mut self, dev: &TargetDevice) {
+        // SAFETY: The bio and the device's bdev are valid.
+        unsafe { bindings::rcrypt_bio_set_dev(self.ptr.as_ptr(), dev.bdev()) };
+    }
+
+    /// The current position of the bio's data, to walk it with [`BioCursor`].
+    pub(crate) fn cursor(&self) -> BioCursor {
+        BioCursor { iter: self.raw().bi_iter }
+    }
+
+    /// Reads `len` bytes at the cursor position and advances the cursor:
+    /// returns the page and offset holding them, or `None` if the current
+    /// segment holds fewer than `len` bytes (data not aligned to `len`).
+    pub(crate) fn next_chunk(&self, cursor: &mut BioCursor, len: u32) -> Option<PageRef> {
+        if cursor.iter.bi_size < len {
+            return None;
+        }
+        let mut bv = bindings::bio_vec::default();
+        // SAFETY: The bio is valid and `cursor` walks within its data.
+        unsafe { bindings::rcrypt_bio_iter_bvec(self.ptr.as_ptr(), &mut cursor.iter, &mut bv) };
+        if bv.bv_len < len {
+            return None;
+        }
+        let page = PageRef { page: bv.bv_page, offset: bv.bv_offset };
+        // SAFETY: As above; `len` bytes are left in the current segment.
+        unsafe { bindings::rcrypt_bio_advance_iter_single(self.ptr.as_ptr(), &mut cursor.iter, len) };
+        Some(page)
+    }
+
+    /// Ends the bio with `status` (`bio_endio`).
+    pub(crate) fn end(mut self, status: BlkStatus) {
+        self.raw_mut().bi_status = status.0;
+        // SAFETY: The holder is responsible for the bio and ends it once.
+        unsafe { bindings::bio_endio(self.ptr.as_ptr()) };
+    }
+
+    /// Releases a bio this code allocated (`bio_put`).
+    pub(crate) fn put(self) {
+        // SAFETY: The bio was allocated by this code and is released once.
+        unsafe { bindings::bio_put(self.ptr.as_ptr()) };
+    }
+
+    /// Submits the bio (`submit_bio_noacct`); its end_io runs on completion.
+    pub(crate) fn submit(self) {
+        // SAFETY: The bio is complete and ownership passes to the block layer.
+        unsafe { bindings::submit_bio_noacct(self.ptr.as_ptr()) };
+    }
+
+    /// Sets the completion callback and its private pointer.
+    ///
+    /// # Safety
+    ///
+    /// `end_io` must be valid to call with this bio and `private` until it
+    /// runs.
+    pub(crate) unsafe fn set_end_io(&mut self, end_io: bindings::bio_end_io_t, private: *mut core::ffi::c_void) {
+        let b = self.raw_mut();
+        b.bi_end_io = end_io;
+        b.bi_private = private;
+    }
+
+    /// The private pointer (`bi_private`).
+    pub(crate) fn private(&self) -> *mut core::ffi::c_void {
+        self.raw().bi_private
+    }
+
+    /// Copies the I/O priority of `other` (`bi_ioprio`).
+    pub(crate) fn copy_ioprio(&mut self, other: &Bio) {
+        self.raw_mut().bi_ioprio = other.raw().bi_ioprio;
+    }
+}
+
+/// A position in a bio's data (`struct bvec_iter`).
+pub(crate) struct BioCursor {
+    iter: bindings::bvec_iter,
+}
+
+/// A place in memory: a page and a byte offset in it.
+#[derive(Clone, Copy)]
+pub(crate) struct PageRef {
+    pub(crate) page: *mut bindings::page,
+    pub(crate) offset: u32,
+}
+
+/// A bio set (`struct bio_set`) for clones and write buffers.
+///
+/// # Invariants
+///
+/// `bs` was initialised by `bioset_init` and is exited on drop; it lives in a
+/// heap allocation that never moves.
+pub(crate) struct BioSet {
+    bs: KBox<Opaque<bindings::bio_set>>,
+}
+
+// SAFETY: Bio sets are used from any thread; their allocator is thread-safe.
+unsafe impl Send for BioSet {}
+// SAFETY: As above.
+unsafe impl Sync for BioSet {}
+
+impl BioSet {
+    /// `bioset_init(bs, pool_size, 0, BIOSET_NEED_BVECS)`.
+    pub(crate) fn new(pool_size: u32) -> Result<Self> {
+        // bioset_init() expects zeroed memory (its mempools count from zero).
+        let bs = KBox::new(Opaque::new(bindings::bio_set::default()), GFP_KERNEL)?;
+        // SAFETY: `bs` is a zeroed bio_set in memory that does not move.
+        let ret = unsafe { bindings::bioset_init(bs.get(), pool_size, 0, bindings::BIOSET_NEED_BVECS as i32) };
+        kernel::error::to_result(ret)?;
+        Ok(Self { bs })
+    }
+
+    /// A clone of `bio` directed at `dev`, sharing its data
+    /// (`bio_alloc_clone`, GFP_NOIO: waits for the pool, never fails).
+    pub(crate) fn clone_bio(&self, dev: &TargetDevice, bio: &Bio) -> Result<Bio> {
+        // SAFETY: The bio set and bio are valid; GFP_NOIO may sleep.
+        let p = unsafe { bindings::bio_alloc_clone(dev.bdev(), bio.as_ptr(), bindings::RCRYPT_GFP_NOIO, self.bs.get()) };
+        // SAFETY: A non-null result is a new bio owned by the caller.
+        unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
+    }
+
+    /// A new bio for `dev` with room for `nr_vecs` pages and the flags of
+    /// `like` (`bio_alloc_bioset`, GFP_NOIO).
+    pub(crate) fn alloc_bio(&self, dev: &TargetDevice, nr_vecs: u16, like: &Bio) -> Result<Bio> {
+        // SAFETY: The bio set is valid; GFP_NOIO may sleep.
+        let p = unsafe {
+            bindings::bio_alloc_bioset(dev.bdev(), nr_vecs, like.raw().bi_opf, bindings::RCRYPT_GFP_NOIO, self.bs.get())
+        };
+        // SAFETY: A non-null result is a new bio owned by the caller.
+        unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
+    }
+}
+
+impl Drop for BioSet {
+    fn drop(&mut self) {
+        // SAFETY: Initialised by `new`; no bio of this set is in flight when
+        // its owner (the target) is destroyed.
+        unsafe { bindings::bioset_exit(self.bs.get()) };
+    }
+}
+
+/// A page from a [`PagePool`].
+pub(crate) struct PoolPage {
+    page: NonNull<bindings::page>,
+}
+
+impl PoolPage {
+    /// Where the page's data starts.
+    pub(crate) fn at(&self, offset: u32) -> PageRef {
+        PageRef { page: self.page.as_ptr(), offset }
+    }
+}
+
+/// A mempool of single pages (`mempool_create_page_pool`).
+///
+/// # Invariants
+///
+/// `pool` is a valid page mempool, destroyed on drop.
+pub(crate) struct PagePool {
+    pool: NonNull<bindings::mempool_t>,
+}
+
+// SAFETY: Mempools are thread-safe.
+unsafe impl Send for PagePool {}
+// SAFETY: As above.
+unsafe impl Sync for PagePool {}
+
+impl PagePool {
+    /// A pool that keeps `min_nr` pages in reserve.
+    pub(crate) fn new(min_nr: u32) -> Result<Self> {
+        // SAFETY: FFI call; returns null on failure.
+        let p = unsafe { bindings::rcrypt_mempool_create_page_pool(min_nr as i32) };
+        Ok(Self { pool: NonNull::new(p).ok_or(ENOMEM)? })
+    }
+
+    /// A page without waiting (GFP_NOWAIT), or `None`.
+    pub(crate) fn try_alloc(&self) -> Option<PoolPage> {
+        // SAFETY: The pool is valid.
+        let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOWAIT) };
+        NonNull::new(p.cast()).map(|page| PoolPage { page })
+    }
+
+    /// A page, waiting for one to come back to the pool if needed (GFP_NOIO:
+    /// never fails).
+    pub(crate) fn alloc(&self) -> Option<PoolPage> {
+        // SAFETY: The pool is valid; GFP_NOIO may sleep.
+        let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
+        NonNull::new(p.cast()).map(|page| PoolPage { page })
+    }
+
+    /// Returns a page to the pool.
+    pub(crate) fn free(&self, page: PoolPage) {
+        // SAFETY: The page came from this pool.
+        unsafe { bindings::mempool_free(page.page.as_ptr().cast(), self.pool.as_ptr()) };
+    }
+
+    /// Makes `bio` (fresh, without data) a bio of pages from this pool.
+    pub(crate) fn make_bio(&self, bio: Bio) -> Result<PoolBio, Bio> {
+        if bio.raw().bi_vcnt != 0 {
+            return Err(bio);
+        }
+        Ok(PoolBio { bio, pool: self.pool })
+    }
+
+    /// Returns the pages of `b` to this pool and releases the bio.
+    pub(crate) fn release(&self, b: PoolBio) {
+        if b.pool == self.pool {
+            let raw = b.bio.raw();
+            for i in 0..usize::from(raw.bi_vcnt) {
+                // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries; each page
+                // came from this pool (`PoolBio` invariant) and its I/O is over.
+                unsafe { bindings::mempool_free((*raw.bi_io_vec.add(i)).bv_page.cast(), self.pool.as_ptr()) };
+            }
+        } else {
+            pr_err!("rcrypt: write buffer returned to the wrong pool; pages leaked\n");
+        }
+        b.bio.put();
+    }
+}
+
+/// A bio whose data pages all come from one [`PagePool`] (a write buffer).
+///
+/// # Invariants
+///
+/// Every page in `bio` came from the mempool `pool`.
+pub(crate) struct PoolBio {
+    bio: Bio,
+    pool: NonNull<bindings::mempool_t>,
+}
+
+// SAFETY: Like `Bio`; the pool pointer is only compared and passed to C.
+unsafe impl Send for PoolBio {}
+
+impl PoolBio {
+    /// Appends `len` bytes of `page` (`bio_add_page`); gives the page back
+    /// when the bio is full.
+    pub(crate) fn add_page(&mut self, page: PoolPage, len: u32) -> Result<(), PoolPage> {
+        // SAFETY: The bio and page are valid; the page now belongs to the bio
+        // and goes back to the pool in `PagePool::release`.
+        let added = unsafe { bindings::bio_add_page(self.bio.as_ptr(), page.page.as_ptr(), len, 0) };
+        if added == len as i32 {
+            Ok(())
+        } else {
+            Err(page)
+        }
+    }
+
+    /// The bio.
+    pub(crate) fn bio_mut(&mut self) -> &mut Bio {
+        &mut self.bio
+    }
+
+    /// Splits into the bio and the pool identity, to carry it through I/O.
+    pub(crate) fn into_parts(self) -> (Bio, NonNull<bindings::mempool_t>) {
+        (self.bio, self.pool)
+    }
+
+    /// Rebuilds a pool bio from [`PoolBio::into_parts`].
+    ///
+    /// # Safety
+    ///
+    /// `bio` and `pool` must come from one `into_parts` call.
+    pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<bindings::mempool_t>) -> Self {
+        Self { bio, pool }
+    }
+
+    /// Completion status.
+    pub(crate) fn status(&self) -> BlkStatus {
+        self.bio.status()
+    }
+}
+
+impl Drop for PagePool {
+    fn drop(&mut self) {
+        // SAFETY: Every page was returned when the target's I/O finished.
+        unsafe { bindings::mempool_destroy(self.pool.as_ptr()) };
     }
 }

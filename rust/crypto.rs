@@ -6,7 +6,8 @@
 
 use crate::bindings;
 use core::ptr::NonNull;
-use kernel::error::{from_err_ptr, to_result};
+use crate::bio::PageRef;
+use kernel::error::{code::ENOMEM, from_err_ptr, to_result};
 use kernel::prelude::*;
 use core::ffi::CStr;
 
@@ -48,7 +49,6 @@ impl Skcipher {
     }
 
     /// Block size in bytes.
-    #[allow(dead_code)]
     pub(crate) fn block_size(&self) -> usize {
         // SAFETY: `tfm` is valid by the invariant.
         unsafe { bindings::rcrypt_skcipher_blocksize(self.tfm.as_ptr()) as usize }
@@ -61,3 +61,139 @@ impl Drop for Skcipher {
         unsafe { bindings::rcrypt_skcipher_free(self.tfm.as_ptr()) };
     }
 }
+
+/// Direction of a cipher operation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Direction {
+    /// Encrypt (writes).
+    Encrypt,
+    /// Decrypt (reads).
+    Decrypt,
+}
+
+/// A mempool of skcipher requests for one transform type, each with room
+/// for its scatterlists, completion and IV (`mempool_create_kmalloc_pool`).
+///
+/// # Invariants
+///
+/// `pool` is a valid kmalloc mempool of `size`-byte elements, destroyed on
+/// drop; the offsets lie inside an element and are suitably aligned.
+pub(crate) struct RequestPool {
+    pool: NonNull<bindings::mempool_t>,
+    req_len: usize,
+    sg_off: usize,
+    wait_off: usize,
+    iv_off: usize,
+    iv_size: usize,
+}
+
+// SAFETY: Mempools are thread-safe.
+unsafe impl Send for RequestPool {}
+// SAFETY: As above.
+unsafe impl Sync for RequestPool {}
+
+const fn align_up(v: usize, a: usize) -> usize {
+    (v + a - 1) & !(a - 1)
+}
+
+impl RequestPool {
+    /// A pool keeping `min_nr` requests for transforms like `tfm`, with IVs of
+    /// `iv_size` bytes.
+    pub(crate) fn new(min_nr: u32, tfm: &Skcipher, iv_size: usize) -> Result<Self> {
+        // SAFETY: `tfm` is valid.
+        let reqsize = unsafe { bindings::rcrypt_skcipher_reqsize(tfm.tfm.as_ptr()) } as usize;
+        let req_len = core::mem::size_of::<bindings::skcipher_request>() + reqsize;
+        let sg_off = align_up(req_len, 16);
+        let wait_off = align_up(sg_off + 2 * core::mem::size_of::<bindings::scatterlist>(), 16);
+        let iv_off = align_up(wait_off + core::mem::size_of::<bindings::crypto_wait>(), 16);
+        let size = iv_off + iv_size.max(8);
+        // SAFETY: FFI call; returns null on failure.
+        let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
+        Ok(Self {
+            pool: NonNull::new(pool).ok_or(ENOMEM)?,
+            req_len,
+            sg_off,
+            wait_off,
+            iv_off,
+            iv_size,
+        })
+    }
+
+    /// A request, waiting for one to come back to the pool if needed
+    /// (GFP_NOIO: never fails in process context).
+    pub(crate) fn alloc(&self) -> Result<Request<'_>> {
+        // SAFETY: The pool is valid; GFP_NOIO may sleep.
+        let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
+        let mem = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
+        let _ = self.req_len;
+        Ok(Request { pool: self, mem })
+    }
+}
+
+impl Drop for RequestPool {
+    fn drop(&mut self) {
+        // SAFETY: Every request went back to the pool (`Request` is borrowed
+        // from the pool, so none outlives it).
+        unsafe { bindings::mempool_destroy(self.pool.as_ptr()) };
+    }
+}
+
+/// One skcipher request from a [`RequestPool`], returned to it on drop.
+///
+/// # Invariants
+///
+/// `mem` is an element of `pool` laid out as the pool describes.
+pub(crate) struct Request<'a> {
+    pool: &'a RequestPool,
+    mem: NonNull<u8>,
+}
+
+impl Request<'_> {
+    /// The IV buffer (`iv_size` bytes), filled by the caller before [`Self::crypt`].
+    pub(crate) fn iv_mut(&mut self) -> &mut [u8] {
+        // SAFETY: The IV area lies inside the element (type invariant) and is
+        // only reachable through `&mut self`.
+        unsafe { core::slice::from_raw_parts_mut(self.mem.as_ptr().add(self.pool.iv_off), self.pool.iv_size) }
+    }
+
+    /// Runs the cipher over `len` bytes from `src` into `dst` (which may be
+    /// the same place) with the IV buffer, and waits for the result: an
+    /// asynchronous transform's `-EINPROGRESS`, or `-EBUSY` when the request
+    /// went to its backlog, both end in the completion callback.
+    pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef, dst: PageRef, len: u32) -> Result {
+        let base = self.mem.as_ptr();
+        // SAFETY: Every area lies inside the element (type invariant) and this
+        // request is exclusively ours; the scatterlists, completion and IV stay
+        // valid until the request completes, because this function waits for
+        // the completion before returning. The pages are valid for `len` bytes
+        // at their offsets (caller's bio or pool pages).
+        let err = unsafe {
+            let req = base.cast::<bindings::skcipher_request>();
+            let sg = base.add(self.pool.sg_off).cast::<bindings::scatterlist>();
+            let wait = base.add(self.pool.wait_off).cast::<bindings::crypto_wait>();
+            let iv = base.add(self.pool.iv_off);
+            bindings::rcrypt_sg_init_page(sg, src.page, len, src.offset);
+            bindings::rcrypt_sg_init_page(sg.add(1), dst.page, len, dst.offset);
+            bindings::rcrypt_crypto_init_wait(wait);
+            bindings::rcrypt_skcipher_request_setup(req, tfm.tfm.as_ptr(), sg, sg.add(1), len, iv, wait);
+            let r = match dir {
+                Direction::Encrypt => bindings::crypto_skcipher_encrypt(req),
+                Direction::Decrypt => bindings::crypto_skcipher_decrypt(req),
+            };
+            bindings::rcrypt_crypto_wait_req(r, wait)
+        };
+        to_result(err)
+    }
+}
+
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `mem` came from this pool and no operation is in flight
+        // (`crypt` waits for completion).
+        unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };
+    }
+}
+
+/// `CRYPTO_ALG_ALLOCATES_MEMORY`: transforms that allocate memory per request
+/// are excluded with this mask, as dm-crypt does.
+pub(crate) const CRYPTO_ALG_ALLOCATES_MEMORY: u32 = bindings::CRYPTO_ALG_ALLOCATES_MEMORY;

@@ -12,7 +12,8 @@
 //! `struct target_type` lives in this file; bios live in [`crate::bio`].
 
 use crate::bindings;
-use crate::bio::Bio;
+use crate::bio::{BlkStatus, Bio, PoolBio};
+use crate::wq::WorkQueue;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -90,8 +91,20 @@ pub(crate) trait TargetOperations: Sized + Send + Sync {
     /// Parses the table arguments and builds the target's private data.
     fn ctr(target: &mut Target<'_>, args: &mut Args<'_>) -> Result<KBox<Self>, CtrError>;
 
-    /// Maps one bio.
-    fn map(&self, target: &Target<'_>, bio: Bio<'_>) -> MapResult;
+    /// Maps one bio. With [`MapResult::Remapped`] the bio goes back to
+    /// device-mapper (the target redirected it); with `Submitted` the target
+    /// took it over (`Ok(())` is returned when `bio` was moved into an [`Io`]).
+    fn map(&self, target: &Target<'_>, bio: Bio) -> MapResult;
+
+    /// Reports the devices under the target: (device, start sector, length).
+    fn iterate_devices(&self, _target: &Target<'_>) -> (&TargetDevice, u64, u64) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Adjusts the queue limits of the mapped device.
+    fn io_hints(&self, _target: &Target<'_>, _limits: &mut QueueLimits<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
 
     /// Writes the target's status line of the given type.
     fn status(&self, _target: &Target<'_>, _ty: StatusType, _out: &mut StatusWriter<'_>) {
@@ -138,6 +151,45 @@ impl<'a> Target<'a> {
     pub(crate) fn begin(&self) -> u64 {
         self.raw().begin
     }
+
+    /// Sector of a bio relative to the target's start (`dm_target_offset`).
+    pub(crate) fn offset_of(&self, sector: u64) -> u64 {
+        sector.wrapping_sub(self.begin())
+    }
+
+    /// Lets only the first `sectors` of `bio` reach this target now; device-
+    /// mapper sends the rest in another bio (`dm_accept_partial_bio`).
+    pub(crate) fn accept_partial_bio(&self, bio: &Bio, sectors: u32) {
+        // SAFETY: `bio` is the bio being mapped by this target.
+        unsafe { bindings::dm_accept_partial_bio(bio.as_ptr(), sectors) };
+    }
+
+    fn raw_mut(&mut self) -> &mut bindings::dm_target {
+        // SAFETY: By the type invariant `ptr` is valid and `&mut self` is the
+        // only one mutating it (constructor).
+        unsafe { self.ptr.as_mut() }
+    }
+
+    /// Sets how dm core sends flushes, discards and accounts I/O, as the
+    /// constructor of dm-crypt does (`num_flush_bios`, `num_discard_bios`,
+    /// `limit_swap_bios`, `accounts_remapped_io`).
+    pub(crate) fn set_bio_policy(&mut self, flush_bios: u32, discard_bios: u32) {
+        let t = self.raw_mut();
+        t.num_flush_bios = flush_bios;
+        t.num_discard_bios = discard_bios;
+        t.set_limit_swap_bios(true);
+        t.set_accounts_remapped_io(true);
+    }
+
+    /// Whether dm core sends discards to the target (`num_discard_bios`).
+    pub(crate) fn discards_enabled(&self) -> bool {
+        self.raw().num_discard_bios != 0
+    }
+
+    /// Reserves per-bio data for [`Io`] values of type `Io<T, S>`.
+    pub(crate) fn set_per_io_data<T, S>(&mut self) {
+        self.raw_mut().per_io_data_size = core::mem::size_of::<PerBio<T, S>>() as u32;
+    }
 }
 
 impl Target<'_> {
@@ -176,6 +228,18 @@ unsafe impl Send for TargetDevice {}
 unsafe impl Sync for TargetDevice {}
 
 impl TargetDevice {
+    /// The block device (`dev->bdev`), for the bio wrappers.
+    pub(crate) fn bdev(&self) -> *mut bindings::block_device {
+        // SAFETY: `dev` is a valid opened device (type invariant).
+        unsafe { (*self.dev.as_ptr()).bdev }
+    }
+
+    /// The device's logical block size in bytes.
+    pub(crate) fn logical_block_size(&self) -> u32 {
+        // SAFETY: The bdev of an opened device is valid.
+        unsafe { bindings::rcrypt_bdev_logical_block_size(self.bdev()) }
+    }
+
     /// Whether the device carries a block integrity profile.
     pub(crate) fn has_integrity(&self) -> bool {
         // SAFETY: `dev` is a valid opened device (type invariant), so its bdev is valid.
@@ -183,7 +247,6 @@ impl TargetDevice {
     }
 
     /// The device's name as device-mapper shows it in tables (`major:minor`).
-    #[allow(dead_code)]
     pub(crate) fn name(&self) -> &CStr {
         // SAFETY: `name` is a NUL-terminated array inside the valid `dm_dev`,
         // which lives as long as `self`.
@@ -341,6 +404,16 @@ impl<T: TargetOperations> Registration<T> {
             } else {
                 None
             },
+            iterate_devices: if T::HAS_ITERATE_DEVICES {
+                Some(Adapter::<T>::iterate_devices)
+            } else {
+                None
+            },
+            io_hints: if T::HAS_IO_HINTS {
+                Some(Adapter::<T>::io_hints)
+            } else {
+                None
+            },
             ..Default::default()
         };
         let mut this = KBox::pin(
@@ -436,6 +509,46 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
+    /// Called by device-mapper with a constructed target and a valid callout.
+    unsafe extern "C" fn iterate_devices(
+        ti: *mut bindings::dm_target,
+        callout: bindings::iterate_devices_callout_fn,
+        data: *mut core::ffi::c_void,
+    ) -> c_int {
+        // SAFETY: `ti` is a valid constructed target for the duration of the call.
+        let Some(target) = (unsafe { Target::from_raw(ti) }) else {
+            return 0;
+        };
+        // SAFETY: See `map`.
+        let this = unsafe { &*(*ti).private.cast::<T>() };
+        let (dev, start, len) = this.iterate_devices(&target);
+        match callout {
+            // SAFETY: device-mapper's callout takes the target, one of its
+            // devices, a range and its own data pointer.
+            Some(f) => unsafe { f(ti, dev.dev.as_ptr(), start, len, data) },
+            None => 0,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target and valid limits.
+    unsafe extern "C" fn io_hints(ti: *mut bindings::dm_target, limits: *mut bindings::queue_limits) {
+        // SAFETY: `ti` is a valid constructed target for the duration of the call.
+        let Some(target) = (unsafe { Target::from_raw(ti) }) else {
+            return;
+        };
+        // SAFETY: See `map`.
+        let this = unsafe { &*(*ti).private.cast::<T>() };
+        // SAFETY: device-mapper passes limits that only this call changes.
+        let Some(limits) = (unsafe { limits.as_mut() }) else {
+            return;
+        };
+        this.io_hints(&target, &mut QueueLimits { limits });
+    }
+
+    /// # Safety
+    ///
     /// Called by device-mapper with a constructed target and a writable buffer
     /// of `maxlen` bytes.
     unsafe extern "C" fn status(
@@ -460,5 +573,210 @@ impl<T: TargetOperations> Adapter<T> {
             _ => return,
         };
         this.status(&target, ty, &mut out);
+    }
+}
+
+/// The queue limits a target may adjust in `io_hints` (`struct queue_limits`).
+pub(crate) struct QueueLimits<'a> {
+    limits: &'a mut bindings::queue_limits,
+}
+
+impl QueueLimits<'_> {
+    /// Raises the logical and physical block size and `io_min` to at least
+    /// `size`, and sets the DMA alignment to the logical block size, as
+    /// dm-crypt's `crypt_io_hints` does.
+    pub(crate) fn raise_block_size(&mut self, size: u32) {
+        let l = &mut *self.limits;
+        l.logical_block_size = l.logical_block_size.max(size);
+        l.physical_block_size = l.physical_block_size.max(size);
+        l.io_min = l.io_min.max(size);
+        l.dma_alignment = l.logical_block_size - 1;
+    }
+}
+
+/// Per-bio data of a target: a work item, the completion steps and the
+/// target's own per-bio state `S`.
+///
+/// `#[repr(C)]` with the work item first, so that the work item's address is
+/// the structure's.
+#[repr(C)]
+pub(crate) struct PerBio<T, S> {
+    work: Opaque<bindings::work_struct>,
+    size: usize,
+    target: *const T,
+    work_fn: Option<fn(Io<T, S>)>,
+    clone_fn: Option<fn(Io<T, S>, Bio)>,
+    pool_clone_fn: Option<fn(Io<T, S>, PoolBio)>,
+    clone_pool: *mut bindings::mempool_t,
+    state: S,
+}
+
+/// A bio taken over by a target (its map function returned `Submitted`),
+/// with the target's state for it in device-mapper's per-bio data.
+///
+/// # Invariants
+///
+/// `p` points to the initialised per-bio data of `base`, whose target `T`
+/// stays alive until `base` is ended (device-mapper does not destroy a
+/// target with bios in flight). `base` has not been ended.
+pub(crate) struct Io<T, S> {
+    p: NonNull<PerBio<T, S>>,
+    base: Bio,
+}
+
+// SAFETY: The per-bio data moves between threads with its bio; `T` is
+// `Sync` (a target) and `S` is `Send`.
+unsafe impl<T: Sync, S: Send> Send for Io<T, S> {}
+
+impl<T: Sync, S: Send> Io<T, S> {
+    /// Takes over `bio` for `this` target with per-bio state `state`. Fails
+    /// (giving the bio back) if the target did not reserve per-bio data of
+    /// this type with [`Target::set_per_io_data`].
+    pub(crate) fn new(target: &Target<'_>, bio: Bio, this: &T, state: S) -> Result<Self, Bio> {
+        let size = target.raw().per_io_data_size as usize;
+        if size != core::mem::size_of::<PerBio<T, S>>() {
+            return Err(bio);
+        }
+        // SAFETY: The bio is being mapped by a target with `size` bytes of
+        // per-bio data, suitably aligned by device-mapper.
+        let p = unsafe { bindings::rcrypt_dm_per_bio_data(bio.as_ptr(), size) }.cast::<PerBio<T, S>>();
+        let Some(p) = NonNull::new(p) else { return Err(bio) };
+        // SAFETY: `p` is writable per-bio data of the right size, owned by
+        // this bio; the work item is initialised before any use.
+        unsafe {
+            p.as_ptr().write(PerBio {
+                work: Opaque::uninit(),
+                size,
+                target: this,
+                work_fn: None,
+                clone_fn: None,
+                pool_clone_fn: None,
+                clone_pool: core::ptr::null_mut(),
+                state,
+            });
+        }
+        Ok(Self { p, base: bio })
+    }
+
+    /// The target.
+    pub(crate) fn target(&self) -> &T {
+        // SAFETY: The target outlives its bios (type invariant).
+        unsafe { &*self.p.as_ref().target }
+    }
+
+    /// The bio.
+    pub(crate) fn bio(&self) -> &Bio {
+        &self.base
+    }
+
+    /// The target's per-bio state.
+    pub(crate) fn state(&self) -> &S {
+        // SAFETY: Initialised by `new`; `Io` is the only handle to it.
+        unsafe { &self.p.as_ref().state }
+    }
+
+    /// Runs `f` with this I/O from the target's work queue `wq` (in process
+    /// context).
+    pub(crate) fn queue(mut self, wq: fn(&T) -> &WorkQueue, f: fn(Io<T, S>)) {
+        let wq: *const WorkQueue = wq(self.target());
+        // SAFETY: The per-bio data is ours (type invariant); the work item is
+        // initialised here and queued once; `Self` is forgotten and rebuilt
+        // by `work_trampoline`. The work queue belongs to the target, which
+        // outlives its bios.
+        unsafe {
+            let wq = &*wq;
+            let pb = self.p.as_mut();
+            pb.work_fn = Some(f);
+            bindings::rcrypt_init_work(pb.work.get(), Some(Self::work_trampoline));
+            bindings::rcrypt_queue_work(wq.as_ptr(), pb.work.get());
+        }
+        core::mem::forget(self);
+    }
+
+    unsafe extern "C" fn work_trampoline(work: *mut bindings::work_struct) {
+        // `work` is the first field of a `#[repr(C)]` `PerBio`.
+        let p = work.cast::<PerBio<T, S>>();
+        // SAFETY: Queued by `queue` with valid per-bio data whose bio is
+        // not ended; the bio is recovered from its per-bio data.
+        unsafe {
+            let Some(f) = (*p).work_fn.take() else { return };
+            let base = bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), (*p).size);
+            if let (Some(p), Some(base)) = (NonNull::new(p), Bio::from_raw(base)) {
+                f(Io { p, base });
+            }
+        }
+    }
+
+    /// Submits `clone` (a bio made for this I/O) and runs `done` with this
+    /// I/O and the completed clone when it ends; `done` may run in interrupt
+    /// context, so it must not sleep.
+    pub(crate) fn submit_clone(mut self, mut clone: Bio, done: fn(Io<T, S>, Bio)) {
+        // SAFETY: The per-bio data is ours; the trampoline is valid for this
+        // clone and the per-bio data outlives it (the base bio is not ended
+        // before `done` runs). `Self` is forgotten and rebuilt by the trampoline.
+        unsafe {
+            self.p.as_mut().clone_fn = Some(done);
+            clone.set_end_io(Some(Self::clone_trampoline), self.p.as_ptr().cast());
+        }
+        core::mem::forget(self);
+        clone.submit();
+    }
+
+    unsafe extern "C" fn clone_trampoline(clone: *mut bindings::bio) {
+        // SAFETY: Set up by `submit_clone`: the clone is valid and owned by
+        // this completion, its private pointer is the per-bio data of a base
+        // bio that is not ended.
+        unsafe {
+            let Some(clone) = Bio::from_raw(clone) else { return };
+            let p = clone.private().cast::<PerBio<T, S>>();
+            let Some(f) = (*p).clone_fn.take() else { return };
+            let base = bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), (*p).size);
+            if let (Some(p), Some(base)) = (NonNull::new(p), Bio::from_raw(base)) {
+                f(Io { p, base }, clone);
+            }
+        }
+    }
+
+    /// Like [`Self::submit_clone`] for a bio of pool pages (a write buffer).
+    pub(crate) fn submit_pool_clone(mut self, clone: PoolBio, done: fn(Io<T, S>, PoolBio)) {
+        let (mut clone, pool) = clone.into_parts();
+        // SAFETY: As in `submit_clone`; the pool identity travels in the
+        // per-bio data and is rejoined with this clone by the trampoline.
+        unsafe {
+            let pb = self.p.as_mut();
+            pb.pool_clone_fn = Some(done);
+            pb.clone_pool = pool.as_ptr();
+            clone.set_end_io(Some(Self::pool_clone_trampoline), self.p.as_ptr().cast());
+        }
+        core::mem::forget(self);
+        clone.submit();
+    }
+
+    unsafe extern "C" fn pool_clone_trampoline(clone: *mut bindings::bio) {
+        // SAFETY: Set up by `submit_pool_clone` (see `clone_trampoline`); the
+        // clone and pool come from one `PoolBio::into_parts`.
+        unsafe {
+            let Some(clone) = Bio::from_raw(clone) else { return };
+            let p = clone.private().cast::<PerBio<T, S>>();
+            let Some(f) = (*p).pool_clone_fn.take() else { return };
+            let Some(pool) = NonNull::new((*p).clone_pool) else { return };
+            let base = bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), (*p).size);
+            if let (Some(p), Some(base)) = (NonNull::new(p), Bio::from_raw(base)) {
+                f(Io { p, base }, PoolBio::from_parts(clone, pool));
+            }
+        }
+    }
+
+    /// Ends the bio with `status`.
+    pub(crate) fn end(self, status: BlkStatus) {
+        // SAFETY: The state was initialised by `new` and is dropped once, here.
+        unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state)) };
+        self.take_base().end(status);
+    }
+
+    fn take_base(self) -> Bio {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again.
+        unsafe { core::ptr::read(&this.base) }
     }
 }

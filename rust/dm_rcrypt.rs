@@ -18,7 +18,9 @@ mod errno;
 mod keys;
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
+mod params;
 mod rcrypt;
+mod wq;
 
 use kernel::prelude::*;
 

@@ -68,3 +68,114 @@ void rcrypt_memzero_explicit(void *p, size_t len)
 {
 	memzero_explicit(p, len);
 }
+
+/* Module parameters, as dm-crypt's: 0 means the default (128 KiB). */
+unsigned int rcrypt_max_read_size = 0;
+module_param_named(max_read_size, rcrypt_max_read_size, uint, 0644);
+MODULE_PARM_DESC(max_read_size, "Maximum size of a read request");
+unsigned int rcrypt_max_write_size = 0;
+module_param_named(max_write_size, rcrypt_max_write_size, uint, 0644);
+MODULE_PARM_DESC(max_write_size, "Maximum size of a write request");
+
+void *rcrypt_dm_per_bio_data(struct bio *bio, size_t size)
+{
+	return dm_per_bio_data(bio, size);
+}
+
+struct bio *rcrypt_dm_bio_from_per_bio_data(void *data, size_t size)
+{
+	return dm_bio_from_per_bio_data(data, size);
+}
+
+void rcrypt_bio_set_dev(struct bio *bio, struct block_device *bdev)
+{
+	bio_set_dev(bio, bdev);
+}
+
+unsigned int rcrypt_bio_op(struct bio *bio)
+{
+	return bio_op(bio);
+}
+
+bool rcrypt_op_is_write(unsigned int op)
+{
+	return op_is_write(op);
+}
+
+void rcrypt_bio_iter_bvec(struct bio *bio, struct bvec_iter *iter, struct bio_vec *bv)
+{
+	*bv = bio_iter_iovec(bio, *iter);
+}
+
+void rcrypt_bio_advance_iter_single(struct bio *bio, struct bvec_iter *iter, unsigned int bytes)
+{
+	bio_advance_iter_single(bio, iter, bytes);
+}
+
+unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev)
+{
+	return bdev_logical_block_size(bdev);
+}
+
+unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm)
+{
+	return crypto_skcipher_reqsize(tfm);
+}
+
+void rcrypt_skcipher_request_setup(struct skcipher_request *req, struct crypto_skcipher *tfm,
+				   struct scatterlist *src, struct scatterlist *dst,
+				   unsigned int len, u8 *iv, struct crypto_wait *wait)
+{
+	skcipher_request_set_tfm(req, tfm);
+	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
+				      crypto_req_done, wait);
+	skcipher_request_set_crypt(req, src, dst, len, iv);
+}
+
+void rcrypt_crypto_init_wait(struct crypto_wait *wait)
+{
+	crypto_init_wait(wait);
+}
+
+int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait)
+{
+	return crypto_wait_req(err, wait);
+}
+
+void rcrypt_sg_init_page(struct scatterlist *sg, struct page *page, unsigned int len,
+			 unsigned int offset)
+{
+	sg_init_table(sg, 1);
+	sg_set_page(sg, page, len, offset);
+}
+
+struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int flags,
+						int max_active)
+{
+	return alloc_workqueue("%s", flags, max_active, name);
+}
+
+void rcrypt_init_work(struct work_struct *work, work_func_t fn)
+{
+	INIT_WORK(work, fn);
+}
+
+bool rcrypt_queue_work(struct workqueue_struct *wq, struct work_struct *work)
+{
+	return queue_work(wq, work);
+}
+
+mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size)
+{
+	return mempool_create_kmalloc_pool(min_nr, size);
+}
+
+mempool_t *rcrypt_mempool_create_page_pool(int min_nr)
+{
+	return mempool_create_page_pool(min_nr, 0);
+}
+
+void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp)
+{
+	return mempool_alloc(pool, gfp);
+}

@@ -7,25 +7,36 @@
 //! (the stage numbers are those of [`table`]'s documentation) so that every
 //! table gets the same verdict and the same `ti->error` message as dm-crypt.
 //!
-//! The data path is not written yet: a table that passes every check is
-//! refused with "Data path not supported yet" (-EOPNOTSUPP), so nothing can
-//! pretend to encrypt.
+//! I/O: reads are cloned to the device and decrypted in place from the work
+//! queue when they complete; writes are encrypted from the work queue into
+//! pages of a mempool and submitted as a new bio. Every allocation on the
+//! I/O path comes from a mempool with GFP_NOIO, so it waits, never fails.
+//! IV modes with state of their own (lmk, tcw, eboiv, elephant) and
+//! integrity (AEAD, `random`) are refused with "not supported yet".
 
 pub(crate) mod table;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit_tests;
 
-use crate::bio::Bio;
-use crate::crypto::Skcipher;
-use crate::dm::{Args, CtrError, MapResult, Target, TargetDevice, TargetOperations};
-use crate::keys::{self, KeyType, SecretBytes};
+pub(crate) mod iv;
+
+use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio};
+use crate::crypto::{Direction, Request, RequestPool, Skcipher, CRYPTO_ALG_ALLOCATES_MEMORY};
+use crate::dm::{Args, CtrError, Io, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice};
+use crate::dm::TargetOperations;
 use crate::errno::EOPNOTSUPP;
-use kernel::error::code::{EINVAL, ENOMEM};
+use crate::keys::{self, KeyType, SecretBytes};
+use crate::params;
+use crate::wq::{WorkQueue, WQ_HIGHPRI, WQ_MEM_RECLAIM, WQ_UNBOUND};
+use core::fmt::Write as _;
+use kernel::error::code::{EINVAL, EIO, ENOMEM};
 use kernel::error::Error;
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME};
+use kernel::sync::Mutex;
+use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME, SECTOR_SHIFT};
 use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
 
 /// Target name as `dmsetup` uses it.
@@ -38,13 +49,53 @@ pub(crate) const TARGET_FEATURES: u64 = 0;
 
 /// `crypto_alloc_skcipher(name, 0, CRYPTO_ALG_ALLOCATES_MEMORY)` as in
 /// `crypt_alloc_tfms_skcipher()`.
-const TFM_MASK: u32 = crate::bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
+const TFM_MASK: u32 = CRYPTO_ALG_ALLOCATES_MEMORY;
 
-/// Per-target state, built by the constructor.
+/// `MIN_IOS`: requests and bios kept in reserve per device.
+const MIN_IOS: u32 = 64;
+/// dm-crypt's default `max_read_size` / `max_write_size`.
+const DEFAULT_MAX_IO_SIZE: u32 = 128 * 1024;
+
+/// Per-bio state: the bio's first sector relative to the target.
+pub(crate) struct IoState {
+    sector: u64,
+}
+
+/// A bio in flight through the target.
+type RcryptIo = Io<Rcrypt, IoState>;
+
+/// Per-target state (dm-crypt's `struct crypt_config`). Fields drop in
+/// declaration order: the work queue drains first, the key is wiped last.
 pub(crate) struct Rcrypt {
-    _tfms: KVec<Skcipher>,
-    _iv_tfm: Option<Skcipher>,
-    _dev: TargetDevice,
+    wq: WorkQueue,
+    req_pool: RequestPool,
+    page_pool: PagePool,
+    page_alloc_lock: Pin<KBox<Mutex<()>>>,
+    bs: BioSet,
+    tfms: KVec<Skcipher>,
+    dev: TargetDevice,
+    /// `cc->cipher_string`.
+    cipher_string: KVec<u8>,
+    /// `cc->key` (shown by the TABLE status as dm-crypt does).
+    key: SecretBytes,
+    /// `cc->key_string`: `<type>:<description>` of a keyring key.
+    key_string: Option<KVec<u8>>,
+    iv_offset: u64,
+    start: u64,
+    sector_size: u32,
+    sector_shift: u32,
+    iv: IvSetup,
+    benbi_shift: u32,
+    iv_large_sectors: bool,
+    same_cpu_crypt: bool,
+    high_priority: bool,
+    submit_from_crypt_cpus: bool,
+    no_read_workqueue: bool,
+    no_write_workqueue: bool,
+    /// `integrity:<n>:<profile>` when given without a generator that stores
+    /// IVs: shown in the status, no metadata (as in dm-crypt).
+    integrity: Option<(u32, KVec<u8>)>,
+    integrity_key_size: Option<u32>,
 }
 
 /// A `ti->error` message with `-EINVAL`, or the parser's error as it is.
@@ -133,17 +184,73 @@ impl Rcrypt {
 impl TargetOperations for Rcrypt {
     fn ctr(target: &mut Target<'_>, args: &mut Args<'_>) -> Result<KBox<Self>, CtrError> {
         let built = Self::ctr_checked(target, args);
-        // Like crypt_set_key(): the hex key argument is overwritten whatever
-        // the outcome, so no key stays in the table memory.
-        if args.len() >= 2 && args.get(1).is_some_and(|k| k.first() != Some(&b':')) {
+        // Like crypt_set_key(): the key argument is overwritten whatever the
+        // outcome, so no key stays in the table memory.
+        if args.len() >= 2 {
             args.wipe(1);
         }
         built
     }
 
-    fn map(&self, _target: &Target<'_>, _bio: Bio<'_>) -> MapResult {
-        // No table is ever constructed until the data path exists.
-        MapResult::Kill
+    /// `crypt_map()`.
+    fn map(&self, target: &Target<'_>, mut bio: Bio) -> MapResult {
+        // Flushes and discards bypass the crypto: dm core ensures no I/O is in
+        // flight for a flush; a discard's caller orders it with a flush.
+        if bio.is_preflush() || bio.op() == BioOp::Discard {
+            bio.set_dev(&self.dev);
+            if bio.sectors() != 0 {
+                bio.set_sector(self.start + target.offset_of(bio.sector()));
+            }
+            return MapResult::Remapped;
+        }
+
+        let max_sectors = self.max_request_sectors(&bio);
+        if bio.sectors() > max_sectors {
+            target.accept_partial_bio(&bio, max_sectors);
+        }
+
+        // Bios must be aligned to, and a multiple of, the encryption sector.
+        let sector_mask = u64::from((self.sector_size >> SECTOR_SHIFT) - 1);
+        if bio.sector() & sector_mask != 0 || bio.size() & (self.sector_size - 1) != 0 {
+            return MapResult::Kill;
+        }
+        if !matches!(bio.op(), BioOp::Read | BioOp::Write) {
+            return MapResult::Kill;
+        }
+
+        let state = IoState { sector: target.offset_of(bio.sector()) };
+        let io = match RcryptIo::new(target, bio, self, state) {
+            Ok(io) => io,
+            Err(bio) => {
+                bio.end(BlkStatus::IOERR);
+                return MapResult::Submitted;
+            }
+        };
+        if io.bio().is_write() {
+            io.queue(|t| &t.wq, write_work);
+        } else {
+            read_submit(io);
+        }
+        MapResult::Submitted
+    }
+
+    /// `crypt_status()`.
+    fn status(&self, target: &Target<'_>, ty: StatusType, out: &mut StatusWriter<'_>) {
+        match ty {
+            StatusType::Info => {}
+            StatusType::Table => self.status_table(target, out),
+            StatusType::Ima => self.status_ima(target, out),
+        }
+    }
+
+    /// `crypt_iterate_devices()`.
+    fn iterate_devices(&self, target: &Target<'_>) -> (&TargetDevice, u64, u64) {
+        (&self.dev, self.start, target.len())
+    }
+
+    /// `crypt_io_hints()`.
+    fn io_hints(&self, _target: &Target<'_>, limits: &mut QueueLimits<'_>) {
+        limits.raise_block_size(self.sector_size);
     }
 }
 
@@ -188,7 +295,7 @@ impl Rcrypt {
                     .map_err(|e| CtrError::new(E_CREATE_IV, e))?,
             );
         }
-        t.check_iv_ctr(&setup, block_size).map_err(perr)?;
+        let iv_ctr = t.check_iv_ctr(&setup, block_size).map_err(perr)?;
 
         // Stage 6: IV init. elephant keys its diffuser with the extra key part
         // at the end of the key (crypt_iv_elephant_init).
@@ -201,10 +308,24 @@ impl Rcrypt {
             part.map_or(Err(EINVAL), |p| tfm.set_key(p))
                 .map_err(|e| CtrError::new(E_INIT_IV, e))?;
         }
-        drop(key);
+
+        // Stage 6 (cont.): mempools and bio set, as crypt_ctr() allocates them
+        // before reading iv_offset.
+        let req_pool = tfms
+            .first()
+            .ok_or(CtrError::new(E_ALLOC_TFM, EINVAL))
+            .and_then(|tfm| {
+                RequestPool::new(MIN_IOS, tfm, setup.iv_size as usize)
+                    .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))
+            })?;
+        let page_pool = PagePool::new(params::BIO_MAX_VECS)
+            .map_err(|e| CtrError::new(c"Cannot allocate page mempool", e))?;
+        let bs = BioSet::new(MIN_IOS).map_err(|e| CtrError::new(c"Cannot allocate crypt bioset", e))?;
+        let page_alloc_lock = KBox::pin_init(new_mutex!(()), GFP_KERNEL)
+            .map_err(|_| CtrError::new(c"Cannot allocate encryption context", ENOMEM))?;
 
         // Stage 7: iv_offset.
-        t.iv_offset().map_err(perr)?;
+        let iv_offset = t.iv_offset().map_err(perr)?;
 
         // Stage 8: the device.
         let mut path_buf = KVec::from_elem(0u8, t.device_path.len() + 1, GFP_KERNEL).map_err(|_| nomem())?;
@@ -213,7 +334,7 @@ impl Rcrypt {
         let dev = target.get_device(path).map_err(lookup_failed)?;
 
         // Stage 9: start sector.
-        t.start().map_err(perr)?;
+        let start = t.start().map_err(perr)?;
 
         // Stage 10: integrity metadata (the `random` IV stores its IV there).
         if t.needs_integrity_profile(&setup) {
@@ -223,11 +344,321 @@ impl Rcrypt {
             return Err(CtrError::new(c"Integrity metadata is not supported yet", EOPNOTSUPP.into()));
         }
 
-        let _ = Rcrypt {
-            _tfms: tfms,
-            _iv_tfm: iv_tfm,
-            _dev: dev,
+        // The IV generators with their own state (lmk, tcw, eboiv, elephant)
+        // come with the next part of the work; `random` needs integrity.
+        if !matches!(
+            setup.mode,
+            IvMode::NoIv | IvMode::Plain | IvMode::Plain64 | IvMode::Plain64Be | IvMode::Essiv | IvMode::Benbi | IvMode::Null
+        ) {
+            return Err(CtrError::new(c"IV mode not supported yet", EOPNOTSUPP.into()));
+        }
+        drop(iv_tfm);
+
+        let o = &t.options;
+        let mut wq_flags = WQ_MEM_RECLAIM | WQ_UNBOUND;
+        if o.high_priority {
+            wq_flags |= WQ_HIGHPRI;
+        }
+        let wq = WorkQueue::new(c"krcryptd", wq_flags, 0)
+            .map_err(|e| CtrError::new(c"Couldn't create kcryptd queue", e))?;
+
+        let copy = |b: &[u8]| -> Result<KVec<u8>, CtrError> {
+            let mut v = KVec::with_capacity(b.len(), GFP_KERNEL).map_err(|_| nomem())?;
+            v.extend_from_slice(b, GFP_KERNEL).map_err(|_| nomem())?;
+            Ok(v)
         };
-        Err(CtrError::new(c"Data path not supported yet", EOPNOTSUPP.into()))
+        let key_string = match t.key {
+            table::KeySpec::Keyring { spec, .. } => Some(copy(spec)?),
+            table::KeySpec::Hex { .. } => None,
+        };
+        let integrity = match o.integrity {
+            Some(i) => Some((i.tag_size, copy(i.profile)?)),
+            None => None,
+        };
+
+        target.set_bio_policy(1, u32::from(o.allow_discards));
+        target.set_per_io_data::<Rcrypt, IoState>();
+
+        let this = KBox::new(
+            Rcrypt {
+                wq,
+                req_pool,
+                page_pool,
+                page_alloc_lock,
+                bs,
+                tfms,
+                dev,
+                cipher_string: copy(t.cipher_string)?,
+                key,
+                key_string,
+                iv_offset,
+                start,
+                sector_size: o.sector_size,
+                sector_shift: o.sector_shift,
+                iv: setup,
+                benbi_shift: iv_ctr.benbi_shift,
+                iv_large_sectors: o.iv_large_sectors,
+                same_cpu_crypt: o.same_cpu_crypt,
+                high_priority: o.high_priority,
+                submit_from_crypt_cpus: o.submit_from_crypt_cpus,
+                no_read_workqueue: o.no_read_workqueue,
+                no_write_workqueue: o.no_write_workqueue,
+                integrity,
+                integrity_key_size: o.integrity_key_size,
+            },
+            GFP_KERNEL,
+        )
+        .map_err(|_| nomem())?;
+        Ok(this)
     }
+
+    /// `get_max_request_sectors()`: the largest bio this target takes at once.
+    fn max_request_sectors(&self, bio: &Bio) -> u32 {
+        let min_not_zero = |a: u32, b: u32| if a == 0 { b } else { a.min(b) };
+        let write = bio.is_write();
+        let mut val = if write {
+            min_not_zero(params::max_write_size(), DEFAULT_MAX_IO_SIZE)
+        } else {
+            min_not_zero(params::max_read_size(), DEFAULT_MAX_IO_SIZE)
+        };
+        if write || self.integrity.is_some() {
+            val = val.min(params::BIO_MAX_VECS * params::PAGE_SIZE);
+        }
+        let align = self.dev.logical_block_size().max(self.sector_size);
+        val -= val % align;
+        if val == 0 {
+            val = align;
+        }
+        val >> SECTOR_SHIFT
+    }
+
+    /// Encrypts or decrypts one `sector_size` block at 512-byte sector
+    /// `cc_sector` (iv_offset included) from `src` into `dst`.
+    fn crypt_block(&self, req: &mut Request<'_>, dir: Direction, cc_sector: u64, src: PageRef, dst: PageRef) -> Result {
+        let iv_sector = iv::iv_sector(cc_sector, self.iv_large_sectors, self.sector_shift);
+        iv::generate(self.iv.mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
+        let tfm = self
+            .tfms
+            .get(iv::key_index(cc_sector, self.iv.tfms_count))
+            .ok_or(EINVAL)?;
+        req.crypt(tfm, dir, src, dst, self.sector_size)
+    }
+
+    /// Decrypts the data of a completed read in place (`kcryptd_crypt_read_convert`).
+    fn decrypt_bio(&self, io: &RcryptIo) -> Result {
+        let mut req = self.req_pool.alloc()?;
+        let bio = io.bio();
+        let mut cursor = bio.cursor();
+        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
+        for _ in 0..bio.size() / self.sector_size {
+            // Data not aligned to the encryption sector: dm-crypt fails with -EIO.
+            let at = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
+            self.crypt_block(&mut req, Direction::Decrypt, cc_sector, at, at)?;
+            cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
+        }
+        Ok(())
+    }
+
+    /// Builds the encrypted copy of a write: a bio of pool pages holding the
+    /// ciphertext (`crypt_alloc_buffer` + `kcryptd_crypt_write_convert`).
+    /// With `wait == false` pages are taken without waiting and `Ok(None)`
+    /// means the pool ran dry; with `wait == true` the caller holds the page
+    /// allocation lock and every page is waited for.
+    fn encrypt_bio(&self, io: &RcryptIo, wait: bool) -> Result<Option<PoolBio>> {
+        let bio = io.bio();
+        let size = bio.size();
+        let nr_pages = size.div_ceil(params::PAGE_SIZE);
+        let clone = self.bs.alloc_bio(&self.dev, nr_pages as u16, bio)?;
+        let mut clone = match self.page_pool.make_bio(clone) {
+            Ok(c) => c,
+            Err(b) => {
+                b.put();
+                return Err(EIO);
+            }
+        };
+        clone.bio_mut().copy_ioprio(bio);
+        let mut req = self.req_pool.alloc()?;
+        let mut cursor = bio.cursor();
+        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
+        let mut left = size;
+        while left > 0 {
+            let page = if wait { self.page_pool.alloc() } else { self.page_pool.try_alloc() };
+            let Some(page) = page else {
+                self.page_pool.release(clone);
+                return Ok(None);
+            };
+            let len = left.min(params::PAGE_SIZE);
+            let mut off = 0;
+            let mut res = Ok(());
+            while off < len && res.is_ok() {
+                // Data not aligned to the encryption sector: -EIO like dm-crypt.
+                res = match bio.next_chunk(&mut cursor, self.sector_size) {
+                    Some(src) => self.crypt_block(&mut req, Direction::Encrypt, cc_sector, src, page.at(off)),
+                    None => Err(EIO),
+                };
+                cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
+                off += self.sector_size;
+            }
+            let added = clone.add_page(page, len);
+            if let Err(page) = added {
+                self.page_pool.free(page);
+                res = res.and(Err(EIO));
+            }
+            if let Err(e) = res {
+                self.page_pool.release(clone);
+                return Err(e);
+            }
+            left -= len;
+        }
+        clone.bio_mut().set_sector(self.start + io.state().sector);
+        Ok(Some(clone))
+    }
+
+    fn status_table(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {
+        out.emit(format_args!("{} ", BStr(&self.cipher_string)));
+        if self.key.is_empty() {
+            out.emit(format_args!("-"));
+        } else if let Some(ks) = &self.key_string {
+            out.emit(format_args!(":{}:{}", self.key.len(), BStr(ks)));
+        } else {
+            for b in self.key.iter() {
+                out.emit(format_args!("{:02x}", b));
+            }
+        }
+        out.emit(format_args!(" {} {} {}", self.iv_offset, self.dev.name(), self.start));
+
+        let flags = [
+            (target.discards_enabled(), "allow_discards"),
+            (self.same_cpu_crypt, "same_cpu_crypt"),
+            (self.high_priority, "high_priority"),
+            (self.submit_from_crypt_cpus, "submit_from_crypt_cpus"),
+            (self.no_read_workqueue, "no_read_workqueue"),
+            (self.no_write_workqueue, "no_write_workqueue"),
+        ];
+        let n = flags.iter().filter(|f| f.0).count()
+            + usize::from(self.integrity.is_some())
+            + usize::from(self.sector_size != 512)
+            + usize::from(self.iv_large_sectors)
+            + usize::from(self.integrity_key_size.is_some());
+        if n == 0 {
+            return;
+        }
+        out.emit(format_args!(" {}", n));
+        for (set, name) in flags {
+            if set {
+                out.emit(format_args!(" {}", name));
+            }
+        }
+        if let Some((size, profile)) = &self.integrity {
+            out.emit(format_args!(" integrity:{}:{}", size, BStr(profile)));
+        }
+        if self.sector_size != 512 {
+            out.emit(format_args!(" sector_size:{}", self.sector_size));
+        }
+        if self.iv_large_sectors {
+            out.emit(format_args!(" iv_large_sectors"));
+        }
+        if let Some(size) = self.integrity_key_size {
+            out.emit(format_args!(" integrity_key_size:{}", size));
+        }
+    }
+
+    fn status_ima(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {
+        let yn = |b: bool| if b { 'y' } else { 'n' };
+        out.emit(format_args!(
+            "target_name={},target_version={}.{}.{}",
+            TARGET_NAME, TARGET_VERSION[0], TARGET_VERSION[1], TARGET_VERSION[2]
+        ));
+        out.emit(format_args!(",allow_discards={}", yn(target.discards_enabled())));
+        out.emit(format_args!(",same_cpu_crypt={}", yn(self.same_cpu_crypt)));
+        out.emit(format_args!(",high_priority={}", yn(self.high_priority)));
+        out.emit(format_args!(",submit_from_crypt_cpus={}", yn(self.submit_from_crypt_cpus)));
+        out.emit(format_args!(",no_read_workqueue={}", yn(self.no_read_workqueue)));
+        out.emit(format_args!(",no_write_workqueue={}", yn(self.no_write_workqueue)));
+        out.emit(format_args!(",iv_large_sectors={}", yn(self.iv_large_sectors)));
+        if let Some((size, profile)) = &self.integrity {
+            out.emit(format_args!(",integrity_tag_size={},cipher_auth={}", size, BStr(profile)));
+        }
+        if self.sector_size != 512 {
+            out.emit(format_args!(",sector_size={}", self.sector_size));
+        }
+        out.emit(format_args!(",cipher_string={}", BStr(&self.cipher_string)));
+        out.emit(format_args!(",key_size={}", self.key.len()));
+        out.emit(format_args!(",key_parts={}", self.iv.key_parts));
+        out.emit(format_args!(",key_extra_size={}", self.iv.key_extra_size));
+        out.emit(format_args!(",key_mac_size={}", self.integrity_key_size.unwrap_or(0)));
+        out.emit(format_args!(";"));
+    }
+}
+
+/// Bytes shown as they are (table arguments need not be UTF-8).
+struct BStr<'a>(&'a [u8]);
+
+impl core::fmt::Display for BStr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            for &b in chunk.invalid() {
+                f.write_char(char::from(b))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read path, in map context: send a clone of the bio to the device; the
+/// data is decrypted in place when it completes (`kcryptd_io_read`).
+fn read_submit(io: RcryptIo) {
+    let t = io.target();
+    let mut clone = match t.bs.clone_bio(&t.dev, io.bio()) {
+        Ok(c) => c,
+        Err(_) => return io.end(BlkStatus::IOERR),
+    };
+    clone.set_sector(t.start + io.state().sector);
+    io.submit_clone(clone, read_done);
+}
+
+/// A read clone completed (possibly in interrupt context): decrypt from the
+/// work queue.
+fn read_done(io: RcryptIo, clone: Bio) {
+    let status = clone.status();
+    clone.put();
+    if !status.is_ok() {
+        return io.end(status);
+    }
+    io.queue(|t| &t.wq, decrypt_work);
+}
+
+/// Work item: decrypt a completed read and end it.
+fn decrypt_work(io: RcryptIo) {
+    let status = match io.target().decrypt_bio(&io) {
+        Ok(()) => BlkStatus::OK,
+        Err(_) => BlkStatus::IOERR,
+    };
+    io.end(status);
+}
+
+/// Work item: encrypt a write into pool pages and submit it
+/// (`kcryptd_crypt_write_convert`). Pages are first taken without waiting;
+/// if the pool runs dry, the bio starts over holding the allocation lock and
+/// waits for pages, so that two writes can never each hold part of the pool
+/// while waiting for the rest.
+fn write_work(io: RcryptIo) {
+    let t = io.target();
+    let mut built = t.encrypt_bio(&io, false);
+    if let Ok(None) = built {
+        let _guard = t.page_alloc_lock.lock();
+        built = t.encrypt_bio(&io, true);
+    }
+    match built {
+        Ok(Some(clone)) => io.submit_pool_clone(clone, write_done),
+        Ok(None) | Err(_) => io.end(BlkStatus::IOERR),
+    }
+}
+
+/// A write clone completed: return its pages, end the original bio.
+fn write_done(io: RcryptIo, clone: PoolBio) {
+    let status = clone.status();
+    io.target().page_pool.release(clone);
+    io.end(status);
 }

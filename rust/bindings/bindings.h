@@ -19,6 +19,9 @@
 #include <linux/rwsem.h>
 #include <crypto/skcipher.h>
 #include <kunit/test.h>
+#include <linux/scatterlist.h>
+#include <linux/workqueue.h>
+#include <linux/moduleparam.h>
 
 /* Helpers for static inline functions (rust/helpers.c). */
 unsigned int rcrypt_skcipher_ivsize(struct crypto_skcipher *tfm);
@@ -32,5 +35,54 @@ struct key_type *rcrypt_key_type_encrypted(void);
 struct key_type *rcrypt_key_type_trusted(void);
 bool rcrypt_bdev_has_integrity(struct block_device *bdev);
 void rcrypt_memzero_explicit(void *p, size_t len);
+
+/* Bios. */
+void *rcrypt_dm_per_bio_data(struct bio *bio, size_t size);
+struct bio *rcrypt_dm_bio_from_per_bio_data(void *data, size_t size);
+void rcrypt_bio_set_dev(struct bio *bio, struct block_device *bdev);
+unsigned int rcrypt_bio_op(struct bio *bio);
+bool rcrypt_op_is_write(unsigned int op);
+void rcrypt_bio_iter_bvec(struct bio *bio, struct bvec_iter *iter, struct bio_vec *bv);
+void rcrypt_bio_advance_iter_single(struct bio *bio, struct bvec_iter *iter, unsigned int bytes);
+unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev);
+
+/* Crypto requests. */
+unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm);
+void rcrypt_skcipher_request_setup(struct skcipher_request *req, struct crypto_skcipher *tfm,
+				   struct scatterlist *src, struct scatterlist *dst,
+				   unsigned int len, u8 *iv, struct crypto_wait *wait);
+void rcrypt_crypto_init_wait(struct crypto_wait *wait);
+int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait);
+void rcrypt_sg_init_page(struct scatterlist *sg, struct page *page, unsigned int len,
+			 unsigned int offset);
+
+/* Work queues. */
+struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int flags,
+						int max_active);
+void rcrypt_init_work(struct work_struct *work, work_func_t fn);
+bool rcrypt_queue_work(struct workqueue_struct *wq, struct work_struct *work);
+
+/* Mempools. */
+mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
+mempool_t *rcrypt_mempool_create_page_pool(int min_nr);
+void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
+
+/* Module parameters (helpers.c). */
+extern unsigned int rcrypt_max_read_size;
+extern unsigned int rcrypt_max_write_size;
+
+#ifdef __BINDGEN__
+/* Constants bindgen cannot evaluate from their macros. */
+const gfp_t RCRYPT_GFP_NOIO = GFP_NOIO;
+const gfp_t RCRYPT_GFP_NOWAIT = GFP_NOWAIT;
+const gfp_t RCRYPT_GFP_KERNEL = GFP_KERNEL;
+const blk_status_t RCRYPT_BLK_STS_OK = BLK_STS_OK;
+const blk_status_t RCRYPT_BLK_STS_IOERR = BLK_STS_IOERR;
+const blk_status_t RCRYPT_BLK_STS_RESOURCE = BLK_STS_RESOURCE;
+const blk_opf_t RCRYPT_REQ_PREFLUSH = REQ_PREFLUSH;
+const blk_opf_t RCRYPT_REQ_OP_MASK = REQ_OP_MASK;
+const unsigned int RCRYPT_BIO_MAX_VECS = BIO_MAX_VECS;
+const unsigned long RCRYPT_PAGE_SIZE = PAGE_SIZE;
+#endif
 
 #endif

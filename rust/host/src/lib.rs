@@ -16,3 +16,11 @@ mod table;
 
 #[cfg(test)]
 mod table_tests;
+
+/// The IV generators without transforms, shared with the kernel module.
+#[cfg_attr(not(test), allow(dead_code))]
+#[path = "../../rcrypt/iv.rs"]
+mod iv;
+
+#[cfg(test)]
+mod iv_tests;

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module's parameters, declared in `helpers.c` like dm-crypt's:
+//! `max_read_size` and `max_write_size` (bytes; 0 means the default).
+
+use crate::bindings;
+
+/// `max_read_size` as it is now (it may change at any time through sysfs).
+pub(crate) fn max_read_size() -> u32 {
+    // SAFETY: A plain `unsigned int` the kernel's parameter code writes; a
+    // volatile read of an aligned u32 is what C's READ_ONCE does.
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::rcrypt_max_read_size)) }
+}
+
+/// `max_write_size` as it is now.
+pub(crate) fn max_write_size() -> u32 {
+    // SAFETY: As for `max_read_size`.
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::rcrypt_max_write_size)) }
+}
+
+/// `BIO_MAX_VECS`: most pages one bio holds.
+pub(crate) const BIO_MAX_VECS: u32 = bindings::RCRYPT_BIO_MAX_VECS;
+/// `PAGE_SIZE`.
+pub(crate) const PAGE_SIZE: u32 = bindings::RCRYPT_PAGE_SIZE as u32;

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Work queues (`struct workqueue_struct`).
+//!
+//! C header: `include/linux/workqueue.h`. Work items live in device-mapper's
+//! per-bio data; see [`crate::dm::Io`].
+
+use crate::bindings;
+use core::ffi::CStr;
+use core::ptr::NonNull;
+use kernel::error::code::ENOMEM;
+use kernel::prelude::*;
+
+/// Flags of [`WorkQueue::new`].
+pub(crate) const WQ_MEM_RECLAIM: u32 = bindings::wq_flags_WQ_MEM_RECLAIM;
+/// Work items may run on any CPU (`WQ_UNBOUND`).
+pub(crate) const WQ_UNBOUND: u32 = bindings::wq_flags_WQ_UNBOUND;
+/// High priority workers (`WQ_HIGHPRI`).
+pub(crate) const WQ_HIGHPRI: u32 = bindings::wq_flags_WQ_HIGHPRI;
+
+/// A work queue, destroyed (after running every queued item) on drop.
+///
+/// # Invariants
+///
+/// `wq` came from `alloc_workqueue` and is destroyed once.
+pub(crate) struct WorkQueue {
+    wq: NonNull<bindings::workqueue_struct>,
+}
+
+// SAFETY: Work queues are used from any thread.
+unsafe impl Send for WorkQueue {}
+// SAFETY: As above.
+unsafe impl Sync for WorkQueue {}
+
+impl WorkQueue {
+    /// `alloc_workqueue("%s", flags, max_active, name)`.
+    pub(crate) fn new(name: &CStr, flags: u32, max_active: i32) -> Result<Self> {
+        // SAFETY: `name` is NUL-terminated; the kernel copies it.
+        let wq = unsafe { bindings::rcrypt_alloc_workqueue(name.as_ptr().cast(), flags, max_active) };
+        Ok(Self { wq: NonNull::new(wq).ok_or(ENOMEM)? })
+    }
+
+    /// The raw pointer, for [`crate::dm::Io::queue`].
+    pub(crate) fn as_ptr(&self) -> *mut bindings::workqueue_struct {
+        self.wq.as_ptr()
+    }
+}
+
+impl Drop for WorkQueue {
+    fn drop(&mut self) {
+        // SAFETY: Created by `new`, destroyed once; destroy drains queued work.
+        unsafe { bindings::destroy_workqueue(self.wq.as_ptr()) };
+    }
+}
