@@ -342,23 +342,30 @@ impl<'a> StatusWriter<'a> {
 
     /// Appends formatted text, truncating like `snprintf` when the buffer is full
     /// (device-mapper then retries with a larger buffer).
-    #[allow(dead_code)]
     pub(crate) fn emit(&mut self, args: fmt::Arguments<'_>) {
         let _ = fmt::Write::write_fmt(self, args);
     }
 }
 
-impl fmt::Write for StatusWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
+impl StatusWriter<'_> {
+    /// Appends raw bytes (table arguments need not be UTF-8), truncating like
+    /// [`Self::emit`].
+    pub(crate) fn emit_bytes(&mut self, bytes: &[u8]) {
         let cap = self.buf.len();
         if cap == 0 {
-            return Ok(());
+            return;
         }
         let room = cap - 1 - self.sz;
-        let n = s.len().min(room);
-        self.buf[self.sz..self.sz + n].copy_from_slice(&s.as_bytes()[..n]);
+        let n = bytes.len().min(room);
+        self.buf[self.sz..self.sz + n].copy_from_slice(&bytes[..n]);
         self.sz += n;
         self.buf[self.sz] = 0;
+    }
+}
+
+impl fmt::Write for StatusWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.emit_bytes(s.as_bytes());
         Ok(())
     }
 }
@@ -693,6 +700,9 @@ impl<T: Sync, S: Send> Io<T, S> {
         core::mem::forget(self);
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel for a work item or clone set up by this type.
     unsafe extern "C" fn work_trampoline(work: *mut bindings::work_struct) {
         // `work` is the first field of a `#[repr(C)]` `PerBio`.
         let p = work.cast::<PerBio<T, S>>();
@@ -722,6 +732,9 @@ impl<T: Sync, S: Send> Io<T, S> {
         clone.submit();
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel for a work item or clone set up by this type.
     unsafe extern "C" fn clone_trampoline(clone: *mut bindings::bio) {
         // SAFETY: Set up by `submit_clone`: the clone is valid and owned by
         // this completion, its private pointer is the per-bio data of a base
@@ -752,6 +765,9 @@ impl<T: Sync, S: Send> Io<T, S> {
         clone.submit();
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel for a work item or clone set up by this type.
     unsafe extern "C" fn pool_clone_trampoline(clone: *mut bindings::bio) {
         // SAFETY: Set up by `submit_pool_clone` (see `clone_trampoline`); the
         // clone and pool come from one `PoolBio::into_parts`.
@@ -778,5 +794,19 @@ impl<T: Sync, S: Send> Io<T, S> {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used again.
         unsafe { core::ptr::read(&this.base) }
+    }
+}
+
+/// An `Io` dropped without being ended or handed on fails its bio, so that
+/// no bio is ever left hanging.
+impl<T, S> Drop for Io<T, S> {
+    fn drop(&mut self) {
+        // SAFETY: The state was initialised by `new` and not yet dropped (it is
+        // only dropped here or in `end`, which does not run `Drop`).
+        unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state)) };
+        // SAFETY: The base bio is not ended (type invariant) and `self` is gone
+        // after this; `Bio` has no destructor of its own.
+        let base = unsafe { core::ptr::read(&self.base) };
+        base.end(BlkStatus::IOERR);
     }
 }

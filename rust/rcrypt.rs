@@ -29,7 +29,6 @@ use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
 use crate::params;
 use crate::wq::{WorkQueue, WQ_HIGHPRI, WQ_MEM_RECLAIM, WQ_UNBOUND};
-use core::fmt::Write as _;
 use kernel::error::code::{EINVAL, EIO, ENOMEM};
 use kernel::error::Error;
 use kernel::new_mutex;
@@ -515,11 +514,13 @@ impl Rcrypt {
     }
 
     fn status_table(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {
-        out.emit(format_args!("{} ", BStr(&self.cipher_string)));
+        out.emit_bytes(&self.cipher_string);
+        out.emit_bytes(b" ");
         if self.key.is_empty() {
             out.emit(format_args!("-"));
         } else if let Some(ks) = &self.key_string {
-            out.emit(format_args!(":{}:{}", self.key.len(), BStr(ks)));
+            out.emit(format_args!(":{}:", self.key.len()));
+            out.emit_bytes(ks);
         } else {
             for b in self.key.iter() {
                 out.emit(format_args!("{:02x}", b));
@@ -550,7 +551,8 @@ impl Rcrypt {
             }
         }
         if let Some((size, profile)) = &self.integrity {
-            out.emit(format_args!(" integrity:{}:{}", size, BStr(profile)));
+            out.emit(format_args!(" integrity:{}:", size));
+            out.emit_bytes(profile);
         }
         if self.sector_size != 512 {
             out.emit(format_args!(" sector_size:{}", self.sector_size));
@@ -577,32 +579,19 @@ impl Rcrypt {
         out.emit(format_args!(",no_write_workqueue={}", yn(self.no_write_workqueue)));
         out.emit(format_args!(",iv_large_sectors={}", yn(self.iv_large_sectors)));
         if let Some((size, profile)) = &self.integrity {
-            out.emit(format_args!(",integrity_tag_size={},cipher_auth={}", size, BStr(profile)));
+            out.emit(format_args!(",integrity_tag_size={},cipher_auth=", size));
+            out.emit_bytes(profile);
         }
         if self.sector_size != 512 {
             out.emit(format_args!(",sector_size={}", self.sector_size));
         }
-        out.emit(format_args!(",cipher_string={}", BStr(&self.cipher_string)));
+        out.emit(format_args!(",cipher_string="));
+        out.emit_bytes(&self.cipher_string);
         out.emit(format_args!(",key_size={}", self.key.len()));
         out.emit(format_args!(",key_parts={}", self.iv.key_parts));
         out.emit(format_args!(",key_extra_size={}", self.iv.key_extra_size));
         out.emit(format_args!(",key_mac_size={}", self.integrity_key_size.unwrap_or(0)));
         out.emit(format_args!(";"));
-    }
-}
-
-/// Bytes shown as they are (table arguments need not be UTF-8).
-struct BStr<'a>(&'a [u8]);
-
-impl core::fmt::Display for BStr<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for chunk in self.0.utf8_chunks() {
-            f.write_str(chunk.valid())?;
-            for &b in chunk.invalid() {
-                f.write_char(char::from(b))?;
-            }
-        }
-        Ok(())
     }
 }
 
