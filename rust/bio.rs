@@ -271,6 +271,32 @@ pub(crate) struct PoolPage {
 }
 
 impl PoolPage {
+    /// Copies `data` into the page at `offset`; false if it does not fit.
+    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> bool {
+        if offset.checked_add(data.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE as usize) {
+            return false;
+        }
+        // SAFETY: A pool page is a lowmem page we own; the range is inside it.
+        unsafe {
+            let base = bindings::rcrypt_page_address(self.page.as_ptr()).cast::<u8>();
+            core::ptr::copy_nonoverlapping(data.as_ptr(), base.add(offset), data.len());
+        }
+        true
+    }
+
+    /// Copies bytes of the page at `offset` into `out`; false if out of range.
+    pub(crate) fn read(&self, offset: usize, out: &mut [u8]) -> bool {
+        if offset.checked_add(out.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE as usize) {
+            return false;
+        }
+        // SAFETY: As in `write`.
+        unsafe {
+            let base = bindings::rcrypt_page_address(self.page.as_ptr()).cast::<u8>();
+            core::ptr::copy_nonoverlapping(base.add(offset), out.as_mut_ptr(), out.len());
+        }
+        true
+    }
+
     /// Where the page's data starts.
     pub(crate) fn at(&self, offset: u32) -> PageRef {
         PageRef { page: self.page.as_ptr(), offset }

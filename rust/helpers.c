@@ -179,3 +179,8 @@ void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp)
 {
 	return mempool_alloc(pool, gfp);
 }
+
+void *rcrypt_page_address(struct page *page)
+{
+	return page_address(page);
+}

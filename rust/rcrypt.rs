@@ -18,6 +18,8 @@ pub(crate) mod table;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit_tests;
+#[cfg(CONFIG_KUNIT)]
+mod xts_vectors;
 
 pub(crate) mod iv;
 
@@ -60,6 +62,30 @@ pub(crate) struct IoState {
     sector: u64,
 }
 
+/// The per-sector cipher of a target: its transforms and IV generator
+/// (the part of `crypt_convert_block_skcipher()` that turns one
+/// `sector_size` block into another).
+pub(crate) struct SectorCipher {
+    tfms: KVec<Skcipher>,
+    mode: IvMode,
+    tfms_count: u32,
+    benbi_shift: u32,
+    iv_large_sectors: bool,
+    sector_size: u32,
+    sector_shift: u32,
+}
+
+impl SectorCipher {
+    /// Encrypts or decrypts one `sector_size` block at 512-byte sector
+    /// `cc_sector` (iv_offset included) from `src` into `dst`.
+    pub(crate) fn crypt_block(&self, req: &mut Request<'_>, dir: Direction, cc_sector: u64, src: PageRef, dst: PageRef) -> Result {
+        let iv_sector = iv::iv_sector(cc_sector, self.iv_large_sectors, self.sector_shift);
+        iv::generate(self.mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
+        let tfm = self.tfms.get(iv::key_index(cc_sector, self.tfms_count)).ok_or(EINVAL)?;
+        req.crypt(tfm, dir, src, dst, self.sector_size)
+    }
+}
+
 /// A bio in flight through the target.
 type RcryptIo = Io<Rcrypt, IoState>;
 
@@ -71,7 +97,7 @@ pub(crate) struct Rcrypt {
     page_pool: PagePool,
     page_alloc_lock: Pin<KBox<Mutex<()>>>,
     bs: BioSet,
-    tfms: KVec<Skcipher>,
+    cipher: SectorCipher,
     dev: TargetDevice,
     /// `cc->cipher_string`.
     cipher_string: KVec<u8>,
@@ -82,9 +108,7 @@ pub(crate) struct Rcrypt {
     iv_offset: u64,
     start: u64,
     sector_size: u32,
-    sector_shift: u32,
     iv: IvSetup,
-    benbi_shift: u32,
     iv_large_sectors: bool,
     same_cpu_crypt: bool,
     high_priority: bool,
@@ -385,7 +409,15 @@ impl Rcrypt {
                 page_pool,
                 page_alloc_lock,
                 bs,
-                tfms,
+                cipher: SectorCipher {
+                    tfms,
+                    mode: setup.mode,
+                    tfms_count: setup.tfms_count,
+                    benbi_shift: iv_ctr.benbi_shift,
+                    iv_large_sectors: o.iv_large_sectors,
+                    sector_size: o.sector_size,
+                    sector_shift: o.sector_shift,
+                },
                 dev,
                 cipher_string: copy(t.cipher_string)?,
                 key,
@@ -393,9 +425,7 @@ impl Rcrypt {
                 iv_offset,
                 start,
                 sector_size: o.sector_size,
-                sector_shift: o.sector_shift,
                 iv: setup,
-                benbi_shift: iv_ctr.benbi_shift,
                 iv_large_sectors: o.iv_large_sectors,
                 same_cpu_crypt: o.same_cpu_crypt,
                 high_priority: o.high_priority,
@@ -431,18 +461,6 @@ impl Rcrypt {
         val >> SECTOR_SHIFT
     }
 
-    /// Encrypts or decrypts one `sector_size` block at 512-byte sector
-    /// `cc_sector` (iv_offset included) from `src` into `dst`.
-    fn crypt_block(&self, req: &mut Request<'_>, dir: Direction, cc_sector: u64, src: PageRef, dst: PageRef) -> Result {
-        let iv_sector = iv::iv_sector(cc_sector, self.iv_large_sectors, self.sector_shift);
-        iv::generate(self.iv.mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
-        let tfm = self
-            .tfms
-            .get(iv::key_index(cc_sector, self.iv.tfms_count))
-            .ok_or(EINVAL)?;
-        req.crypt(tfm, dir, src, dst, self.sector_size)
-    }
-
     /// Decrypts the data of a completed read in place (`kcryptd_crypt_read_convert`).
     fn decrypt_bio(&self, io: &RcryptIo) -> Result {
         let mut req = self.req_pool.alloc()?;
@@ -452,7 +470,7 @@ impl Rcrypt {
         for _ in 0..bio.size() / self.sector_size {
             // Data not aligned to the encryption sector: dm-crypt fails with -EIO.
             let at = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
-            self.crypt_block(&mut req, Direction::Decrypt, cc_sector, at, at)?;
+            self.cipher.crypt_block(&mut req, Direction::Decrypt, cc_sector, at, at)?;
             cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
         }
         Ok(())
@@ -492,7 +510,7 @@ impl Rcrypt {
             while off < len && res.is_ok() {
                 // Data not aligned to the encryption sector: -EIO like dm-crypt.
                 res = match bio.next_chunk(&mut cursor, self.sector_size) {
-                    Some(src) => self.crypt_block(&mut req, Direction::Encrypt, cc_sector, src, page.at(off)),
+                    Some(src) => self.cipher.crypt_block(&mut req, Direction::Encrypt, cc_sector, src, page.at(off)),
                     None => Err(EIO),
                 };
                 cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));

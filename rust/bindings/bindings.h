@@ -66,6 +66,7 @@ bool rcrypt_queue_work(struct workqueue_struct *wq, struct work_struct *work);
 mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
 mempool_t *rcrypt_mempool_create_page_pool(int min_nr);
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
+void *rcrypt_page_address(struct page *page);
 
 /* Module parameters (helpers.c). */
 extern unsigned int rcrypt_max_read_size;
