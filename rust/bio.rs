@@ -26,6 +26,16 @@ impl BlkStatus {
     pub(crate) fn is_ok(self) -> bool {
         self == Self::OK
     }
+
+    /// From the C value.
+    pub(crate) fn from_raw(v: bindings::blk_status_t) -> Self {
+        Self(v)
+    }
+
+    /// The C value.
+    pub(crate) fn to_raw(self) -> bindings::blk_status_t {
+        self.0
+    }
 }
 
 /// The operation of a bio, as far as a target needs to tell them apart.
@@ -273,7 +283,7 @@ pub(crate) struct PoolPage {
 impl PoolPage {
     /// Copies `data` into the page at `offset`; false if it does not fit.
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> bool {
-        if offset.checked_add(data.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE as usize) {
+        if offset.checked_add(data.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
             return false;
         }
         // SAFETY: A pool page is a lowmem page we own; the range is inside it.
@@ -286,7 +296,7 @@ impl PoolPage {
 
     /// Copies bytes of the page at `offset` into `out`; false if out of range.
     pub(crate) fn read(&self, offset: usize, out: &mut [u8]) -> bool {
-        if offset.checked_add(out.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE as usize) {
+        if offset.checked_add(out.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
             return false;
         }
         // SAFETY: As in `write`.

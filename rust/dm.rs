@@ -56,7 +56,7 @@ pub(crate) enum StatusType {
 }
 
 /// What the map function decided for a bio (`DM_MAPIO_*`).
-// Not every outcome is used by rcrypt yet (its data path is still to come).
+// rcrypt never requeues; the variant is part of the wrapper for other targets.
 #[allow(dead_code)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum MapResult {
@@ -82,6 +82,19 @@ impl MapResult {
     }
 }
 
+/// What `end_io` decided (`DM_ENDIO_*`).
+// No target of this module implements end_io yet.
+#[allow(dead_code)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum EndIo {
+    /// The bio is complete (`DM_ENDIO_DONE`).
+    Done,
+    /// The target will complete it later (`DM_ENDIO_INCOMPLETE`).
+    Incomplete,
+    /// Requeue it (`DM_ENDIO_REQUEUE`).
+    Requeue,
+}
+
 /// The operations of a device-mapper target type.
 ///
 /// `ctr` and `map` are mandatory; the others are registered only when the
@@ -103,6 +116,36 @@ pub(crate) trait TargetOperations: Sized + Send + Sync {
 
     /// Adjusts the queue limits of the mapped device.
     fn io_hints(&self, _target: &Target<'_>, _limits: &mut QueueLimits<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Handles a message (`dmsetup message`); `out` is the reply buffer.
+    fn message(&self, _target: &Target<'_>, _args: &mut Args<'_>, _out: &mut StatusWriter<'_>) -> Result {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Inspects a completed bio before device-mapper ends it (`end_io`).
+    fn end_io(&self, _target: &Target<'_>, _bio: &Bio, _status: &mut BlkStatus) -> EndIo {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called before the device suspends (I/O may still be in flight).
+    fn presuspend(&self, _target: &Target<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called once the device is suspended (no I/O in flight).
+    fn postsuspend(&self, _target: &Target<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called before resuming; an error keeps the device suspended.
+    fn preresume(&self, _target: &Target<'_>) -> Result {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called when the device resumes.
+    fn resume(&self, _target: &Target<'_>) {
         kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -421,6 +464,36 @@ impl<T: TargetOperations> Registration<T> {
             } else {
                 None
             },
+            message: if T::HAS_MESSAGE {
+                Some(Adapter::<T>::message)
+            } else {
+                None
+            },
+            end_io: if T::HAS_END_IO {
+                Some(Adapter::<T>::end_io)
+            } else {
+                None
+            },
+            presuspend: if T::HAS_PRESUSPEND {
+                Some(Adapter::<T>::presuspend)
+            } else {
+                None
+            },
+            postsuspend: if T::HAS_POSTSUSPEND {
+                Some(Adapter::<T>::postsuspend)
+            } else {
+                None
+            },
+            preresume: if T::HAS_PRERESUME {
+                Some(Adapter::<T>::preresume)
+            } else {
+                None
+            },
+            resume: if T::HAS_RESUME {
+                Some(Adapter::<T>::resume)
+            } else {
+                None
+            },
             ..Default::default()
         };
         let mut this = KBox::pin(
@@ -534,6 +607,116 @@ impl<T: TargetOperations> Adapter<T> {
             // devices, a range and its own data pointer.
             Some(f) => unsafe { f(ti, dev.dev.as_ptr(), start, len, data) },
             None => 0,
+        }
+    }
+
+    /// The constructed target and its private data, for the callbacks below.
+    ///
+    /// # Safety
+    ///
+    /// `ti` must be a constructed target of type `T`, valid for `'a`, whose
+    /// destructor does not run during `'a`.
+    unsafe fn this<'a>(ti: *mut bindings::dm_target) -> Option<(Target<'a>, &'a T)> {
+        // SAFETY: Guaranteed by the caller.
+        let target = unsafe { Target::from_raw(ti) }?;
+        // SAFETY: `private` was set by `ctr` to a `T` that lives until `dtr`.
+        let this = unsafe { (*ti).private.cast::<T>().as_ref() }?;
+        Some((target, this))
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target and `argc` valid
+    /// arguments and a reply buffer of `maxlen` bytes.
+    unsafe extern "C" fn message(
+        ti: *mut bindings::dm_target,
+        argc: c_uint,
+        argv: *mut *mut c_char,
+        result: *mut c_char,
+        maxlen: c_uint,
+    ) -> c_int {
+        // SAFETY: Called for a constructed target, during which dtr cannot run.
+        let Some((target, this)) = (unsafe { Self::this(ti) }) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: device-mapper passes `argc` strings it owns during the call.
+        let mut args = unsafe { Args::from_raw(argc, argv) };
+        // SAFETY: device-mapper passes `maxlen` writable bytes at `result`.
+        let mut out = unsafe { StatusWriter::from_raw(result, maxlen) };
+        match this.message(&target, &mut args, &mut out) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target, a completed bio of
+    /// it and a valid status pointer.
+    unsafe extern "C" fn end_io(ti: *mut bindings::dm_target, bio: *mut bindings::bio, error: *mut bindings::blk_status_t) -> c_int {
+        // SAFETY: As in `message`.
+        let Some((target, this)) = (unsafe { Self::this(ti) }) else {
+            return bindings::DM_ENDIO_DONE as c_int;
+        };
+        // SAFETY: device-mapper passes the completing bio; it stays dm's.
+        let Some(bio) = (unsafe { Bio::from_raw(bio) }) else {
+            return bindings::DM_ENDIO_DONE as c_int;
+        };
+        // SAFETY: `error` points to the bio's status for the duration of the call.
+        let Some(error) = (unsafe { error.as_mut() }) else {
+            return bindings::DM_ENDIO_DONE as c_int;
+        };
+        let mut status = BlkStatus::from_raw(*error);
+        let r = this.end_io(&target, &bio, &mut status);
+        *error = status.to_raw();
+        (match r {
+            EndIo::Done => bindings::DM_ENDIO_DONE,
+            EndIo::Incomplete => bindings::DM_ENDIO_INCOMPLETE,
+            EndIo::Requeue => bindings::DM_ENDIO_REQUEUE,
+        }) as c_int
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target.
+    unsafe extern "C" fn presuspend(ti: *mut bindings::dm_target) {
+        // SAFETY: As in `message`.
+        if let Some((target, this)) = unsafe { Self::this(ti) } {
+            this.presuspend(&target);
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target.
+    unsafe extern "C" fn postsuspend(ti: *mut bindings::dm_target) {
+        // SAFETY: As in `message`.
+        if let Some((target, this)) = unsafe { Self::this(ti) } {
+            this.postsuspend(&target);
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target.
+    unsafe extern "C" fn preresume(ti: *mut bindings::dm_target) -> c_int {
+        // SAFETY: As in `message`.
+        match unsafe { Self::this(ti) } {
+            Some((target, this)) => match this.preresume(&target) {
+                Ok(()) => 0,
+                Err(e) => e.to_errno(),
+            },
+            None => EINVAL.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a constructed target.
+    unsafe extern "C" fn resume(ti: *mut bindings::dm_target) {
+        // SAFETY: As in `message`.
+        if let Some((target, this)) = unsafe { Self::this(ti) } {
+            this.resume(&target);
         }
     }
 
