@@ -7,7 +7,7 @@
 use crate::bindings;
 use core::ptr::NonNull;
 use crate::bio::PageRef;
-use kernel::error::{code::ENOMEM, from_err_ptr, to_result};
+use kernel::error::{code::{EINVAL, ENOMEM}, from_err_ptr, to_result};
 use kernel::prelude::*;
 use core::ffi::CStr;
 
@@ -39,6 +39,17 @@ impl Skcipher {
     pub(crate) fn set_key(&mut self, key: &[u8]) -> Result {
         let len = u32::try_from(key.len()).map_err(|_| EINVAL)?;
         // SAFETY: `tfm` is valid by the invariant; `key` is readable for `len` bytes.
+        to_result(unsafe { bindings::crypto_skcipher_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
+    }
+
+    /// Sets the key of a transform that may be shared.
+    ///
+    /// # Safety
+    ///
+    /// No request may use the transform during the call.
+    unsafe fn set_key_unshared(&self, key: &[u8]) -> Result {
+        let len = u32::try_from(key.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `tfm` is valid; the caller guarantees no concurrent request.
         to_result(unsafe { bindings::crypto_skcipher_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
     }
 
@@ -197,3 +208,85 @@ impl Drop for Request<'_> {
 /// `CRYPTO_ALG_ALLOCATES_MEMORY`: transforms that allocate memory per request
 /// are excluded with this mask, as dm-crypt does.
 pub(crate) const CRYPTO_ALG_ALLOCATES_MEMORY: u32 = bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
+
+/// The transforms of a target, with a gate that lets their key change only
+/// while no request uses them (`key set` / `key wipe` while suspended).
+///
+/// # Invariants
+///
+/// `users` counts the holders of [`CipherUse`] guards plus [`CLOSED`] while a
+/// re-key runs; `set_key` is only called on the transforms while `users`
+/// is exactly `CLOSED` (closed, no user).
+pub(crate) struct TfmSet {
+    tfms: KVec<Skcipher>,
+    users: core::sync::atomic::AtomicUsize,
+}
+
+/// Bit of [`TfmSet::users`] set while the key changes.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
+/// Proof that the transforms of a [`TfmSet`] are in use by a request path.
+pub(crate) struct CipherUse<'a> {
+    set: &'a TfmSet,
+}
+
+impl TfmSet {
+    /// Takes the transforms.
+    pub(crate) fn new(tfms: KVec<Skcipher>) -> Self {
+        Self { tfms, users: core::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    /// Uses the transforms for I/O; `None` while their key changes (which
+    /// only happens while the device is suspended, so never during I/O).
+    pub(crate) fn enter(&self) -> Option<CipherUse<'_>> {
+        use core::sync::atomic::Ordering;
+        let prev = self.users.fetch_add(1, Ordering::Acquire);
+        if prev & CLOSED != 0 {
+            self.users.fetch_sub(1, Ordering::Release);
+            return None;
+        }
+        Some(CipherUse { set: self })
+    }
+
+    /// The first transform (they are all alike).
+    pub(crate) fn first(&self) -> Option<&Skcipher> {
+        self.tfms.first()
+    }
+
+    /// Sets the key of transform `i` to `key_of(i)` for every transform
+    /// (`crypt_setkey()`); the last failure is returned, like the C. Fails
+    /// with `EBUSY` if a request path uses the transforms.
+    pub(crate) fn rekey<'k>(&self, mut key_of: impl FnMut(usize) -> Option<&'k [u8]>) -> Result {
+        use core::sync::atomic::Ordering;
+        if self.users.compare_exchange(0, CLOSED, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            return Err(kernel::error::code::EBUSY);
+        }
+        let mut err = Ok(());
+        for (i, tfm) in self.tfms.iter().enumerate() {
+            let r = match key_of(i) {
+                // SAFETY: The gate is closed with no user (type invariant), so
+                // no request runs on this transform during `setkey`.
+                Some(k) => unsafe { tfm.set_key_unshared(k) },
+                None => Err(EINVAL),
+            };
+            if r.is_err() {
+                err = r;
+            }
+        }
+        self.users.store(0, Ordering::Release);
+        err
+    }
+}
+
+impl CipherUse<'_> {
+    /// Transform `i`.
+    pub(crate) fn get(&self, i: usize) -> Option<&Skcipher> {
+        self.set.tfms.get(i)
+    }
+}
+
+impl Drop for CipherUse<'_> {
+    fn drop(&mut self) {
+        self.set.users.fetch_sub(1, core::sync::atomic::Ordering::Release);
+    }
+}

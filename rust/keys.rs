@@ -27,6 +27,12 @@ impl SecretBytes {
         Ok(Self { buf })
     }
 
+    /// Fills the secret with random bytes (`get_random_bytes`).
+    pub(crate) fn fill_random(&mut self) {
+        // SAFETY: `buf` is valid for writes of its length.
+        unsafe { bindings::get_random_bytes(self.buf.as_mut_ptr().cast(), self.buf.len()) };
+    }
+
     /// Overwrites the whole secret with zeroes.
     pub(crate) fn wipe(&mut self) {
         // SAFETY: `buf` is valid for writes of its length.

@@ -24,18 +24,19 @@ mod xts_vectors;
 pub(crate) mod iv;
 
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio};
-use crate::crypto::{Direction, Request, RequestPool, Skcipher, CRYPTO_ALG_ALLOCATES_MEMORY};
+use crate::crypto::{CipherUse, Direction, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
 use crate::dm::{Args, CtrError, Io, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice};
 use crate::dm::TargetOperations;
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
 use crate::params;
 use crate::wq::{WorkQueue, WQ_HIGHPRI, WQ_MEM_RECLAIM, WQ_UNBOUND};
-use kernel::error::code::{EINVAL, EIO, ENOMEM};
+use kernel::error::code::{EAGAIN, EINVAL, EIO, ENOMEM};
 use kernel::error::Error;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::sync::Mutex;
 use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME, SECTOR_SHIFT};
 use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
@@ -66,7 +67,7 @@ pub(crate) struct IoState {
 /// (the part of `crypt_convert_block_skcipher()` that turns one
 /// `sector_size` block into another).
 pub(crate) struct SectorCipher {
-    tfms: KVec<Skcipher>,
+    tfms: TfmSet,
     mode: IvMode,
     tfms_count: u32,
     benbi_shift: u32,
@@ -78,12 +79,32 @@ pub(crate) struct SectorCipher {
 impl SectorCipher {
     /// Encrypts or decrypts one `sector_size` block at 512-byte sector
     /// `cc_sector` (iv_offset included) from `src` into `dst`.
-    pub(crate) fn crypt_block(&self, req: &mut Request<'_>, dir: Direction, cc_sector: u64, src: PageRef, dst: PageRef) -> Result {
+    pub(crate) fn crypt_block(
+        &self,
+        tfms: &CipherUse<'_>,
+        req: &mut Request<'_>,
+        dir: Direction,
+        cc_sector: u64,
+        src: PageRef,
+        dst: PageRef,
+    ) -> Result {
         let iv_sector = iv::iv_sector(cc_sector, self.iv_large_sectors, self.sector_shift);
         iv::generate(self.mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
-        let tfm = self.tfms.get(iv::key_index(cc_sector, self.tfms_count)).ok_or(EINVAL)?;
+        let tfm = tfms.get(iv::key_index(cc_sector, self.tfms_count)).ok_or(EINVAL)?;
         req.crypt(tfm, dir, src, dst, self.sector_size)
     }
+}
+
+/// The key of a target (dm-crypt's `cc->key`, `cc->key_string` and
+/// `DM_CRYPT_KEY_VALID`).
+struct KeyState {
+    /// `cc->key`: shown by the TABLE status for hex keys; zeroed for keyring
+    /// keys once the transforms have it, and after `key wipe`.
+    key: SecretBytes,
+    /// `cc->key_string`: `<type>:<description>` of a keyring key.
+    key_string: Option<KVec<u8>>,
+    /// Whether the transforms hold a valid key (resume is refused if not).
+    valid: bool,
 }
 
 /// A bio in flight through the target.
@@ -101,10 +122,12 @@ pub(crate) struct Rcrypt {
     dev: TargetDevice,
     /// `cc->cipher_string`.
     cipher_string: KVec<u8>,
-    /// `cc->key` (shown by the TABLE status as dm-crypt does).
-    key: SecretBytes,
-    /// `cc->key_string`: `<type>:<description>` of a keyring key.
-    key_string: Option<KVec<u8>>,
+    /// The key and its state, changed by the `key set` / `key wipe` messages.
+    keys: Pin<KBox<Mutex<KeyState>>>,
+    /// `DM_CRYPT_SUSPENDED`.
+    suspended: AtomicBool,
+    /// `cc->key_size`.
+    key_size: u32,
     iv_offset: u64,
     start: u64,
     sector_size: u32,
@@ -275,6 +298,52 @@ impl TargetOperations for Rcrypt {
     fn io_hints(&self, _target: &Target<'_>, limits: &mut QueueLimits<'_>) {
         limits.raise_block_size(self.sector_size);
     }
+
+    /// `crypt_message()`: `key set <key>` and `key wipe`, only while suspended.
+    fn message(&self, _target: &Target<'_>, args: &mut Args<'_>, _out: &mut StatusWriter<'_>) -> Result {
+        let is = |args: &Args<'_>, i: usize, w: &[u8]| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w));
+        let argc = args.len();
+        let ret = if argc >= 2 && is(args, 0, b"key") {
+            if !self.suspended.load(Ordering::Acquire) {
+                pr_warn!("not suspended during key manipulation.\n");
+                Err(EINVAL)
+            } else if argc == 3 && is(args, 1, b"set") {
+                self.message_key_set(args.get(2).unwrap_or(&[]))
+            } else if argc == 2 && is(args, 1, b"wipe") {
+                self.wipe_key()
+            } else {
+                pr_warn!("unrecognised message received.\n");
+                Err(EINVAL)
+            }
+        } else {
+            pr_warn!("unrecognised message received.\n");
+            Err(EINVAL)
+        };
+        // No key may stay in the message's memory, whatever happened.
+        if argc == 3 {
+            args.wipe(2);
+        }
+        ret
+    }
+
+    /// `crypt_postsuspend()`.
+    fn postsuspend(&self, _target: &Target<'_>) {
+        self.suspended.store(true, Ordering::Release);
+    }
+
+    /// `crypt_preresume()`: no resume without a valid key.
+    fn preresume(&self, _target: &Target<'_>) -> Result {
+        if !self.keys.lock().valid {
+            pr_err!("aborting resume - crypt key is not set.\n");
+            return Err(EAGAIN);
+        }
+        Ok(())
+    }
+
+    /// `crypt_resume()`.
+    fn resume(&self, _target: &Target<'_>) {
+        self.suspended.store(false, Ordering::Release);
+    }
 }
 
 impl Rcrypt {
@@ -394,6 +463,14 @@ impl Rcrypt {
             table::KeySpec::Keyring { spec, .. } => Some(copy(spec)?),
             table::KeySpec::Hex { .. } => None,
         };
+        // Like crypt_ctr_cipher(): wipe the kernel key payload copy.
+        let mut key = key;
+        if key_string.is_some() {
+            key.wipe();
+        }
+        let key_size = key.len() as u32;
+        let keys = KBox::pin_init(new_mutex!(KeyState { key, key_string, valid: true }), GFP_KERNEL)
+            .map_err(|_| nomem())?;
         let integrity = match o.integrity {
             Some(i) => Some((i.tag_size, copy(i.profile)?)),
             None => None,
@@ -410,7 +487,7 @@ impl Rcrypt {
                 page_alloc_lock,
                 bs,
                 cipher: SectorCipher {
-                    tfms,
+                    tfms: TfmSet::new(tfms),
                     mode: setup.mode,
                     tfms_count: setup.tfms_count,
                     benbi_shift: iv_ctr.benbi_shift,
@@ -420,8 +497,9 @@ impl Rcrypt {
                 },
                 dev,
                 cipher_string: copy(t.cipher_string)?,
-                key,
-                key_string,
+                keys,
+                suspended: AtomicBool::new(false),
+                key_size,
                 iv_offset,
                 start,
                 sector_size: o.sector_size,
@@ -439,6 +517,82 @@ impl Rcrypt {
         )
         .map_err(|_| nomem())?;
         Ok(this)
+    }
+
+    /// `crypt_setkey()`: every transform takes its part of `key` (the key
+    /// without the IV generator's extra part, split evenly).
+    fn setkey_all(&self, key: &[u8]) -> Result {
+        let subkey = self.iv.subkey_size() as usize;
+        self.cipher.tfms.rekey(|i| {
+            let from = i.checked_mul(subkey)?;
+            key.get(from..from.checked_add(subkey)?)
+        })
+    }
+
+    /// `key set <key>` (`crypt_message()` + `crypt_set_key()`): the key size
+    /// may not change.
+    fn message_key_set(&self, arg: &[u8]) -> Result {
+        let spec = table::get_key_size(arg).map_err(|_| EINVAL)?;
+        if spec.size() != self.key_size {
+            return Err(EINVAL);
+        }
+        let source = spec.source().map_err(|_| EINVAL)?;
+        let mut keys = self.keys.lock();
+        match source {
+            KeySource::Keyring { key_type, description } => {
+                let ty = match key_type {
+                    KeyringType::Logon => KeyType::Logon,
+                    KeyringType::User => KeyType::User,
+                    KeyringType::Encrypted => KeyType::Encrypted,
+                    KeyringType::Trusted => KeyType::Trusted,
+                };
+                if !ty.available() {
+                    return Err(EINVAL);
+                }
+                let mut desc_buf = KVec::from_elem(0u8, description.len() + 1, GFP_KERNEL)?;
+                let desc = to_cstr(description, &mut desc_buf).ok_or(EINVAL)?;
+                let mut fresh = SecretBytes::new_zeroed(keys.key.len())?;
+                keys::read_key(ty, desc, &mut fresh)?;
+                let spec_copy = match spec {
+                    table::KeySpec::Keyring { spec, .. } => {
+                        let mut v = KVec::with_capacity(spec.len(), GFP_KERNEL)?;
+                        v.extend_from_slice(spec, GFP_KERNEL)?;
+                        v
+                    }
+                    table::KeySpec::Hex { .. } => return Err(EINVAL),
+                };
+                keys.valid = false;
+                self.setkey_all(&fresh)?;
+                keys.valid = true;
+                keys.key_string = Some(spec_copy);
+                // Wipe the kernel key payload copy (the status shows the
+                // keyring form).
+                keys.key.wipe();
+                Ok(())
+            }
+            KeySource::Hex(_) | KeySource::Empty => {
+                keys.valid = false;
+                keys.key_string = None;
+                if let KeySource::Hex(hex) = source {
+                    table::decode_hex_key(hex, &mut keys.key).map_err(|_| EINVAL)?;
+                }
+                let r = self.setkey_all(&keys.key);
+                keys.valid = r.is_ok();
+                r
+            }
+        }
+    }
+
+    /// `key wipe` (`crypt_wipe_key()`): the transforms get a random key, the
+    /// key is zeroed and the device cannot resume until `key set`.
+    fn wipe_key(&self) -> Result {
+        let mut keys = self.keys.lock();
+        keys.valid = false;
+        keys.key.fill_random();
+        keys.key_string = None;
+        let r = self.setkey_all(&keys.key);
+        keys.key.wipe();
+        r
     }
 
     /// `get_max_request_sectors()`: the largest bio this target takes at once.
@@ -463,6 +617,7 @@ impl Rcrypt {
 
     /// Decrypts the data of a completed read in place (`kcryptd_crypt_read_convert`).
     fn decrypt_bio(&self, io: &RcryptIo) -> Result {
+        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let mut req = self.req_pool.alloc()?;
         let bio = io.bio();
         let mut cursor = bio.cursor();
@@ -470,7 +625,7 @@ impl Rcrypt {
         for _ in 0..bio.size() / self.sector_size {
             // Data not aligned to the encryption sector: dm-crypt fails with -EIO.
             let at = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
-            self.cipher.crypt_block(&mut req, Direction::Decrypt, cc_sector, at, at)?;
+            self.cipher.crypt_block(&tfms, &mut req, Direction::Decrypt, cc_sector, at, at)?;
             cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
         }
         Ok(())
@@ -494,6 +649,7 @@ impl Rcrypt {
             }
         };
         clone.bio_mut().copy_ioprio(bio);
+        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let mut req = self.req_pool.alloc()?;
         let mut cursor = bio.cursor();
         let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
@@ -510,7 +666,7 @@ impl Rcrypt {
             while off < len && res.is_ok() {
                 // Data not aligned to the encryption sector: -EIO like dm-crypt.
                 res = match bio.next_chunk(&mut cursor, self.sector_size) {
-                    Some(src) => self.cipher.crypt_block(&mut req, Direction::Encrypt, cc_sector, src, page.at(off)),
+                    Some(src) => self.cipher.crypt_block(&tfms, &mut req, Direction::Encrypt, cc_sector, src, page.at(off)),
                     None => Err(EIO),
                 };
                 cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
@@ -534,16 +690,18 @@ impl Rcrypt {
     fn status_table(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {
         out.emit_bytes(&self.cipher_string);
         out.emit_bytes(b" ");
-        if self.key.is_empty() {
+        let keys = self.keys.lock();
+        if keys.key.is_empty() {
             out.emit(format_args!("-"));
-        } else if let Some(ks) = &self.key_string {
-            out.emit(format_args!(":{}:", self.key.len()));
+        } else if let Some(ks) = &keys.key_string {
+            out.emit(format_args!(":{}:", keys.key.len()));
             out.emit_bytes(ks);
         } else {
-            for b in self.key.iter() {
+            for b in keys.key.iter() {
                 out.emit(format_args!("{:02x}", b));
             }
         }
+        drop(keys);
         out.emit(format_args!(" {} {} {}", self.iv_offset, self.dev.name(), self.start));
 
         let flags = [
@@ -605,7 +763,7 @@ impl Rcrypt {
         }
         out.emit(format_args!(",cipher_string="));
         out.emit_bytes(&self.cipher_string);
-        out.emit(format_args!(",key_size={}", self.key.len()));
+        out.emit(format_args!(",key_size={}", self.key_size));
         out.emit(format_args!(",key_parts={}", self.iv.key_parts));
         out.emit(format_args!(",key_extra_size={}", self.iv.key_extra_size));
         out.emit(format_args!(",key_mac_size={}", self.integrity_key_size.unwrap_or(0)));
