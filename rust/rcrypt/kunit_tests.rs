@@ -270,6 +270,25 @@ fn xts_ieee1619_vector_10(test: &mut Test) {
     check_sector(test, "capi XTS-AES-256 vector 10", "capi:xts(aes)-plain64", &xv::V10_KEY, xv::V10_SECTOR, &xv::V10_PTEXT, &xv::V10_CTEXT);
 }
 
+/// The key of shared transforms only changes while no request path uses
+/// them (the safety argument of `key set` / `key wipe`).
+fn rekey_gate(test: &mut Test) {
+    let mut tfms = kernel::prelude::KVec::new();
+    match Skcipher::new(c"xts(aes)", 0, 0) {
+        Ok(tfm) => kunit_expect!(test, tfms.push(tfm, kernel::prelude::GFP_KERNEL).is_ok()),
+        Err(_) => return kunit_expect!(test, false, "xts(aes) allocation failed"),
+    }
+    let set = crate::crypto::TfmSet::new(tfms);
+    let key = [7u8; 64];
+    let guard = set.enter();
+    kunit_expect!(test, guard.is_some());
+    kunit_expect!(test, set.rekey(|_| Some(&key[..])).is_err(), "re-keyed while in use");
+    drop(guard);
+    kunit_expect!(test, set.rekey(|_| Some(&key[..])).is_ok(), "re-key refused while idle");
+    kunit_expect!(test, set.rekey(|_| Some(&key[..7])).is_err(), "7-byte key accepted");
+    kunit_expect!(test, set.enter().is_some(), "gate left closed after a failed re-key");
+}
+
 fn iv_generators(test: &mut Test) {
     use super::iv::generate;
     let mut iv = [0u8; 16];
@@ -299,5 +318,6 @@ crate::kunit_suite!(
         xts_ieee1619_vector_4,
         xts_ieee1619_vector_10,
         iv_generators,
+        rekey_gate,
     ]
 );

@@ -33,14 +33,18 @@ case_() { # case_ DESC CIPHER KEY IV_OFFSET OFFSET [OPTIONS]
 	for dev in dc dr; do
 		wr /dev/mapper/$dev /tmp/d1 0 && wr /dev/mapper/$dev /tmp/d2 8 || fail "write through $dev"
 	done
-	# Backing bytes: the mapped range of each ramdisk, from the start offset.
+	# Backing bytes of each ramdisk, from the start offset.
 	skip=$(($5 * 512 / 65536))
 	[ $(($5 * 512 % 65536)) = 0 ] || fail "offset must be a multiple of 128 sectors in this test"
-	if ! rd /dev/ram0 16 $skip | cmp -s - /tmp/ct_expected 2>/dev/null; then :; fi
-	rd /dev/ram0 16 $skip >/tmp/ct0
-	rd /dev/ram1 16 $skip >/tmp/ct1
+	# Compare what was written: 256 KiB at the start and 64 KiB at 512 KiB
+	# (the rest of the ramdisks may hold other tests' data).
+	rd /dev/ram0 4 $skip >/tmp/ct0
+	rd /dev/ram1 4 $skip >/tmp/ct1
 	cmp -s /tmp/ct0 /tmp/ct1 || fail "ciphertext differs"
-	cmp -s /tmp/ct0 /tmp/d1 && fail "backing device holds plaintext"
+	[ "$2" = cipher_null-ecb ] || ! cmp -s /tmp/ct0 /tmp/d1 || fail "backing device holds plaintext"
+	rd /dev/ram0 1 $((skip + 8)) >/tmp/ct0
+	rd /dev/ram1 1 $((skip + 8)) >/tmp/ct1
+	cmp -s /tmp/ct0 /tmp/ct1 || fail "ciphertext differs (d2)"
 	rd /dev/mapper/dr 4 | cmp -s - /tmp/d1 || fail "rcrypt read-back differs (d1)"
 	rd /dev/mapper/dr 1 8 | cmp -s - /tmp/d2 || fail "rcrypt read-back differs (d2)"
 	dmsetup remove dc && dmsetup remove dr || fail "remove"
