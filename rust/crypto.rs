@@ -173,11 +173,10 @@ impl Request<'_> {
     /// went to its backlog, both end in the completion callback.
     pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef, dst: PageRef, len: u32) -> Result {
         let base = self.mem.as_ptr();
-        // SAFETY: Every area lies inside the element (type invariant) and this
-        // request is exclusively ours; the scatterlists, completion and IV stay
-        // valid until the request completes, because this function waits for
-        // the completion before returning. The pages are valid for `len` bytes
-        // at their offsets (caller's bio or pool pages).
+        // Every area lies inside the element (type invariant) and this request is
+        // exclusively ours. The pages are valid for `len` bytes at their offsets.
+        // SAFETY: The scatterlists, completion and IV stay valid until the request
+        // completes: this function waits for the completion before returning.
         let err = unsafe {
             let req = base.cast::<bindings::skcipher_request>();
             let sg = base.add(self.pool.sg_off).cast::<bindings::scatterlist>();

@@ -869,10 +869,9 @@ impl<T: Sync, S: Send> Io<T, S> {
     /// context).
     pub(crate) fn queue(mut self, wq: fn(&T) -> &WorkQueue, f: fn(Io<T, S>)) {
         let wq: *const WorkQueue = wq(self.target());
-        // SAFETY: The per-bio data is ours (type invariant); the work item is
-        // initialised here and queued once; `Self` is forgotten and rebuilt
-        // by `work_trampoline`. The work queue belongs to the target, which
-        // outlives its bios.
+        // SAFETY: The per-bio data is ours (type invariant); the work item is initialised
+        // here and queued once; `Self` is forgotten and rebuilt by `work_trampoline`;
+        // the work queue belongs to the target, which outlives its bios.
         unsafe {
             let wq = &*wq;
             let pb = self.p.as_mut();

@@ -149,6 +149,36 @@ fn perr(e: ParseError) -> CtrError {
     CtrError::new(e.msg, Error::from_errno(-e.errno))
 }
 
+/// `crypt_set_keyring_key()`'s lookup: copies the payload of keyring key
+/// `description` of `key_type` into `out` (which has the table's key size).
+/// dm-crypt accepts `encrypted` and `trusted` only when the kernel has them.
+fn read_keyring_key(key_type: KeyringType, description: &[u8], out: &mut [u8]) -> Result {
+    let ty = match key_type {
+        KeyringType::Logon => KeyType::Logon,
+        KeyringType::User => KeyType::User,
+        KeyringType::Encrypted => KeyType::Encrypted,
+        KeyringType::Trusted => KeyType::Trusted,
+    };
+    if !ty.available() {
+        return Err(EINVAL);
+    }
+    let mut desc_buf = KVec::from_elem(0u8, description.len() + 1, GFP_KERNEL)?;
+    let desc = to_cstr(description, &mut desc_buf).ok_or(EINVAL)?;
+    keys::read_key(ty, desc, out)
+}
+
+/// `crypt_setkey()`: the transforms share the key minus the IV generator's
+/// extra part, split evenly (an out-of-range part size, which the C's
+/// unsigned arithmetic can produce, fails like `setkey` would); the C
+/// reports the last failure.
+fn setkey_parts(tfms: &TfmSet, setup: &IvSetup, key: &[u8]) -> Result {
+    let subkey = setup.subkey_size() as usize;
+    tfms.rekey(|i| {
+        let from = i.checked_mul(subkey)?;
+        key.get(from..from.checked_add(subkey)?)
+    })
+}
+
 /// Copies `bytes` into `buf` with a terminating NUL and returns it as a C string.
 fn to_cstr<'b>(bytes: &[u8], buf: &'b mut [u8]) -> Option<&'b core::ffi::CStr> {
     if bytes.contains(&0) {
@@ -162,7 +192,7 @@ fn to_cstr<'b>(bytes: &[u8], buf: &'b mut [u8]) -> Option<&'b core::ffi::CStr> {
 
 impl Rcrypt {
     /// Stage 2: `crypt_alloc_tfms()`: `tfms_count` transforms of the cipher.
-    fn alloc_tfms(t: &Table<'_>) -> Result<KVec<Skcipher>, CtrError> {
+    fn alloc_tfms(t: &Table<'_>) -> Result<TfmSet, CtrError> {
         let mut name_buf = [0u8; CRYPTO_MAX_ALG_NAME];
         let name = t.crypto_api_name(&mut name_buf).map_err(perr)?;
         let mut cname = [0u8; CRYPTO_MAX_ALG_NAME + 1];
@@ -173,13 +203,13 @@ impl Rcrypt {
             let tfm = Skcipher::new(cname, 0, TFM_MASK).map_err(|e| CtrError::new(E_ALLOC_TFM, e))?;
             tfms.push(tfm, GFP_KERNEL).map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
         }
-        Ok(tfms)
+        Ok(TfmSet::new(tfms))
     }
 
     /// Stage 4: `crypt_set_key()`: fetch or decode the key, then
     /// `crypt_setkey()` on every transform. Any failure is "Error decoding and
     /// setting key" with the failing step's error code.
-    fn set_key(t: &Table<'_>, setup: &IvSetup, tfms: &mut [Skcipher]) -> Result<SecretBytes, CtrError> {
+    fn set_key(t: &Table<'_>, setup: &IvSetup, tfms: &TfmSet) -> Result<SecretBytes, CtrError> {
         let fail = |e: Error| CtrError::new(E_SET_KEY, e);
         let source = t.key_source().map_err(perr)?;
         let mut key = SecretBytes::new_zeroed(t.key_size() as usize).map_err(|_| fail(ENOMEM))?;
@@ -187,42 +217,11 @@ impl Rcrypt {
             KeySource::Empty => {}
             KeySource::Hex(hex) => table::decode_hex_key(hex, &mut key).map_err(perr)?,
             KeySource::Keyring { key_type, description } => {
-                let ty = match key_type {
-                    KeyringType::Logon => KeyType::Logon,
-                    KeyringType::User => KeyType::User,
-                    KeyringType::Encrypted => KeyType::Encrypted,
-                    KeyringType::Trusted => KeyType::Trusted,
-                };
-                // dm-crypt accepts encrypted/trusted only when the kernel has them.
-                if !ty.available() {
-                    return Err(fail(EINVAL));
-                }
-                let mut desc_buf = KVec::from_elem(0u8, description.len() + 1, GFP_KERNEL).map_err(|_| fail(ENOMEM))?;
-                let desc = to_cstr(description, &mut desc_buf).ok_or(fail(EINVAL))?;
-                keys::read_key(ty, desc, &mut key).map_err(fail)?;
+                read_keyring_key(key_type, description, &mut key).map_err(fail)?;
             }
         }
-        // crypt_setkey(): the transforms share the key minus the IV generator's
-        // extra part, split evenly; the C reports the last failure.
-        let subkey = setup.subkey_size() as usize;
-        let mut err = None;
-        for (i, tfm) in tfms.iter_mut().enumerate() {
-            let part = i
-                .checked_mul(subkey)
-                .and_then(|from| key.get(from..from.checked_add(subkey)?));
-            let r = match part {
-                Some(part) => tfm.set_key(part),
-                // An out-of-range subkey size (C unsigned wrap): setkey rejects it.
-                None => Err(EINVAL),
-            };
-            if let Err(e) = r {
-                err = Some(e);
-            }
-        }
-        match err {
-            Some(e) => Err(fail(e)),
-            None => Ok(key),
-        }
+        setkey_parts(tfms, setup, &key).map_err(fail)?;
+        Ok(key)
     }
 }
 
@@ -363,7 +362,7 @@ impl Rcrypt {
         }
 
         // Stage 2: transforms.
-        let mut tfms = Self::alloc_tfms(&t)?;
+        let tfms = Self::alloc_tfms(&t)?;
         let (ivsize, block_size) = match tfms.first() {
             Some(tfm) => (tfm.iv_size() as u32, tfm.block_size() as u32),
             None => return Err(CtrError::new(E_ALLOC_TFM, EINVAL)),
@@ -376,7 +375,7 @@ impl Rcrypt {
         }
 
         // Stage 4: key.
-        let key = Self::set_key(&t, &setup, &mut tfms)?;
+        let key = Self::set_key(&t, &setup, &tfms)?;
 
         // Stage 5: IV generator constructors. elephant allocates its ecb(aes)
         // diffuser transform before its checks (crypt_iv_elephant_ctr).
@@ -487,7 +486,7 @@ impl Rcrypt {
                 page_alloc_lock,
                 bs,
                 cipher: SectorCipher {
-                    tfms: TfmSet::new(tfms),
+                    tfms,
                     mode: setup.mode,
                     tfms_count: setup.tfms_count,
                     benbi_shift: iv_ctr.benbi_shift,
@@ -522,11 +521,7 @@ impl Rcrypt {
     /// `crypt_setkey()`: every transform takes its part of `key` (the key
     /// without the IV generator's extra part, split evenly).
     fn setkey_all(&self, key: &[u8]) -> Result {
-        let subkey = self.iv.subkey_size() as usize;
-        self.cipher.tfms.rekey(|i| {
-            let from = i.checked_mul(subkey)?;
-            key.get(from..from.checked_add(subkey)?)
-        })
+        setkey_parts(&self.cipher.tfms, &self.iv, key)
     }
 
     /// `key set <key>` (`crypt_message()` + `crypt_set_key()`): the key size
@@ -540,19 +535,8 @@ impl Rcrypt {
         let mut keys = self.keys.lock();
         match source {
             KeySource::Keyring { key_type, description } => {
-                let ty = match key_type {
-                    KeyringType::Logon => KeyType::Logon,
-                    KeyringType::User => KeyType::User,
-                    KeyringType::Encrypted => KeyType::Encrypted,
-                    KeyringType::Trusted => KeyType::Trusted,
-                };
-                if !ty.available() {
-                    return Err(EINVAL);
-                }
-                let mut desc_buf = KVec::from_elem(0u8, description.len() + 1, GFP_KERNEL)?;
-                let desc = to_cstr(description, &mut desc_buf).ok_or(EINVAL)?;
                 let mut fresh = SecretBytes::new_zeroed(keys.key.len())?;
-                keys::read_key(ty, desc, &mut fresh)?;
+                read_keyring_key(key_type, description, &mut fresh)?;
                 let spec_copy = match spec {
                     table::KeySpec::Keyring { spec, .. } => {
                         let mut v = KVec::with_capacity(spec.len(), GFP_KERNEL)?;

@@ -212,15 +212,15 @@ fn sector_cipher(cipher: &str, key: &[u8]) -> Result<(SectorCipher, u32), &'stat
     let hex = core::str::from_utf8(&hex[..2 * key.len()]).map_err(|_| "hex")?;
     let args = [cipher, hex, "0", "/dev/null", "0"];
     let t = table::parse_table(&args, 8).map_err(|_| "parse")?;
-    let mut tfms = Rcrypt::alloc_tfms(&t).map_err(|_| "tfm allocation")?;
+    let tfms = Rcrypt::alloc_tfms(&t).map_err(|_| "tfm allocation")?;
     let ivsize = tfms.first().map(|t| t.iv_size() as u32).ok_or("no tfm")?;
     let block_size = tfms.first().map(|t| t.block_size() as u32).ok_or("no tfm")?;
     let setup = t.iv_setup(ivsize).map_err(|_| "iv setup")?;
-    let _key = Rcrypt::set_key(&t, &setup, &mut tfms).map_err(|_| "set key")?;
+    let _key = Rcrypt::set_key(&t, &setup, &tfms).map_err(|_| "set key")?;
     let iv_ctr = t.check_iv_ctr(&setup, block_size).map_err(|_| "iv ctr")?;
     Ok((
         SectorCipher {
-            tfms: crate::crypto::TfmSet::new(tfms),
+            tfms,
             mode: setup.mode,
             tfms_count: setup.tfms_count,
             benbi_shift: iv_ctr.benbi_shift,
