@@ -45,8 +45,8 @@ use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
 pub(crate) const TARGET_NAME: &CStr = kernel::c_str!("rcrypt");
 /// Target version: the dm-crypt version whose behaviour rcrypt matches.
 pub(crate) const TARGET_VERSION: [u32; 3] = [1, 28, 0];
-/// Target features. dm-crypt has `DM_TARGET_ZONED_HM`; rcrypt will declare it
-/// with the data path.
+/// Target features. dm-crypt has `DM_TARGET_ZONED_HM`; rcrypt does not support
+/// host-managed zoned devices yet, so it declares none.
 pub(crate) const TARGET_FEATURES: u64 = 0;
 
 /// `crypto_alloc_skcipher(name, 0, CRYPTO_ALG_ALLOCATES_MEMORY)` as in
