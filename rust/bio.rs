@@ -282,6 +282,7 @@ pub(crate) struct PoolPage {
 
 impl PoolPage {
     /// Copies `data` into the page at `offset`; false if it does not fit.
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> bool {
         if offset.checked_add(data.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
             return false;
@@ -295,6 +296,7 @@ impl PoolPage {
     }
 
     /// Copies bytes of the page at `offset` into `out`; false if out of range.
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn read(&self, offset: usize, out: &mut [u8]) -> bool {
         if offset.checked_add(out.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
             return false;
@@ -308,6 +310,7 @@ impl PoolPage {
     }
 
     /// Where the page's data starts.
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn at(&self, offset: u32) -> PageRef {
         PageRef { page: self.page.as_ptr(), offset }
     }
@@ -405,6 +408,18 @@ impl PoolBio {
         } else {
             Err(page)
         }
+    }
+
+    /// Where byte `offset` of the bio's data lies (in its page array).
+    pub(crate) fn at(&self, offset: u32) -> Option<PageRef> {
+        let raw = self.bio.raw();
+        let idx = (offset / bindings::RCRYPT_PAGE_SIZE as u32) as usize;
+        if idx >= usize::from(raw.bi_vcnt) {
+            return None;
+        }
+        // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries and `idx` is below it.
+        let bv = unsafe { &*raw.bi_io_vec.add(idx) };
+        Some(PageRef { page: bv.bv_page, offset: bv.bv_offset + offset % bindings::RCRYPT_PAGE_SIZE as u32 })
     }
 
     /// The bio.

@@ -91,7 +91,6 @@ pub(crate) enum Direction {
 /// drop; the offsets lie inside an element and are suitably aligned.
 pub(crate) struct RequestPool {
     pool: NonNull<bindings::mempool_t>,
-    req_len: usize,
     sg_off: usize,
     wait_off: usize,
     iv_off: usize,
@@ -122,7 +121,6 @@ impl RequestPool {
         let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
         Ok(Self {
             pool: NonNull::new(pool).ok_or(ENOMEM)?,
-            req_len,
             sg_off,
             wait_off,
             iv_off,
@@ -136,7 +134,6 @@ impl RequestPool {
         // SAFETY: The pool is valid; GFP_NOIO may sleep.
         let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
         let mem = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
-        let _ = self.req_len;
         Ok(Request { pool: self, mem })
     }
 }

@@ -615,12 +615,11 @@ impl Rcrypt {
         Ok(())
     }
 
-    /// Builds the encrypted copy of a write: a bio of pool pages holding the
-    /// ciphertext (`crypt_alloc_buffer` + `kcryptd_crypt_write_convert`).
-    /// With `wait == false` pages are taken without waiting and `Ok(None)`
-    /// means the pool ran dry; with `wait == true` the caller holds the page
-    /// allocation lock and every page is waited for.
-    fn encrypt_bio(&self, io: &RcryptIo, wait: bool) -> Result<Option<PoolBio>> {
+    /// `crypt_alloc_buffer()`: a bio for `dev` with pool pages for all the
+    /// data of the write. With `wait == false` pages are taken without
+    /// waiting and `Ok(None)` means the pool ran dry; with `wait == true` the
+    /// caller holds the page allocation lock and every page is waited for.
+    fn alloc_write_buffer(&self, io: &RcryptIo, wait: bool) -> Result<Option<PoolBio>> {
         let bio = io.bio();
         let size = bio.size();
         let nr_pages = size.div_ceil(params::PAGE_SIZE);
@@ -633,10 +632,6 @@ impl Rcrypt {
             }
         };
         clone.bio_mut().copy_ioprio(bio);
-        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
-        let mut req = self.req_pool.alloc()?;
-        let mut cursor = bio.cursor();
-        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
         let mut left = size;
         while left > 0 {
             let page = if wait { self.page_pool.alloc() } else { self.page_pool.try_alloc() };
@@ -645,30 +640,35 @@ impl Rcrypt {
                 return Ok(None);
             };
             let len = left.min(params::PAGE_SIZE);
-            let mut off = 0;
-            let mut res = Ok(());
-            while off < len && res.is_ok() {
-                // Data not aligned to the encryption sector: -EIO like dm-crypt.
-                res = match bio.next_chunk(&mut cursor, self.sector_size) {
-                    Some(src) => self.cipher.crypt_block(&tfms, &mut req, Direction::Encrypt, cc_sector, src, page.at(off)),
-                    None => Err(EIO),
-                };
-                cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
-                off += self.sector_size;
-            }
-            let added = clone.add_page(page, len);
-            if let Err(page) = added {
+            if let Err(page) = clone.add_page(page, len) {
                 self.page_pool.free(page);
-                res = res.and(Err(EIO));
-            }
-            if let Err(e) = res {
                 self.page_pool.release(clone);
-                return Err(e);
+                return Err(EIO);
             }
             left -= len;
         }
         clone.bio_mut().set_sector(self.start + io.state().sector);
         Ok(Some(clone))
+    }
+
+    /// `kcryptd_crypt_write_convert()`: encrypts the write's data into the
+    /// pages of `buf`, sector by sector.
+    fn encrypt_bio(&self, io: &RcryptIo, buf: &PoolBio) -> Result {
+        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
+        let mut req = self.req_pool.alloc()?;
+        let bio = io.bio();
+        let mut cursor = bio.cursor();
+        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
+        let mut out = 0;
+        for _ in 0..bio.size() / self.sector_size {
+            // Data not aligned to the encryption sector: -EIO like dm-crypt.
+            let src = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
+            let dst = buf.at(out).ok_or(EIO)?;
+            self.cipher.crypt_block(&tfms, &mut req, Direction::Encrypt, cc_sector, src, dst)?;
+            cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
+            out += self.sector_size;
+        }
+        Ok(())
     }
 
     fn status_table(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {
@@ -789,19 +789,26 @@ fn decrypt_work(io: RcryptIo) {
 
 /// Work item: encrypt a write into pool pages and submit it
 /// (`kcryptd_crypt_write_convert`). Pages are first taken without waiting;
-/// if the pool runs dry, the bio starts over holding the allocation lock and
-/// waits for pages, so that two writes can never each hold part of the pool
-/// while waiting for the rest.
+/// if the pool runs dry, the allocation starts over holding the allocation
+/// lock and waits for pages, so that two writes can never each hold part of
+/// the pool while waiting for the rest. Encryption starts once every page is
+/// there, so nothing is encrypted twice and the lock never covers crypto.
 fn write_work(io: RcryptIo) {
     let t = io.target();
-    let mut built = t.encrypt_bio(&io, false);
-    if let Ok(None) = built {
+    let mut buf = t.alloc_write_buffer(&io, false);
+    if let Ok(None) = buf {
         let _guard = t.page_alloc_lock.lock();
-        built = t.encrypt_bio(&io, true);
+        buf = t.alloc_write_buffer(&io, true);
     }
-    match built {
-        Ok(Some(clone)) => io.submit_pool_clone(clone, write_done),
-        Ok(None) | Err(_) => io.end(BlkStatus::IOERR),
+    let Ok(Some(buf)) = buf else {
+        return io.end(BlkStatus::IOERR);
+    };
+    match t.encrypt_bio(&io, &buf) {
+        Ok(()) => io.submit_pool_clone(buf, write_done),
+        Err(_) => {
+            t.page_pool.release(buf);
+            io.end(BlkStatus::IOERR);
+        }
     }
 }
 
