@@ -387,7 +387,8 @@ impl PagePool {
 ///
 /// # Invariants
 ///
-/// Every page in `bio` came from the mempool `pool`.
+/// Every page in `bio` came from the mempool `pool`, and each bvec holds
+/// exactly one page, at offset 0 (bvec `i` holds bytes `i * PAGE_SIZE..`).
 pub(crate) struct PoolBio {
     bio: Bio,
     pool: NonNull<bindings::mempool_t>,
@@ -397,17 +398,20 @@ pub(crate) struct PoolBio {
 unsafe impl Send for PoolBio {}
 
 impl PoolBio {
-    /// Appends `len` bytes of `page` (`bio_add_page`); gives the page back
-    /// when the bio is full.
+    /// Appends `len` bytes of `page` as a bvec of its own (`__bio_add_page`,
+    /// as dm-crypt's `crypt_alloc_buffer`: `bio_add_page` would merge
+    /// contiguous pages into one bvec, and every page must stay findable to
+    /// go back to the pool); gives the page back when the bio is full.
     pub(crate) fn add_page(&mut self, page: PoolPage, len: u32) -> Result<(), PoolPage> {
-        // SAFETY: The bio and page are valid; the page now belongs to the bio
-        // and goes back to the pool in `PagePool::release`.
-        let added = unsafe { bindings::bio_add_page(self.bio.as_ptr(), page.page.as_ptr(), len, 0) };
-        if added == len as i32 {
-            Ok(())
-        } else {
-            Err(page)
+        let raw = self.bio.raw();
+        if raw.bi_vcnt >= raw.bi_max_vecs || len > bindings::RCRYPT_PAGE_SIZE as u32 {
+            return Err(page);
         }
+        // SAFETY: The bio has a free bvec slot (checked) and the page is valid;
+        // the page now belongs to the bio and goes back to the pool in
+        // `PagePool::release`.
+        unsafe { bindings::__bio_add_page(self.bio.as_ptr(), page.page.as_ptr(), len, 0) };
+        Ok(())
     }
 
     /// Where byte `offset` of the bio's data lies (in its page array).
