@@ -8,7 +8,8 @@
 use crate::bindings;
 use crate::dm::TargetDevice;
 use core::ptr::NonNull;
-use kernel::error::code::ENOMEM;
+use core::marker::PhantomData;
+use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -150,7 +151,7 @@ impl Bio {
     /// Reads `len` bytes at the cursor position and advances the cursor:
     /// returns the page and offset holding them, or `None` if the current
     /// segment holds fewer than `len` bytes (data not aligned to `len`).
-    pub(crate) fn next_chunk(&self, cursor: &mut BioCursor, len: u32) -> Option<PageRef> {
+    pub(crate) fn next_chunk(&self, cursor: &mut BioCursor, len: u32) -> Option<PageRef<'_>> {
         if cursor.iter.bi_size < len {
             return None;
         }
@@ -160,7 +161,9 @@ impl Bio {
         if bv.bv_len < len {
             return None;
         }
-        let page = PageRef { page: bv.bv_page, offset: bv.bv_offset };
+        // INVARIANT: The bvec's pages hold `len` bytes at its offset while
+        // the bio (borrowed by the result) lives.
+        let page = PageRef { page: bv.bv_page, offset: bv.bv_offset, len, _holder: PhantomData };
         // SAFETY: As above; `len` bytes are left in the current segment.
         unsafe { bindings::rcrypt_bio_advance_iter_single(self.ptr.as_ptr(), &mut cursor.iter, len) };
         Some(page)
@@ -213,11 +216,64 @@ pub(crate) struct BioCursor {
     iter: bindings::bvec_iter,
 }
 
-/// A place in memory: a page and a byte offset in it.
+/// A range of data in page memory: `len` bytes at byte `offset` of `page`
+/// (the offset may run past the first page: multi-page bvecs are physically
+/// contiguous), borrowed from the bio or page that holds it.
+///
+/// # Invariants
+///
+/// The `len` bytes at `offset` from `page` are valid page memory for `'a`.
 #[derive(Clone, Copy)]
-pub(crate) struct PageRef {
-    pub(crate) page: *mut bindings::page,
-    pub(crate) offset: u32,
+pub(crate) struct PageRef<'a> {
+    page: *mut bindings::page,
+    offset: u32,
+    len: u32,
+    _holder: PhantomData<&'a ()>,
+}
+
+impl PageRef<'_> {
+    /// The first page.
+    pub(crate) fn page(&self) -> *mut bindings::page {
+        self.page
+    }
+
+    /// Byte offset from the first page.
+    pub(crate) fn offset(&self) -> u32 {
+        self.offset
+    }
+
+    /// Number of bytes.
+    pub(crate) fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Copies the first `out.len()` bytes of the range into `out`.
+    ///
+    /// The memory may be shared with whoever issued the bio, so it is only
+    /// ever copied, never borrowed as a Rust slice.
+    pub(crate) fn read(&self, out: &mut [u8]) -> Result {
+        if out.len() > self.len as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: The range is valid page memory (type invariant) and `out`
+        // is writable for its length, which the range covers.
+        unsafe {
+            bindings::rcrypt_memcpy_from_page(out.as_mut_ptr().cast(), self.page, self.offset as usize, out.len())
+        };
+        Ok(())
+    }
+
+    /// Copies `data` over the first `data.len()` bytes of the range.
+    pub(crate) fn write(&self, data: &[u8]) -> Result {
+        if data.len() > self.len as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: As in `read`: the range covers `data.len()` bytes.
+        unsafe {
+            bindings::rcrypt_memcpy_to_page(self.page, self.offset as usize, data.as_ptr().cast(), data.len())
+        };
+        Ok(())
+    }
 }
 
 /// A bio set (`struct bio_set`) for clones and write buffers.
@@ -311,8 +367,10 @@ impl PoolPage {
 
     /// Where the page's data starts.
     #[cfg(CONFIG_KUNIT)]
-    pub(crate) fn at(&self, offset: u32) -> PageRef {
-        PageRef { page: self.page.as_ptr(), offset }
+    pub(crate) fn at(&self, offset: u32) -> PageRef<'_> {
+        let offset = offset.min(bindings::RCRYPT_PAGE_SIZE as u32);
+        // INVARIANT: The page is ours while borrowed; the range ends with it.
+        PageRef { page: self.page.as_ptr(), offset, len: bindings::RCRYPT_PAGE_SIZE as u32 - offset, _holder: PhantomData }
     }
 }
 
@@ -414,16 +472,23 @@ impl PoolBio {
         Ok(())
     }
 
-    /// Where byte `offset` of the bio's data lies (in its page array).
-    pub(crate) fn at(&self, offset: u32) -> Option<PageRef> {
+    /// The `len` bytes at byte `offset` of the bio's data (one bvec per
+    /// page), or `None` if they are not all in one of its pages.
+    pub(crate) fn at(&self, offset: u32, len: u32) -> Option<PageRef<'_>> {
         let raw = self.bio.raw();
-        let idx = (offset / bindings::RCRYPT_PAGE_SIZE as u32) as usize;
+        let page_size = bindings::RCRYPT_PAGE_SIZE as u32;
+        let idx = (offset / page_size) as usize;
         if idx >= usize::from(raw.bi_vcnt) {
             return None;
         }
         // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries and `idx` is below it.
         let bv = unsafe { &*raw.bi_io_vec.add(idx) };
-        Some(PageRef { page: bv.bv_page, offset: bv.bv_offset + offset % bindings::RCRYPT_PAGE_SIZE as u32 })
+        let within = offset % page_size;
+        if within.checked_add(len)? > bv.bv_len {
+            return None;
+        }
+        // INVARIANT: The range lies in the bvec's page, which the bio holds.
+        Some(PageRef { page: bv.bv_page, offset: bv.bv_offset + within, len, _holder: PhantomData })
     }
 
     /// The bio.

@@ -5,7 +5,9 @@
 //! C header: `include/crypto/skcipher.h`.
 
 use crate::bindings;
+use core::cell::UnsafeCell;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use crate::bio::PageRef;
 use kernel::error::{code::{EINVAL, ENOMEM}, from_err_ptr, to_result};
 use kernel::prelude::*;
@@ -53,6 +55,12 @@ impl Skcipher {
         to_result(unsafe { bindings::crypto_skcipher_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
     }
 
+    /// Size of the transform's request context (`crypto_skcipher_reqsize`).
+    pub(crate) fn reqsize(&self) -> usize {
+        // SAFETY: `tfm` is valid by the invariant.
+        unsafe { bindings::rcrypt_skcipher_reqsize(self.tfm.as_ptr()) as usize }
+    }
+
     /// IV size in bytes.
     pub(crate) fn iv_size(&self) -> usize {
         // SAFETY: `tfm` is valid by the invariant.
@@ -82,20 +90,38 @@ pub(crate) enum Direction {
     Decrypt,
 }
 
-/// A mempool of skcipher requests for one transform type, each with room
-/// for its scatterlists, completion and IV (`mempool_create_kmalloc_pool`).
+/// A mempool of skcipher requests, each with room for its scatterlists,
+/// completion, IV, a small auxiliary buffer and optional scratch space
+/// (`mempool_create_kmalloc_pool`).
+///
+/// The auxiliary buffer ([`AUX_LEN`] bytes at least, and at least the IV
+/// size) holds blocks an IV generator encrypts itself (eboiv's byte offset,
+/// elephant's sector key); the scratch space holds a private copy of sector
+/// data for generators that read or rewrite it (lmk, tcw, elephant). Both
+/// are zeroed when the request goes back to the pool.
 ///
 /// # Invariants
 ///
-/// `pool` is a valid kmalloc mempool of `size`-byte elements, destroyed on
-/// drop; the offsets lie inside an element and are suitably aligned.
+/// `pool` is a valid kmalloc mempool of elements laid out as the offsets
+/// say (each area inside the element, suitably aligned, not overlapping),
+/// destroyed on drop; the request area fits any transform whose request
+/// context is at most `reqsize` bytes.
 pub(crate) struct RequestPool {
     pool: NonNull<bindings::mempool_t>,
+    reqsize: usize,
     sg_off: usize,
     wait_off: usize,
     iv_off: usize,
     iv_size: usize,
+    aux_off: usize,
+    aux_len: usize,
+    scratch_off: usize,
+    scratch_len: usize,
 }
+
+/// Least size of a request's auxiliary buffer: elephant's 16-byte block and
+/// 32-byte sector key.
+pub(crate) const AUX_LEN: usize = 48;
 
 // SAFETY: Mempools are thread-safe.
 unsafe impl Send for RequestPool {}
@@ -107,24 +133,31 @@ const fn align_up(v: usize, a: usize) -> usize {
 }
 
 impl RequestPool {
-    /// A pool keeping `min_nr` requests for transforms like `tfm`, with IVs of
-    /// `iv_size` bytes.
-    pub(crate) fn new(min_nr: u32, tfm: &Skcipher, iv_size: usize) -> Result<Self> {
-        // SAFETY: `tfm` is valid.
-        let reqsize = unsafe { bindings::rcrypt_skcipher_reqsize(tfm.tfm.as_ptr()) } as usize;
+    /// A pool keeping `min_nr` requests for transforms whose request context
+    /// is at most `reqsize` bytes ([`Skcipher::reqsize`]), with IVs of
+    /// `iv_size` bytes and `scratch_len` bytes of scratch space.
+    pub(crate) fn new(min_nr: u32, reqsize: usize, iv_size: usize, scratch_len: usize) -> Result<Self> {
         let req_len = core::mem::size_of::<bindings::skcipher_request>() + reqsize;
         let sg_off = align_up(req_len, 16);
         let wait_off = align_up(sg_off + 2 * core::mem::size_of::<bindings::scatterlist>(), 16);
         let iv_off = align_up(wait_off + core::mem::size_of::<bindings::crypto_wait>(), 16);
-        let size = iv_off + iv_size.max(8);
+        let aux_off = align_up(iv_off + iv_size.max(8), 16);
+        let aux_len = AUX_LEN.max(iv_size);
+        let scratch_off = align_up(aux_off + aux_len, 16);
+        let size = scratch_off + scratch_len;
         // SAFETY: FFI call; returns null on failure.
         let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
         Ok(Self {
             pool: NonNull::new(pool).ok_or(ENOMEM)?,
+            reqsize,
             sg_off,
             wait_off,
             iv_off,
             iv_size,
+            aux_off,
+            aux_len,
+            scratch_off,
+            scratch_len,
         })
     }
 
@@ -150,37 +183,99 @@ impl Drop for RequestPool {
 ///
 /// # Invariants
 ///
-/// `mem` is an element of `pool` laid out as the pool describes.
+/// `mem` is an element of `pool` laid out as the pool describes, used by
+/// nobody else until drop.
 pub(crate) struct Request<'a> {
     pool: &'a RequestPool,
     mem: NonNull<u8>,
 }
 
+/// The caller-visible buffers of a [`Request`].
+pub(crate) struct RequestBufs<'r> {
+    /// The IV (`iv_size` bytes), used by the next operation.
+    pub(crate) iv: &'r mut [u8],
+    /// The auxiliary buffer ([`Request::crypt_aux`] works on it).
+    pub(crate) aux: &'r mut [u8],
+    /// The scratch space.
+    pub(crate) scratch: &'r mut [u8],
+}
+
 impl Request<'_> {
     /// The IV buffer (`iv_size` bytes), filled by the caller before [`Self::crypt`].
     pub(crate) fn iv_mut(&mut self) -> &mut [u8] {
-        // SAFETY: The IV area lies inside the element (type invariant) and is
-        // only reachable through `&mut self`.
-        unsafe { core::slice::from_raw_parts_mut(self.mem.as_ptr().add(self.pool.iv_off), self.pool.iv_size) }
+        self.bufs().iv
+    }
+
+    /// The IV, auxiliary and scratch buffers at once.
+    pub(crate) fn bufs(&mut self) -> RequestBufs<'_> {
+        let p = self.pool;
+        let base = self.mem.as_ptr();
+        // SAFETY: The three areas lie inside the element, do not overlap (type
+        // invariant of the pool) and are only reachable through `&mut self`.
+        unsafe {
+            RequestBufs {
+                iv: core::slice::from_raw_parts_mut(base.add(p.iv_off), p.iv_size),
+                aux: core::slice::from_raw_parts_mut(base.add(p.aux_off), p.aux_len),
+                scratch: core::slice::from_raw_parts_mut(base.add(p.scratch_off), p.scratch_len),
+            }
+        }
     }
 
     /// Runs the cipher over `len` bytes from `src` into `dst` (which may be
-    /// the same place) with the IV buffer, and waits for the result: an
-    /// asynchronous transform's `-EINPROGRESS`, or `-EBUSY` when the request
-    /// went to its backlog, both end in the completion callback.
-    pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef, dst: PageRef, len: u32) -> Result {
+    /// the same place) with the IV buffer, and waits for the result.
+    pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef<'_>, dst: PageRef<'_>, len: u32) -> Result {
+        if src.len() < len || dst.len() < len {
+            return Err(EINVAL);
+        }
+        let sg = self.sgs();
+        // SAFETY: The scatterlists lie inside the element (exclusively ours); the
+        // page ranges hold `len` bytes (checked, and `PageRef`'s invariant).
+        unsafe {
+            bindings::rcrypt_sg_init_page(sg, src.page(), len, src.offset());
+            bindings::rcrypt_sg_init_page(sg.add(1), dst.page(), len, dst.offset());
+        }
+        self.run(tfm, dir, len)
+    }
+
+    /// Runs the cipher in place over the first `len` bytes of the auxiliary
+    /// buffer with the IV buffer, and waits for the result.
+    pub(crate) fn crypt_aux(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
+        if len as usize > self.pool.aux_len {
+            return Err(EINVAL);
+        }
+        let sg = self.sgs();
+        // SAFETY: The auxiliary buffer lies inside the element, which is kmalloc
+        // memory (linear map, as sg_init_one() needs), and holds `len` bytes.
+        unsafe {
+            let aux = self.mem.as_ptr().add(self.pool.aux_off);
+            bindings::rcrypt_sg_init_one(sg, aux.cast(), len);
+            bindings::rcrypt_sg_init_one(sg.add(1), aux.cast(), len);
+        }
+        self.run(tfm, dir, len)
+    }
+
+    fn sgs(&mut self) -> *mut bindings::scatterlist {
+        // SAFETY: The scatterlist area lies inside the element.
+        unsafe { self.mem.as_ptr().add(self.pool.sg_off).cast() }
+    }
+
+    /// Sets the request up over the two scatterlists and waits for the cipher:
+    /// an asynchronous transform's `-EINPROGRESS`, or `-EBUSY` when the
+    /// request went to its backlog, both end in the completion callback.
+    fn run(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
+        if tfm.reqsize() > self.pool.reqsize {
+            return Err(EINVAL);
+        }
         let base = self.mem.as_ptr();
-        // Every area lies inside the element (type invariant) and this request is
-        // exclusively ours. The pages are valid for `len` bytes at their offsets.
-        // SAFETY: The scatterlists, completion and IV stay valid until the request
-        // completes: this function waits for the completion before returning.
+        // Every area lies inside the element (type invariant), which is ours,
+        // and the request area fits `tfm`'s context (checked).
+        // SAFETY: The scatterlists (set up by the caller), completion and IV stay
+        // valid until the request completes: this function waits for it.
         let err = unsafe {
             let req = base.cast::<bindings::skcipher_request>();
             let sg = base.add(self.pool.sg_off).cast::<bindings::scatterlist>();
             let wait = base.add(self.pool.wait_off).cast::<bindings::crypto_wait>();
             let iv = base.add(self.pool.iv_off);
-            bindings::rcrypt_sg_init_page(sg, src.page, len, src.offset);
-            bindings::rcrypt_sg_init_page(sg.add(1), dst.page, len, dst.offset);
             bindings::rcrypt_crypto_init_wait(wait);
             bindings::rcrypt_skcipher_request_setup(req, tfm.tfm.as_ptr(), sg, sg.add(1), len, iv, wait);
             let r = match dir {
@@ -195,8 +290,14 @@ impl Request<'_> {
 
 impl Drop for Request<'_> {
     fn drop(&mut self) {
+        let bufs = self.bufs();
+        // Key-derived blocks and sector data must not linger in the pool.
+        for b in Iterator::chain(bufs.aux.iter_mut(), bufs.scratch.iter_mut()) {
+            // SAFETY: `b` is a valid byte; a volatile write is not optimised away.
+            unsafe { core::ptr::write_volatile(b, 0) };
+        }
         // SAFETY: `mem` came from this pool and no operation is in flight
-        // (`crypt` waits for completion).
+        // (every operation waits for completion).
         unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };
     }
 }
@@ -205,37 +306,60 @@ impl Drop for Request<'_> {
 /// are excluded with this mask, as dm-crypt does.
 pub(crate) const CRYPTO_ALG_ALLOCATES_MEMORY: u32 = bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
 
-/// The transforms of a target, with a gate that lets their key change only
-/// while no request uses them (`key set` / `key wipe` while suspended).
+/// The transforms of a target, an optional auxiliary transform of its IV
+/// generator (elephant's `ecb(aes)`) and the generator's key state `S`,
+/// with a gate that lets keys change only while no request uses them
+/// (`key set` / `key wipe` while suspended).
 ///
 /// # Invariants
 ///
 /// `users` counts the holders of [`CipherUse`] guards plus [`CLOSED`] while a
-/// re-key runs; `set_key` is only called on the transforms while `users`
-/// is exactly `CLOSED` (closed, no user).
-pub(crate) struct TfmSet {
+/// re-key runs. Keys are set and `state` is written only through a
+/// [`Rekey`], which exists only while `users` is exactly `CLOSED` (closed,
+/// no user); `state` is read only through a [`CipherUse`].
+pub(crate) struct TfmSet<S> {
     tfms: KVec<Skcipher>,
-    users: core::sync::atomic::AtomicUsize,
+    aux: Option<Skcipher>,
+    state: UnsafeCell<S>,
+    users: AtomicUsize,
 }
+
+// SAFETY: `state` is written only with the gate closed and no reader (type
+// invariant), so sharing the set shares `S` like `&S`, or moves it under `&mut`.
+unsafe impl<S: Send + Sync> Sync for TfmSet<S> {}
 
 /// Bit of [`TfmSet::users`] set while the key changes.
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
 /// Proof that the transforms of a [`TfmSet`] are in use by a request path.
-pub(crate) struct CipherUse<'a> {
-    set: &'a TfmSet,
+pub(crate) struct CipherUse<'a, S> {
+    set: &'a TfmSet<S>,
 }
 
-impl TfmSet {
-    /// Takes the transforms.
-    pub(crate) fn new(tfms: KVec<Skcipher>) -> Self {
-        Self { tfms, users: core::sync::atomic::AtomicUsize::new(0) }
+/// Exclusive access to the keys of a [`TfmSet`] while its gate is closed.
+pub(crate) struct Rekey<'a, S> {
+    set: &'a TfmSet<S>,
+}
+
+impl<S> TfmSet<S> {
+    /// Takes the transforms and the IV generator's key state.
+    pub(crate) fn new(tfms: KVec<Skcipher>, state: S) -> Self {
+        Self { tfms, aux: None, state: UnsafeCell::new(state), users: AtomicUsize::new(0) }
+    }
+
+    /// The IV generator's key state (before the set is shared).
+    pub(crate) fn state_mut(&mut self) -> &mut S {
+        self.state.get_mut()
+    }
+
+    /// Adds the IV generator's own transform (before the set is shared).
+    pub(crate) fn set_aux(&mut self, aux: Skcipher) {
+        self.aux = Some(aux);
     }
 
     /// Uses the transforms for I/O; `None` while their key changes (which
     /// only happens while the device is suspended, so never during I/O).
-    pub(crate) fn enter(&self) -> Option<CipherUse<'_>> {
-        use core::sync::atomic::Ordering;
+    pub(crate) fn enter(&self) -> Option<CipherUse<'_, S>> {
         let prev = self.users.fetch_add(1, Ordering::Acquire);
         if prev & CLOSED != 0 {
             self.users.fetch_sub(1, Ordering::Release);
@@ -249,40 +373,76 @@ impl TfmSet {
         self.tfms.first()
     }
 
-    /// Sets the key of transform `i` to `key_of(i)` for every transform
-    /// (`crypt_setkey()`); the last failure is returned, like the C. Fails
-    /// with `EBUSY` if a request path uses the transforms.
-    pub(crate) fn rekey<'k>(&self, mut key_of: impl FnMut(usize) -> Option<&'k [u8]>) -> Result {
-        use core::sync::atomic::Ordering;
+    /// The largest request context of the transforms and the auxiliary one.
+    pub(crate) fn max_reqsize(&self) -> usize {
+        Iterator::chain(self.tfms.iter(), self.aux.iter()).map(Skcipher::reqsize).max().unwrap_or(0)
+    }
+
+    /// Runs `f` with the gate closed: `f` may set keys and the key state.
+    /// Fails with `EBUSY` (without running `f`) if a request path uses the
+    /// transforms.
+    pub(crate) fn rekey<R>(&self, f: impl FnOnce(&mut Rekey<'_, S>) -> R) -> Result<R> {
         if self.users.compare_exchange(0, CLOSED, Ordering::Acquire, Ordering::Relaxed).is_err() {
             return Err(kernel::error::code::EBUSY);
         }
-        let mut err = Ok(());
-        for (i, tfm) in self.tfms.iter().enumerate() {
-            let r = match key_of(i) {
-                // SAFETY: The gate is closed with no user (type invariant), so
-                // no request runs on this transform during `setkey`.
-                Some(k) => unsafe { tfm.set_key_unshared(k) },
-                None => Err(EINVAL),
-            };
-            if r.is_err() {
-                err = r;
-            }
-        }
+        // INVARIANT: The gate is closed with no user while `rk` lives.
+        let mut rk = Rekey { set: self };
+        let r = f(&mut rk);
         self.users.store(0, Ordering::Release);
-        err
+        Ok(r)
     }
 }
 
-impl CipherUse<'_> {
+impl<S> Rekey<'_, S> {
+    /// Number of transforms.
+    pub(crate) fn count(&self) -> usize {
+        self.set.tfms.len()
+    }
+
+    /// Sets the key of transform `i`.
+    pub(crate) fn set_key(&mut self, i: usize, key: &[u8]) -> Result {
+        let tfm = self.set.tfms.get(i).ok_or(EINVAL)?;
+        // SAFETY: The gate is closed with no user (type invariant), so no
+        // request runs on this transform during `setkey`.
+        unsafe { tfm.set_key_unshared(key) }
+    }
+
+    /// Sets the key of the auxiliary transform (`EINVAL` if there is none).
+    pub(crate) fn set_aux_key(&mut self, key: &[u8]) -> Result {
+        let tfm = self.set.aux.as_ref().ok_or(EINVAL)?;
+        // SAFETY: As in `set_key`.
+        unsafe { tfm.set_key_unshared(key) }
+    }
+
+    /// The IV generator's key state.
+    pub(crate) fn state(&mut self) -> &mut S {
+        // SAFETY: The gate is closed with no user (type invariant) and this
+        // `Rekey` is the only one, borrowed mutably: nobody else reads `state`.
+        unsafe { &mut *self.set.state.get() }
+    }
+}
+
+impl<S> CipherUse<'_, S> {
     /// Transform `i`.
     pub(crate) fn get(&self, i: usize) -> Option<&Skcipher> {
         self.set.tfms.get(i)
     }
+
+    /// The IV generator's own transform.
+    pub(crate) fn aux(&self) -> Option<&Skcipher> {
+        self.set.aux.as_ref()
+    }
+
+    /// The IV generator's key state.
+    pub(crate) fn state(&self) -> &S {
+        // SAFETY: While a `CipherUse` lives the gate cannot close, so no
+        // `Rekey` writes the state (type invariant).
+        unsafe { &*self.set.state.get() }
+    }
 }
 
-impl Drop for CipherUse<'_> {
+impl<S> Drop for CipherUse<'_, S> {
     fn drop(&mut self) {
-        self.set.users.fetch_sub(1, core::sync::atomic::Ordering::Release);
+        self.set.users.fetch_sub(1, Ordering::Release);
     }
 }

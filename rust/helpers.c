@@ -149,6 +149,46 @@ void rcrypt_sg_init_page(struct scatterlist *sg, struct page *page, unsigned int
 	sg_set_page(sg, page, len, offset);
 }
 
+/* A buffer in the kernel's linear map (kmalloc), as sg_init_one() wants. */
+void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int len)
+{
+	sg_init_one(sg, buf, len);
+}
+
+/*
+ * memcpy_from_page()/memcpy_to_page() for a range that may run over several
+ * pages of a multi-page bvec (offset may exceed PAGE_SIZE).
+ */
+void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len)
+{
+	page += offset >> PAGE_SHIFT;
+	offset &= ~PAGE_MASK;
+	while (len) {
+		size_t n = min_t(size_t, len, PAGE_SIZE - offset);
+
+		memcpy_from_page(to, page, offset, n);
+		to += n;
+		len -= n;
+		page++;
+		offset = 0;
+	}
+}
+
+void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len)
+{
+	page += offset >> PAGE_SHIFT;
+	offset &= ~PAGE_MASK;
+	while (len) {
+		size_t n = min_t(size_t, len, PAGE_SIZE - offset);
+
+		memcpy_to_page(page, offset, from, n);
+		from += n;
+		len -= n;
+		page++;
+		offset = 0;
+	}
+}
+
 struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int flags,
 						int max_active)
 {

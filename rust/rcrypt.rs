@@ -24,7 +24,7 @@ mod xts_vectors;
 pub(crate) mod iv;
 
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio};
-use crate::crypto::{CipherUse, Direction, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
+use crate::crypto::{CipherUse, Direction, Rekey, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
 use crate::dm::{Args, CtrError, Io, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice};
 use crate::dm::TargetOperations;
 use crate::errno::EOPNOTSUPP;
@@ -63,11 +63,123 @@ pub(crate) struct IoState {
     sector: u64,
 }
 
+/// Key material of the IV generators that keep some (`iv_gen_private`),
+/// zeroed on drop. elephant's key lives in its transform.
+pub(crate) enum IvKeys {
+    /// The generator keeps no key material.
+    None,
+    /// lmk: the v3 seed (`LMK_SEED_SIZE` bytes), none in v2.
+    Lmk { seed: Option<SecretBytes> },
+    /// tcw: the IV seed (`iv_size` bytes) and the whitening (16 bytes).
+    Tcw { iv_seed: SecretBytes, whitening: SecretBytes },
+}
+
+impl IvKeys {
+    /// `crypt_iv_lmk_ctr()` / `crypt_iv_tcw_ctr()`: zeroed storage.
+    fn new(setup: &IvSetup) -> Result<Self> {
+        Ok(match setup.mode {
+            IvMode::Lmk if setup.key_parts != setup.tfms_count => {
+                IvKeys::Lmk { seed: Some(SecretBytes::new_zeroed(iv::LMK_SEED_SIZE)?) }
+            }
+            IvMode::Lmk => IvKeys::Lmk { seed: None },
+            IvMode::Tcw => IvKeys::Tcw {
+                iv_seed: SecretBytes::new_zeroed(setup.iv_size as usize)?,
+                whitening: SecretBytes::new_zeroed(iv::TCW_WHITENING_SIZE)?,
+            },
+            _ => IvKeys::None,
+        })
+    }
+}
+
+/// The transforms of a target with its IV generator's keys.
+type Tfms = TfmSet<IvKeys>;
+
+/// `crypt_setkey()`: every transform takes its part of `key` (the key
+/// without the IV generator's extra part, split evenly); an out-of-range
+/// part size, which the C's unsigned arithmetic can produce, fails like
+/// `setkey` would. The C reports the last failure.
+fn setkey_parts(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup, key: &[u8]) -> Result {
+    let subkey = setup.subkey_size() as usize;
+    let mut err = Ok(());
+    for i in 0usize..rk.count() {
+        let part = i
+            .checked_mul(subkey)
+            .and_then(|from| key.get(from..from.checked_add(subkey)?));
+        let r = match part {
+            Some(p) => rk.set_key(i, p),
+            None => Err(EINVAL),
+        };
+        if r.is_err() {
+            err = r;
+        }
+    }
+    err
+}
+
+/// `iv_gen_ops->init()`: the IV generator takes its part of `key`.
+fn iv_init(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup, key: &[u8]) -> Result {
+    match setup.mode {
+        // crypt_iv_elephant_init(): the diffuser key is the key's tail.
+        IvMode::Elephant => {
+            let from = key.len().checked_sub(setup.key_extra_size as usize).ok_or(EINVAL)?;
+            rk.set_aux_key(&key[from..])
+        }
+        _ => match rk.state() {
+            IvKeys::None => Ok(()),
+            // crypt_iv_lmk_init(): the seed is the digest-sized start of part
+            // `tfms_count` of `key_parts` equal parts.
+            IvKeys::Lmk { seed } => {
+                if let Some(seed) = seed {
+                    let part = setup.key_size.checked_div(setup.key_parts).unwrap_or(0) as usize;
+                    let from = (setup.tfms_count as usize).saturating_mul(part).min(key.len());
+                    let src = &key[from..];
+                    let n = src.len().min(16);
+                    seed.wipe();
+                    seed[..n].copy_from_slice(&src[..n]);
+                }
+                Ok(())
+            }
+            // crypt_iv_tcw_init(): IV seed and whitening end the key.
+            IvKeys::Tcw { iv_seed, whitening } => {
+                let (n_seed, n_wh) = (iv_seed.len(), whitening.len());
+                let from = key.len().checked_sub(n_seed + n_wh).ok_or(EINVAL)?;
+                iv_seed.copy_from_slice(&key[from..from + n_seed]);
+                whitening.copy_from_slice(&key[from + n_seed..]);
+                Ok(())
+            }
+        },
+    }
+}
+
+/// `iv_gen_ops->wipe()`: the IV generator forgets its key.
+fn iv_wipe(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup) -> Result {
+    if setup.mode == IvMode::Elephant {
+        // crypt_iv_elephant_wipe(): an all-zero key.
+        let zero = [0u8; table::ELEPHANT_MAX_KEY_SIZE as usize];
+        let n = (setup.key_extra_size as usize).min(zero.len());
+        return rk.set_aux_key(&zero[..n]);
+    }
+    match rk.state() {
+        IvKeys::None => {}
+        IvKeys::Lmk { seed } => {
+            if let Some(seed) = seed {
+                seed.wipe();
+            }
+        }
+        IvKeys::Tcw { iv_seed, whitening } => {
+            iv_seed.wipe();
+            whitening.wipe();
+        }
+    }
+    Ok(())
+}
+
 /// The per-sector cipher of a target: its transforms and IV generator
 /// (the part of `crypt_convert_block_skcipher()` that turns one
-/// `sector_size` block into another).
+/// `sector_size` block into another, with the generator's `generator` and
+/// `post` steps).
 pub(crate) struct SectorCipher {
-    tfms: TfmSet,
+    tfms: Tfms,
     mode: IvMode,
     tfms_count: u32,
     benbi_shift: u32,
@@ -77,22 +189,158 @@ pub(crate) struct SectorCipher {
 }
 
 impl SectorCipher {
+    /// Scratch space a request needs for this generator: a copy of one
+    /// sector for those that read or rewrite sector data.
+    fn scratch_len(mode: IvMode, sector_size: u32) -> usize {
+        match mode {
+            IvMode::Lmk | IvMode::Tcw => iv::SECTOR_512,
+            IvMode::Elephant => sector_size as usize,
+            _ => 0,
+        }
+    }
+
+    /// `crypt_iv_eboiv_gen()`: the IV is the byte offset encrypted with the
+    /// first transform (a CBC encryption of a zero block with the offset as
+    /// IV, as the C does).
+    fn eboiv(&self, tfms: &CipherUse<'_, IvKeys>, req: &mut Request<'_>, iv_sector: u64) -> Result {
+        let tfm = tfms.get(0).ok_or(EINVAL)?;
+        let b = req.bufs();
+        let n = b.iv.len();
+        iv::eboiv_block(iv_sector, self.sector_size, b.iv).map_err(|_| EINVAL)?;
+        b.aux.get_mut(..n).ok_or(EINVAL)?.fill(0);
+        req.crypt_aux(tfm, Direction::Encrypt, n as u32)?;
+        let b = req.bufs();
+        b.iv.copy_from_slice(&b.aux[..n]);
+        Ok(())
+    }
+
+    /// `crypt_iv_elephant()`'s sector key: `ks = E(Ks, e(s)) || E(Ks, e'(s))`
+    /// with the diffuser transform, left in the first 32 bytes of the
+    /// request's auxiliary buffer.
+    fn elephant_key(&self, tfms: &CipherUse<'_, IvKeys>, req: &mut Request<'_>, iv_sector: u64) -> Result {
+        let tfm = tfms.aux().ok_or(EINVAL)?;
+        let aux = req.bufs().aux;
+        let (es, es2) = aux.get_mut(..32).ok_or(EINVAL)?.split_at_mut(16);
+        iv::eboiv_block(iv_sector, self.sector_size, es).map_err(|_| EINVAL)?;
+        es2.copy_from_slice(es);
+        es2[15] = 0x80;
+        req.crypt_aux(tfm, Direction::Encrypt, 32)
+    }
+
+    /// Applies elephant to the sector at `dst` (`data` is scratch holding
+    /// its plaintext on writes, ciphertext-side data on reads).
+    fn elephant_diffuse(req: &mut Request<'_>, dir: Direction, dst: PageRef<'_>) -> Result {
+        let b = req.bufs();
+        let ks: &[u8; 32] = b.aux.get(..32).and_then(|k| k.try_into().ok()).ok_or(EINVAL)?;
+        let r = match dir {
+            Direction::Encrypt => iv::elephant::encrypt(b.scratch, ks),
+            Direction::Decrypt => {
+                dst.read(b.scratch)?;
+                iv::elephant::decrypt(b.scratch, ks)
+            }
+        };
+        r.map_err(|_| EINVAL)?;
+        dst.write(b.scratch)
+    }
+
     /// Encrypts or decrypts one `sector_size` block at 512-byte sector
     /// `cc_sector` (iv_offset included) from `src` into `dst`.
-    pub(crate) fn crypt_block(
+    pub(crate) fn crypt_block<'p>(
         &self,
-        tfms: &CipherUse<'_>,
+        tfms: &CipherUse<'_, IvKeys>,
         req: &mut Request<'_>,
         dir: Direction,
         cc_sector: u64,
-        src: PageRef,
-        dst: PageRef,
+        src: PageRef<'p>,
+        dst: PageRef<'p>,
     ) -> Result {
         let iv_sector = iv::iv_sector(cc_sector, self.iv_large_sectors, self.sector_shift);
-        iv::generate(self.mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
         let tfm = tfms.get(iv::key_index(cc_sector, self.tfms_count)).ok_or(EINVAL)?;
-        req.crypt(tfm, dir, src, dst, self.sector_size)
+        let keys = tfms.state();
+        let ivfail = |_| EINVAL;
+        let mut src = src;
+
+        // The generator (`iv_gen_ops->generator`).
+        match (self.mode, keys) {
+            // crypt_iv_lmk_gen(): writes hash the plaintext, reads start from 0.
+            (IvMode::Lmk, IvKeys::Lmk { seed }) => {
+                let b = req.bufs();
+                if dir == Direction::Encrypt {
+                    src.read(b.scratch)?;
+                    iv::lmk_iv(seed_of(seed)?, b.scratch, iv_sector, b.iv).map_err(ivfail)?;
+                } else {
+                    b.iv.fill(0);
+                }
+            }
+            // crypt_iv_tcw_gen(): reads lose the whitening of the ciphertext first.
+            (IvMode::Tcw, IvKeys::Tcw { iv_seed, whitening }) => {
+                let b = req.bufs();
+                if dir == Direction::Decrypt {
+                    src.read(b.scratch)?;
+                    iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch).map_err(ivfail)?;
+                    src.write(b.scratch)?;
+                }
+                iv::tcw_iv(iv_seed, iv_sector, b.iv).map_err(ivfail)?;
+            }
+            (IvMode::Eboiv, _) => self.eboiv(tfms, req, iv_sector)?,
+            // crypt_iv_elephant_gen(): writes are diffused into `dst` first, and
+            // encrypted there (CRYPT_ENCRYPT_PREPROCESS).
+            (IvMode::Elephant, _) => {
+                if dir == Direction::Encrypt {
+                    self.elephant_key(tfms, req, iv_sector)?;
+                    src.read(req.bufs().scratch)?;
+                    Self::elephant_diffuse(req, dir, dst)?;
+                    src = dst;
+                }
+                self.eboiv(tfms, req, iv_sector)?;
+            }
+            (IvMode::Lmk | IvMode::Tcw, _) => return Err(EINVAL),
+            (mode, _) => iv::generate(mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(ivfail)?,
+        }
+
+        req.crypt(tfm, dir, src, dst, self.sector_size)?;
+
+        // The post step (`iv_gen_ops->post`).
+        match (self.mode, dir, keys) {
+            // crypt_iv_lmk_post(): the IV of the plaintext tweaks its first block.
+            (IvMode::Lmk, Direction::Decrypt, IvKeys::Lmk { seed }) => {
+                let b = req.bufs();
+                dst.read(b.scratch)?;
+                iv::lmk_iv(seed_of(seed)?, b.scratch, iv_sector, b.iv).map_err(ivfail)?;
+                let n = b.iv.len();
+                for (d, v) in b.scratch.iter_mut().zip(b.iv.iter()) {
+                    *d ^= v;
+                }
+                dst.write(&b.scratch[..n])
+            }
+            // crypt_iv_tcw_post(): whitening over the ciphertext.
+            (IvMode::Tcw, Direction::Encrypt, IvKeys::Tcw { whitening, .. }) => {
+                let b = req.bufs();
+                dst.read(b.scratch)?;
+                iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch).map_err(ivfail)?;
+                dst.write(b.scratch)
+            }
+            // crypt_iv_elephant_post(): reads undo the diffusers.
+            (IvMode::Elephant, Direction::Decrypt, _) => {
+                self.elephant_key(tfms, req, iv_sector)?;
+                Self::elephant_diffuse(req, dir, dst)
+            }
+            _ => Ok(()),
+        }
     }
+}
+
+/// The lmk seed as the generator takes it.
+fn seed_of(seed: &Option<SecretBytes>) -> Result<Option<&[u8; iv::LMK_SEED_SIZE]>> {
+    match seed {
+        None => Ok(None),
+        Some(s) => (**s).try_into().map(Some).map_err(|_| EINVAL),
+    }
+}
+
+/// The tcw whitening as the generator takes it.
+fn whitening_of(w: &SecretBytes) -> Result<&[u8; iv::TCW_WHITENING_SIZE]> {
+    (**w).try_into().map_err(|_| EINVAL)
 }
 
 /// The key of a target (dm-crypt's `cc->key`, `cc->key_string` and
@@ -167,18 +415,6 @@ fn read_keyring_key(key_type: KeyringType, description: &[u8], out: &mut [u8]) -
     keys::read_key(ty, desc, out)
 }
 
-/// `crypt_setkey()`: the transforms share the key minus the IV generator's
-/// extra part, split evenly (an out-of-range part size, which the C's
-/// unsigned arithmetic can produce, fails like `setkey` would); the C
-/// reports the last failure.
-fn setkey_parts(tfms: &TfmSet, setup: &IvSetup, key: &[u8]) -> Result {
-    let subkey = setup.subkey_size() as usize;
-    tfms.rekey(|i| {
-        let from = i.checked_mul(subkey)?;
-        key.get(from..from.checked_add(subkey)?)
-    })
-}
-
 /// Copies `bytes` into `buf` with a terminating NUL and returns it as a C string.
 fn to_cstr<'b>(bytes: &[u8], buf: &'b mut [u8]) -> Option<&'b core::ffi::CStr> {
     if bytes.contains(&0) {
@@ -192,7 +428,7 @@ fn to_cstr<'b>(bytes: &[u8], buf: &'b mut [u8]) -> Option<&'b core::ffi::CStr> {
 
 impl Rcrypt {
     /// Stage 2: `crypt_alloc_tfms()`: `tfms_count` transforms of the cipher.
-    fn alloc_tfms(t: &Table<'_>) -> Result<TfmSet, CtrError> {
+    fn alloc_tfms(t: &Table<'_>) -> Result<Tfms, CtrError> {
         let mut name_buf = [0u8; CRYPTO_MAX_ALG_NAME];
         let name = t.crypto_api_name(&mut name_buf).map_err(perr)?;
         let mut cname = [0u8; CRYPTO_MAX_ALG_NAME + 1];
@@ -203,13 +439,13 @@ impl Rcrypt {
             let tfm = Skcipher::new(cname, 0, TFM_MASK).map_err(|e| CtrError::new(E_ALLOC_TFM, e))?;
             tfms.push(tfm, GFP_KERNEL).map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
         }
-        Ok(TfmSet::new(tfms))
+        Ok(TfmSet::new(tfms, IvKeys::None))
     }
 
     /// Stage 4: `crypt_set_key()`: fetch or decode the key, then
     /// `crypt_setkey()` on every transform. Any failure is "Error decoding and
     /// setting key" with the failing step's error code.
-    fn set_key(t: &Table<'_>, setup: &IvSetup, tfms: &TfmSet) -> Result<SecretBytes, CtrError> {
+    fn set_key(t: &Table<'_>, setup: &IvSetup, tfms: &Tfms) -> Result<SecretBytes, CtrError> {
         let fail = |e: Error| CtrError::new(E_SET_KEY, e);
         let source = t.key_source().map_err(perr)?;
         let mut key = SecretBytes::new_zeroed(t.key_size() as usize).map_err(|_| fail(ENOMEM))?;
@@ -220,7 +456,7 @@ impl Rcrypt {
                 read_keyring_key(key_type, description, &mut key).map_err(fail)?;
             }
         }
-        setkey_parts(tfms, setup, &key).map_err(fail)?;
+        tfms.rekey(|rk| setkey_parts(rk, setup, &key)).and_then(|r| r).map_err(fail)?;
         Ok(key)
     }
 }
@@ -362,7 +598,7 @@ impl Rcrypt {
         }
 
         // Stage 2: transforms.
-        let tfms = Self::alloc_tfms(&t)?;
+        let mut tfms = Self::alloc_tfms(&t)?;
         let (ivsize, block_size) = match tfms.first() {
             Some(tfm) => (tfm.iv_size() as u32, tfm.block_size() as u32),
             None => return Err(CtrError::new(E_ALLOC_TFM, EINVAL)),
@@ -378,37 +614,26 @@ impl Rcrypt {
         let key = Self::set_key(&t, &setup, &tfms)?;
 
         // Stage 5: IV generator constructors. elephant allocates its ecb(aes)
-        // diffuser transform before its checks (crypt_iv_elephant_ctr).
-        let mut iv_tfm = None;
+        // diffuser transform before its checks (crypt_iv_elephant_ctr); lmk
+        // and tcw allocate their key storage after theirs. (lmk's MD5 and
+        // tcw's CRC32 are computed here, not by crypto API transforms.)
         if setup.mode == IvMode::Elephant {
-            iv_tfm = Some(
-                Skcipher::new(c"ecb(aes)", 0, TFM_MASK)
-                    .map_err(|e| CtrError::new(E_CREATE_IV, e))?,
-            );
+            let aux = Skcipher::new(c"ecb(aes)", 0, TFM_MASK).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
+            tfms.set_aux(aux);
         }
         let iv_ctr = t.check_iv_ctr(&setup, block_size).map_err(perr)?;
+        *tfms.state_mut() = IvKeys::new(&setup).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
 
-        // Stage 6: IV init. elephant keys its diffuser with the extra key part
-        // at the end of the key (crypt_iv_elephant_init).
-        if let Some(tfm) = iv_tfm.as_mut() {
-            let extra = setup.key_extra_size as usize;
-            let part = key
-                .len()
-                .checked_sub(extra)
-                .and_then(|from| key.get(from..));
-            part.map_or(Err(EINVAL), |p| tfm.set_key(p))
-                .map_err(|e| CtrError::new(E_INIT_IV, e))?;
-        }
+        // Stage 6: IV init (crypt_iv_*_init): the generator takes its key part.
+        tfms.rekey(|rk| iv_init(rk, &setup, &key))
+            .and_then(|r| r)
+            .map_err(|e| CtrError::new(E_INIT_IV, e))?;
 
         // Stage 6 (cont.): mempools and bio set, as crypt_ctr() allocates them
         // before reading iv_offset.
-        let req_pool = tfms
-            .first()
-            .ok_or(CtrError::new(E_ALLOC_TFM, EINVAL))
-            .and_then(|tfm| {
-                RequestPool::new(MIN_IOS, tfm, setup.iv_size as usize)
-                    .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))
-            })?;
+        let scratch = SectorCipher::scratch_len(setup.mode, t.options.sector_size);
+        let req_pool = RequestPool::new(MIN_IOS, tfms.max_reqsize(), setup.iv_size as usize, scratch)
+            .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))?;
         let page_pool = PagePool::new(params::BIO_MAX_VECS)
             .map_err(|e| CtrError::new(c"Cannot allocate page mempool", e))?;
         let bs = BioSet::new(MIN_IOS).map_err(|e| CtrError::new(c"Cannot allocate crypt bioset", e))?;
@@ -435,15 +660,10 @@ impl Rcrypt {
             return Err(CtrError::new(c"Integrity metadata is not supported yet", EOPNOTSUPP.into()));
         }
 
-        // The IV generators with their own state (lmk, tcw, eboiv, elephant)
-        // come with the next part of the work; `random` needs integrity.
-        if !matches!(
-            setup.mode,
-            IvMode::NoIv | IvMode::Plain | IvMode::Plain64 | IvMode::Plain64Be | IvMode::Essiv | IvMode::Benbi | IvMode::Null
-        ) {
+        // `random` needs integrity metadata, refused above; never reached.
+        if setup.mode == IvMode::Random {
             return Err(CtrError::new(c"IV mode not supported yet", EOPNOTSUPP.into()));
         }
-        drop(iv_tfm);
 
         let o = &t.options;
         let mut wq_flags = WQ_MEM_RECLAIM | WQ_UNBOUND;
@@ -518,10 +738,20 @@ impl Rcrypt {
         Ok(this)
     }
 
-    /// `crypt_setkey()`: every transform takes its part of `key` (the key
-    /// without the IV generator's extra part, split evenly).
-    fn setkey_all(&self, key: &[u8]) -> Result {
-        setkey_parts(&self.cipher.tfms, &self.iv, key)
+    /// `crypt_set_key()` + `iv_gen_ops->init()` of the `key set` message:
+    /// the transforms take `key`; if they all did, the key is valid and the
+    /// IV generator takes its part (its failure is the message's result).
+    fn apply_key(&self, valid: &mut bool, key: &[u8]) -> Result {
+        let setup = &self.iv;
+        *valid = false;
+        self.cipher
+            .tfms
+            .rekey(|rk| {
+                setkey_parts(rk, setup, key)?;
+                *valid = true;
+                iv_init(rk, setup, key)
+            })
+            .and_then(|r| r)
     }
 
     /// `key set <key>` (`crypt_message()` + `crypt_set_key()`): the key size
@@ -545,9 +775,7 @@ impl Rcrypt {
                     }
                     table::KeySpec::Hex { .. } => return Err(EINVAL),
                 };
-                keys.valid = false;
-                self.setkey_all(&fresh)?;
-                keys.valid = true;
+                self.apply_key(&mut keys.valid, &fresh)?;
                 keys.key_string = Some(spec_copy);
                 // Wipe the kernel key payload copy (the status shows the
                 // keyring form).
@@ -560,9 +788,8 @@ impl Rcrypt {
                 if let KeySource::Hex(hex) = source {
                     table::decode_hex_key(hex, &mut keys.key).map_err(|_| EINVAL)?;
                 }
-                let r = self.setkey_all(&keys.key);
-                keys.valid = r.is_ok();
-                r
+                let st = &mut *keys;
+                self.apply_key(&mut st.valid, &st.key)
             }
         }
     }
@@ -573,9 +800,20 @@ impl Rcrypt {
         let mut keys = self.keys.lock();
         keys.valid = false;
         keys.key.fill_random();
-        keys.key_string = None;
-        let r = self.setkey_all(&keys.key);
-        keys.key.wipe();
+        let st = &mut *keys;
+        let setup = &self.iv;
+        let r = self
+            .cipher
+            .tfms
+            .rekey(|rk| {
+                // The IV generator forgets its keys first; if that fails the
+                // wipe ends there, as in the C.
+                iv_wipe(rk, setup)?;
+                st.key_string = None;
+                setkey_parts(rk, setup, &st.key)
+            })
+            .and_then(|r| r);
+        st.key.wipe();
         r
     }
 
@@ -663,7 +901,7 @@ impl Rcrypt {
         for _ in 0..bio.size() / self.sector_size {
             // Data not aligned to the encryption sector: -EIO like dm-crypt.
             let src = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
-            let dst = buf.at(out).ok_or(EIO)?;
+            let dst = buf.at(out, self.sector_size).ok_or(EIO)?;
             self.cipher.crypt_block(&tfms, &mut req, Direction::Encrypt, cc_sector, src, dst)?;
             cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
             out += self.sector_size;

@@ -55,6 +55,9 @@ void rcrypt_crypto_init_wait(struct crypto_wait *wait);
 int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait);
 void rcrypt_sg_init_page(struct scatterlist *sg, struct page *page, unsigned int len,
 			 unsigned int offset);
+void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int len);
+void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
+void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len);
 
 /* Work queues. */
 struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int flags,

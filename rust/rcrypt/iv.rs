@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! IV generators of dm-crypt that need no transform of their own (pure,
-//! `core` only: compiled in the module and by the host test crate).
+//! IV generators of dm-crypt and the data transformations of lmk, tcw and
+//! elephant (pure, `core` only: compiled in the module and by the host test
+//! crate). What needs a cipher (eboiv's and elephant's AES) is done by the
+//! caller with the crypto API; everything else is here.
 //!
 //! C: `crypt_iv_*_gen()` in `drivers/md/dm-crypt.c`. `iv` is the whole IV
 //! buffer of `cc->iv_size` bytes (`max(ivsize, 8)`), and `iv_sector` is
@@ -13,8 +15,8 @@ use super::table::IvMode;
 /// Why an IV could not be generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IvError {
-    /// The generator needs its own transform or data (lmk, tcw, random,
-    /// eboiv, elephant), which this function does not provide.
+    /// The generator needs its own transform, key part or the sector's data
+    /// (lmk, tcw, random, eboiv, elephant): see the functions below.
     Unsupported,
     /// The IV buffer is shorter than the generator writes.
     TooShort,
@@ -70,4 +72,336 @@ fn put(iv: &mut [u8], at: usize, bytes: &[u8]) -> Result<(), IvError> {
         .ok_or(IvError::TooShort)?
         .copy_from_slice(bytes);
     Ok(())
+}
+
+/// `LMK_SEED_SIZE`: the lmk v3 seed buffer (an MD5 digest, zero-padded to a
+/// whole MD5 block).
+pub(crate) const LMK_SEED_SIZE: usize = 64;
+/// `TCW_WHITENING_SIZE`.
+pub(crate) const TCW_WHITENING_SIZE: usize = 16;
+/// lmk and tcw work on whole 512-byte sectors.
+pub(crate) const SECTOR_512: usize = 512;
+
+/// One MD5 compression round over a 64-byte block (RFC 1321, no padding).
+pub(crate) fn md5_block(state: &mut [u32; 4], block: &[u8]) {
+    const S: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+    // K[i] = floor(abs(sin(i + 1)) * 2^32)
+    const K: [u32; 64] = [
+        0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+        0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+        0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+        0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+        0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+        0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+        0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+        0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
+    ];
+    let mut m = [0u32; 16];
+    for (w, c) in m.iter_mut().zip(block.chunks_exact(4)) {
+        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    let [mut a, mut b, mut c, mut d] = *state;
+    for i in 0..64 {
+        let (f, g) = match i / 16 {
+            0 => ((b & c) | (!b & d), i),
+            1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+            2 => (b ^ c ^ d, (3 * i + 5) % 16),
+            _ => (c ^ (b | !d), (7 * i) % 16),
+        };
+        let t = a.wrapping_add(f).wrapping_add(K[i]).wrapping_add(m[g]);
+        a = d;
+        d = c;
+        c = b;
+        b = b.wrapping_add(t.rotate_left(S[(i / 16) * 4 + i % 4]));
+    }
+    for (s, v) in state.iter_mut().zip([a, b, c, d]) {
+        *s = s.wrapping_add(v);
+    }
+}
+
+/// `crypt_iv_lmk_one()`: the lmk IV of 512-byte sector `data` at
+/// `iv_sector`: the MD5 state (no final padding) after the seed (v3 only),
+/// blocks 1 to 31 of the sector and the sector number cropped to 56 bits,
+/// copied into `iv` (at most the 16 bytes of the digest; a longer IV keeps
+/// zeros where the C would copy MD5's internal buffer).
+pub(crate) fn lmk_iv(seed: Option<&[u8; LMK_SEED_SIZE]>, data: &[u8], iv_sector: u64, iv: &mut [u8]) -> Result<(), IvError> {
+    let data = data.get(16..SECTOR_512).ok_or(IvError::TooShort)?;
+    let mut state = [0x67452301u32, 0xefcdab89, 0x98badcfe, 0x10325476];
+    if let Some(seed) = seed {
+        md5_block(&mut state, seed);
+    }
+    // 496 bytes of data and 16 of sector number: eight whole MD5 blocks.
+    let mut tail = [0u8; 64];
+    tail[..48].copy_from_slice(&data[448..]);
+    tail[48..52].copy_from_slice(&(iv_sector as u32).to_le_bytes());
+    tail[52..56].copy_from_slice(&((((iv_sector >> 32) as u32) & 0x00ff_ffff) | 0x8000_0000).to_le_bytes());
+    tail[56..60].copy_from_slice(&4024u32.to_le_bytes());
+    for block in data[..448].chunks_exact(64) {
+        md5_block(&mut state, block);
+    }
+    md5_block(&mut state, &tail);
+    let mut digest = [0u8; 16];
+    for (d, s) in digest.chunks_exact_mut(4).zip(state) {
+        d.copy_from_slice(&s.to_le_bytes());
+    }
+    iv.fill(0);
+    let n = iv.len().min(16);
+    iv[..n].copy_from_slice(&digest[..n]);
+    Ok(())
+}
+
+/// `crc32_le(seed, data)` (reflected polynomial 0xedb88320, no inversion);
+/// the crypto API's `crc32`, which tcw uses, starts from seed 0.
+pub(crate) fn crc32_le(seed: u32, data: &[u8]) -> u32 {
+    let mut crc = seed;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xedb8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    crc
+}
+
+/// `crypt_iv_tcw_whitening()`: XORs the tcw whitening of `iv_sector` over
+/// the 512-byte sector `data` (its own inverse).
+pub(crate) fn tcw_whitening(whitening: &[u8; TCW_WHITENING_SIZE], iv_sector: u64, data: &mut [u8]) -> Result<(), IvError> {
+    let data = data.get_mut(..SECTOR_512).ok_or(IvError::TooShort)?;
+    let sector = iv_sector.to_le_bytes();
+    let mut buf = [0u8; TCW_WHITENING_SIZE];
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = whitening[i] ^ sector[i % 8];
+    }
+    for part in buf.chunks_exact_mut(4) {
+        let crc = crc32_le(0, part);
+        part.copy_from_slice(&crc.to_le_bytes());
+    }
+    for i in 0..4 {
+        buf[i] ^= buf[12 + i];
+        buf[4 + i] ^= buf[8 + i];
+    }
+    for chunk in data.chunks_exact_mut(8) {
+        for (d, w) in chunk.iter_mut().zip(&buf[..8]) {
+            *d ^= w;
+        }
+    }
+    buf.fill(0);
+    Ok(())
+}
+
+/// `crypt_iv_tcw_gen()`'s IV: the IV seed XOR the little-endian sector
+/// number (repeated over the first 16 bytes; a longer IV keeps the seed
+/// beyond them, where the C would read past its 8-byte sector number).
+pub(crate) fn tcw_iv(iv_seed: &[u8], iv_sector: u64, iv: &mut [u8]) -> Result<(), IvError> {
+    if iv_seed.len() < iv.len() {
+        return Err(IvError::TooShort);
+    }
+    let sector = iv_sector.to_le_bytes();
+    for (i, (v, s)) in iv.iter_mut().zip(iv_seed).enumerate() {
+        *v = if i < 16 { s ^ sector[i % 8] } else { *s };
+    }
+    Ok(())
+}
+
+/// The byte offset that eboiv and elephant encrypt: `iv_sector * sector_size`
+/// (64-bit, wrapping like the C), little-endian in a zeroed block.
+pub(crate) fn eboiv_block(iv_sector: u64, sector_size: u32, block: &mut [u8]) -> Result<(), IvError> {
+    block.fill(0);
+    put(block, 0, &iv_sector.wrapping_mul(u64::from(sector_size)).to_le_bytes())
+}
+
+/// Elephant's two diffusers (`diffuser_a/b_encrypt/decrypt()`) over the
+/// 32-bit little-endian words of one sector, and the sector key XOR.
+pub(crate) mod elephant {
+    /// A sector as the diffusers see it: 32-bit little-endian words.
+    struct Words<'a>(&'a mut [u8]);
+
+    impl Words<'_> {
+        fn len(&self) -> usize {
+            self.0.len() / 4
+        }
+
+        fn get(&self, i: usize) -> u32 {
+            let c = &self.0[4 * i..4 * i + 4];
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+        }
+
+        fn set(&mut self, i: usize, v: u32) {
+            self.0[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+        }
+
+        fn add(&mut self, i: usize, v: u32) {
+            self.set(i, self.get(i).wrapping_add(v));
+        }
+
+        fn sub(&mut self, i: usize, v: u32) {
+            self.set(i, self.get(i).wrapping_sub(v));
+        }
+    }
+
+    /// The diffusers' index arithmetic stays in bounds for a whole number of
+    /// 32-byte chunks (sector sizes 512 to 4096).
+    fn check(data: &[u8]) -> Result<(), super::IvError> {
+        if data.len() >= 32 && data.len().is_multiple_of(32) {
+            Ok(())
+        } else {
+            Err(super::IvError::TooShort)
+        }
+    }
+
+    fn a_decrypt(d: &mut Words<'_>) {
+        let n = d.len();
+        for _ in 0..5 {
+            let (mut i1, mut i2, mut i3) = (0, n - 2, n - 5);
+            while i1 < n - 1 {
+                d.add(i1, d.get(i2) ^ d.get(i3).rotate_left(9));
+                i1 += 1;
+                i2 += 1;
+                i3 += 1;
+                if i3 >= n {
+                    i3 -= n;
+                }
+                d.add(i1, d.get(i2) ^ d.get(i3));
+                i1 += 1;
+                i2 += 1;
+                i3 += 1;
+                if i2 >= n {
+                    i2 -= n;
+                }
+                d.add(i1, d.get(i2) ^ d.get(i3).rotate_left(13));
+                i1 += 1;
+                i2 += 1;
+                i3 += 1;
+                d.add(i1, d.get(i2) ^ d.get(i3));
+                i1 += 1;
+                i2 += 1;
+                i3 += 1;
+            }
+        }
+    }
+
+    fn a_encrypt(d: &mut Words<'_>) {
+        let n = d.len() as isize;
+        let at = |i: isize| i as usize;
+        for _ in 0..5 {
+            let (mut i1, mut i2, mut i3) = (n - 1, n - 3, n - 6);
+            while i1 > 0 {
+                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)));
+                i1 -= 1;
+                i2 -= 1;
+                i3 -= 1;
+                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)).rotate_left(13));
+                i1 -= 1;
+                i2 -= 1;
+                i3 -= 1;
+                if i2 < 0 {
+                    i2 += n;
+                }
+                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)));
+                i1 -= 1;
+                i2 -= 1;
+                i3 -= 1;
+                if i3 < 0 {
+                    i3 += n;
+                }
+                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)).rotate_left(9));
+                i1 -= 1;
+                i2 -= 1;
+                i3 -= 1;
+            }
+        }
+    }
+
+    fn b_decrypt(d: &mut Words<'_>) {
+        let n = d.len();
+        for _ in 0..3 {
+            let (mut i1, mut i2, mut i3) = (0, 2, 5);
+            while i1 < n - 1 {
+                d.add(i1, d.get(i2) ^ d.get(i3));
+                i1 += 1;
+                i2 += 1;
+                i3 += 1;
+                d.add(i1, d.get(i2) ^ d.get(i3).rotate_left(10));
+                i1 += 1;
+                i2 += 1;
+                i3 += 1;
+                if i2 >= n {
+                    i2 -= n;
+                }
+                d.add(i1, d.get(i2) ^ d.get(i3));
+                i1 += 1;
+                i2 += 1;
+                i3 += 1;
+                if i3 >= n {
+                    i3 -= n;
+                }
+                d.add(i1, d.get(i2) ^ d.get(i3).rotate_left(25));
+                i1 += 1;
+                i2 += 1;
+                i3 += 1;
+            }
+        }
+    }
+
+    fn b_encrypt(d: &mut Words<'_>) {
+        let n = d.len() as isize;
+        let at = |i: isize| i as usize;
+        for _ in 0..3 {
+            let (mut i1, mut i2, mut i3) = (n - 1, 1isize, 4isize);
+            while i1 > 0 {
+                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)).rotate_left(25));
+                i1 -= 1;
+                i2 -= 1;
+                i3 -= 1;
+                if i3 < 0 {
+                    i3 += n;
+                }
+                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)));
+                i1 -= 1;
+                i2 -= 1;
+                i3 -= 1;
+                if i2 < 0 {
+                    i2 += n;
+                }
+                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)).rotate_left(10));
+                i1 -= 1;
+                i2 -= 1;
+                i3 -= 1;
+                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)));
+                i1 -= 1;
+                i2 -= 1;
+                i3 -= 1;
+            }
+        }
+    }
+
+    fn xor_key(data: &mut [u8], ks: &[u8; 32]) {
+        for chunk in data.chunks_exact_mut(32) {
+            for (d, k) in chunk.iter_mut().zip(ks) {
+                *d ^= k;
+            }
+        }
+    }
+
+    /// The write side of `crypt_iv_elephant()`: sector key, then diffuser
+    /// A and diffuser B.
+    pub(crate) fn encrypt(data: &mut [u8], ks: &[u8; 32]) -> Result<(), super::IvError> {
+        check(data)?;
+        xor_key(data, ks);
+        let mut d = Words(data);
+        a_encrypt(&mut d);
+        b_encrypt(&mut d);
+        Ok(())
+    }
+
+    /// The read side of `crypt_iv_elephant()`: diffuser B and diffuser A
+    /// undone, then the sector key.
+    pub(crate) fn decrypt(data: &mut [u8], ks: &[u8; 32]) -> Result<(), super::IvError> {
+        check(data)?;
+        let mut d = Words(data);
+        b_decrypt(&mut d);
+        a_decrypt(&mut d);
+        xor_key(data, ks);
+        Ok(())
+    }
 }

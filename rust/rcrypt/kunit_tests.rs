@@ -200,63 +200,91 @@ fn skcipher_wrapper(test: &mut Test) {
     kunit_expect!(test, Skcipher::new(c"nosuchmode(aes)", 0, 0).is_err());
 }
 
-/// Builds the sector cipher of `cipher` with `key` the way the constructor
-/// does (stages 1 to 5), for a 512-byte-sector table.
-fn sector_cipher(cipher: &str, key: &[u8]) -> Result<(SectorCipher, u32), &'static str> {
-    let mut hex = [0u8; 256];
+/// Builds the sector cipher of `cipher` with `key` and the optional
+/// parameters `opts` the way the constructor does (stages 1 to 6). Returns
+/// it with its IV size and scratch size.
+fn sector_cipher(cipher: &str, key: &[u8], opts: &[&str]) -> Result<(SectorCipher, u32, usize), &'static str> {
+    let mut hex = [0u8; 2 * 1040];
     let digits = b"0123456789abcdef";
     for (i, b) in key.iter().enumerate() {
         *hex.get_mut(2 * i).ok_or("key too long")? = digits[usize::from(b >> 4)];
         *hex.get_mut(2 * i + 1).ok_or("key too long")? = digits[usize::from(b & 15)];
     }
     let hex = core::str::from_utf8(&hex[..2 * key.len()]).map_err(|_| "hex")?;
-    let args = [cipher, hex, "0", "/dev/null", "0"];
-    let t = table::parse_table(&args, 8).map_err(|_| "parse")?;
-    let tfms = Rcrypt::alloc_tfms(&t).map_err(|_| "tfm allocation")?;
+    let mut args: [&str; 12] = [cipher, hex, "0", "/dev/null", "0", "", "", "", "", "", "", ""];
+    let mut argc = 5;
+    let mut count = [0u8; 2];
+    if !opts.is_empty() {
+        count[0] = b'0' + opts.len() as u8;
+        args[5] = core::str::from_utf8(&count[..1]).map_err(|_| "count")?;
+        for (i, o) in opts.iter().enumerate() {
+            *args.get_mut(6 + i).ok_or("too many options")? = o;
+        }
+        argc = 6 + opts.len();
+    }
+    let t = table::parse_table(&args[..argc], 8).map_err(|_| "parse")?;
+    let mut tfms = Rcrypt::alloc_tfms(&t).map_err(|_| "tfm allocation")?;
     let ivsize = tfms.first().map(|t| t.iv_size() as u32).ok_or("no tfm")?;
     let block_size = tfms.first().map(|t| t.block_size() as u32).ok_or("no tfm")?;
     let setup = t.iv_setup(ivsize).map_err(|_| "iv setup")?;
-    let _key = Rcrypt::set_key(&t, &setup, &tfms).map_err(|_| "set key")?;
+    let key = Rcrypt::set_key(&t, &setup, &tfms).map_err(|_| "set key")?;
+    if setup.mode == IvMode::Elephant {
+        tfms.set_aux(Skcipher::new(c"ecb(aes)", 0, super::TFM_MASK).map_err(|_| "ecb(aes)")?);
+    }
     let iv_ctr = t.check_iv_ctr(&setup, block_size).map_err(|_| "iv ctr")?;
+    *tfms.state_mut() = super::IvKeys::new(&setup).map_err(|_| "iv keys")?;
+    tfms.rekey(|rk| super::iv_init(rk, &setup, &key)).map_err(|_| "busy")?.map_err(|_| "iv init")?;
+    let o = &t.options;
     Ok((
         SectorCipher {
             tfms,
             mode: setup.mode,
             tfms_count: setup.tfms_count,
             benbi_shift: iv_ctr.benbi_shift,
-            iv_large_sectors: false,
-            sector_size: 512,
-            sector_shift: 0,
+            iv_large_sectors: o.iv_large_sectors,
+            sector_size: o.sector_size,
+            sector_shift: o.sector_shift,
         },
         setup.iv_size,
+        SectorCipher::scratch_len(setup.mode, o.sector_size),
     ))
 }
 
 /// One 512-byte sector through `SectorCipher::crypt_block` (the path every
 /// bio takes), both ways, against a known answer.
 fn check_sector(test: &mut Test, name: &str, cipher: &str, key: &[u8], sector: u64, ptext: &[u8; 512], ctext: &[u8; 512]) {
-    let (sc, iv_size) = match sector_cipher(cipher, key) {
+    check_block(test, name, cipher, key, &[], sector, ptext, ctext)
+}
+
+/// One `sector_size` block (the length of `ptext`) of a table with optional
+/// parameters `opts` through `SectorCipher::crypt_block`, both ways.
+#[allow(clippy::too_many_arguments)]
+fn check_block(test: &mut Test, name: &str, cipher: &str, key: &[u8], opts: &[&str], sector: u64, ptext: &[u8], ctext: &[u8]) {
+    let (sc, iv_size, scratch) = match sector_cipher(cipher, key, opts) {
         Ok(v) => v,
         Err(e) => return kunit_expect!(test, false, "{}: {}", name, e),
     };
-    let (Some(tfm), Ok(pages)) = (sc.tfms.first(), PagePool::new(1)) else {
-        return kunit_expect!(test, false, "{}: no transform or page pool", name);
+    let Ok(pages) = PagePool::new(1) else {
+        return kunit_expect!(test, false, "{}: page pool", name);
     };
-    let Ok(reqs) = RequestPool::new(1, tfm, iv_size as usize) else {
+    let Ok(reqs) = RequestPool::new(1, sc.tfms.max_reqsize(), iv_size as usize, scratch) else {
         return kunit_expect!(test, false, "{}: request pool", name);
     };
     let (Ok(mut req), Some(mut page)) = (reqs.alloc(), pages.alloc()) else {
         return kunit_expect!(test, false, "{}: allocation", name);
     };
-    let mut out = [0u8; 512];
+    let mut buf = [0u8; 4096];
+    let Some(out) = buf.get_mut(..ptext.len()) else {
+        return kunit_expect!(test, false, "{}: block too large", name);
+    };
     kunit_expect!(test, page.write(0, ptext));
     let Some(tfms) = sc.tfms.enter() else {
         return kunit_expect!(test, false, "{}: transforms busy", name);
     };
     let r = sc.crypt_block(&tfms, &mut req, Direction::Encrypt, sector, page.at(0), page.at(0));
-    kunit_expect!(test, r.is_ok() && page.read(0, &mut out) && &out == ctext, "{}: encryption differs", name);
+    kunit_expect!(test, r.is_ok() && page.read(0, out) && *out == *ctext, "{}: encryption differs", name);
     let r = sc.crypt_block(&tfms, &mut req, Direction::Decrypt, sector, page.at(0), page.at(0));
-    kunit_expect!(test, r.is_ok() && page.read(0, &mut out) && &out == ptext, "{}: decryption differs", name);
+    kunit_expect!(test, r.is_ok() && page.read(0, out) && *out == *ptext, "{}: decryption differs", name);
     pages.free(page);
 }
 
@@ -278,15 +306,21 @@ fn rekey_gate(test: &mut Test) {
         Ok(tfm) => kunit_expect!(test, tfms.push(tfm, kernel::prelude::GFP_KERNEL).is_ok()),
         Err(_) => return kunit_expect!(test, false, "xts(aes) allocation failed"),
     }
-    let set = crate::crypto::TfmSet::new(tfms);
+    let set = crate::crypto::TfmSet::new(tfms, 0u32);
     let key = [7u8; 64];
     let guard = set.enter();
     kunit_expect!(test, guard.is_some());
-    kunit_expect!(test, set.rekey(|_| Some(&key[..])).is_err(), "re-keyed while in use");
+    kunit_expect!(test, set.rekey(|rk| rk.set_key(0, &key)).is_err(), "re-keyed while in use");
     drop(guard);
-    kunit_expect!(test, set.rekey(|_| Some(&key[..])).is_ok(), "re-key refused while idle");
-    kunit_expect!(test, set.rekey(|_| Some(&key[..7])).is_err(), "7-byte key accepted");
-    kunit_expect!(test, set.enter().is_some(), "gate left closed after a failed re-key");
+    let r = set.rekey(|rk| {
+        *rk.state() = 5;
+        rk.set_key(0, &key)
+    });
+    kunit_expect!(test, matches!(r, Ok(Ok(()))), "re-key refused while idle");
+    kunit_expect!(test, matches!(set.rekey(|rk| rk.set_key(0, &key[..7])), Ok(Err(_))), "7-byte key accepted");
+    kunit_expect!(test, set.rekey(|rk| rk.set_aux_key(&key[..32])).is_ok_and(|r| r.is_err()), "no aux transform");
+    let guard = set.enter();
+    kunit_expect!(test, guard.as_ref().is_some_and(|g| *g.state() == 5), "gate left closed, or state lost");
 }
 
 fn iv_generators(test: &mut Test) {
