@@ -7,7 +7,7 @@
 use crate::bindings;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::bio::PageRef;
 use kernel::error::{code::{EINVAL, ENOMEM}, from_err_ptr, to_result};
 use kernel::prelude::*;
@@ -117,6 +117,9 @@ pub(crate) struct RequestPool {
     aux_len: usize,
     scratch_off: usize,
     scratch_len: usize,
+    /// Operations an asynchronous transform queued (`-EINPROGRESS`) or
+    /// backlogged (`-EBUSY`), which the caller then waited for.
+    waits: AtomicU64,
 }
 
 /// Least size of a request's auxiliary buffer: elephant's 16-byte block and
@@ -158,7 +161,14 @@ impl RequestPool {
             aux_len,
             scratch_off,
             scratch_len,
+            waits: AtomicU64::new(0),
         })
+    }
+
+    /// How many operations of this pool's requests were queued or
+    /// backlogged by an asynchronous transform and waited for.
+    pub(crate) fn async_waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
     }
 
     /// A request, waiting for one to come back to the pool if needed
@@ -282,6 +292,9 @@ impl Request<'_> {
                 Direction::Encrypt => bindings::crypto_skcipher_encrypt(req),
                 Direction::Decrypt => bindings::crypto_skcipher_decrypt(req),
             };
+            if r == -(bindings::EINPROGRESS as i32) || r == -(bindings::EBUSY as i32) {
+                self.pool.waits.fetch_add(1, Ordering::Relaxed);
+            }
             bindings::rcrypt_crypto_wait_req(r, wait)
         };
         to_result(err)
@@ -290,12 +303,16 @@ impl Request<'_> {
 
 impl Drop for Request<'_> {
     fn drop(&mut self) {
-        let bufs = self.bufs();
+        let p = self.pool;
         // Key-derived blocks and sector data must not linger in the pool.
-        for b in Iterator::chain(bufs.aux.iter_mut(), bufs.scratch.iter_mut()) {
-            // SAFETY: `b` is a valid byte; a volatile write is not optimised away.
-            unsafe { core::ptr::write_volatile(b, 0) };
-        }
+        // SAFETY: The auxiliary buffer and the scratch space that follows it
+        // lie inside the element, which is ours until it is freed below.
+        unsafe {
+            bindings::rcrypt_memzero_explicit(
+                self.mem.as_ptr().add(p.aux_off).cast(),
+                p.scratch_off + p.scratch_len - p.aux_off,
+            )
+        };
         // SAFETY: `mem` came from this pool and no operation is in flight
         // (every operation waits for completion).
         unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The module's parameters, declared in `helpers.c` like dm-crypt's:
-//! `max_read_size` and `max_write_size` (bytes; 0 means the default).
+//! `max_read_size` and `max_write_size` (bytes; 0 means the default), and
+//! rcrypt's own `info_counters`.
 
 use crate::bindings;
 
@@ -16,6 +17,12 @@ pub(crate) fn max_read_size() -> u32 {
 pub(crate) fn max_write_size() -> u32 {
     // SAFETY: As for `max_read_size`.
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::rcrypt_max_write_size)) }
+}
+
+/// `info_counters`: whether the INFO status shows rcrypt's I/O counters.
+pub(crate) fn info_counters() -> bool {
+    // SAFETY: As for `max_read_size` (a C `bool`, one byte, 0 or 1).
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::rcrypt_info_counters)) }
 }
 
 /// `BIO_MAX_VECS`: most pages one bio holds.

@@ -71,7 +71,7 @@ table_device_remove() {
 # or integrity mode yet (it must then refuse it with "not supported yet").
 unsupported_yet() {
 	case "$1" in
-	*-lmk* | *-tcw* | *-eboiv* | *-elephant* | *-random* | *integrity:*:aead* | *integrity:*:AEAD*) return 0 ;;
+	*-random* | *integrity:*:aead* | *integrity:*:AEAD*) return 0 ;;
 	esac
 	return 1
 }

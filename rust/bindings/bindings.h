@@ -74,6 +74,7 @@ void *rcrypt_page_address(struct page *page);
 /* Module parameters (helpers.c). */
 extern unsigned int rcrypt_max_read_size;
 extern unsigned int rcrypt_max_write_size;
+extern bool rcrypt_info_counters;
 
 #ifdef __BINDGEN__
 /* Constants bindgen cannot evaluate from their macros. */

@@ -6,6 +6,7 @@
 //! type's wiping, and the crypto wrapper against the kernel crypto API.
 
 use super::table::{self, IvMode, KeySource, KeySpec, ParseError, CRYPTO_MAX_ALG_NAME};
+use super::iv_vectors;
 use super::xts_vectors as xv;
 use super::{Rcrypt, SectorCipher};
 use crate::bio::PagePool;
@@ -13,6 +14,7 @@ use crate::crypto::{Direction, RequestPool, Skcipher};
 use crate::keys::SecretBytes;
 use crate::kunit::Test;
 use crate::kunit_expect;
+use kernel::prelude::{KVec, GFP_KERNEL};
 
 const KEY32: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 /// `ti->len` of the tables below: 64 MiB.
@@ -323,6 +325,75 @@ fn rekey_gate(test: &mut Test) {
     kunit_expect!(test, guard.as_ref().is_some_and(|g| *g.state() == 5), "gate left closed, or state lost");
 }
 
+/// Decodes `hex` into `out`; the number of bytes, or `None` on bad input.
+fn unhex(hex: &str, out: &mut [u8]) -> Option<usize> {
+    let h = hex.as_bytes();
+    if h.len() % 2 != 0 || h.len() / 2 > out.len() {
+        return None;
+    }
+    let nib = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    for (o, pair) in out.iter_mut().zip(h.chunks_exact(2)) {
+        *o = nib(pair[0])? << 4 | nib(pair[1])?;
+    }
+    Some(h.len() / 2)
+}
+
+/// lmk (v2, v3), tcw, eboiv and elephant (512- and 4096-byte sectors)
+/// through `SectorCipher::crypt_block`, both ways, against ciphertext the C
+/// target wrote.
+fn stateful_iv_known_answers(test: &mut Test) {
+    let (Ok(mut ptext), Ok(mut ctext), Ok(mut key)) = (
+        KVec::from_elem(0u8, 4096, GFP_KERNEL),
+        KVec::from_elem(0u8, 4096, GFP_KERNEL),
+        KVec::from_elem(0u8, 2048, GFP_KERNEL),
+    ) else {
+        return kunit_expect!(test, false, "allocation");
+    };
+    for v in iv_vectors::VECTORS {
+        let Some(n) = unhex(v.ctext_hex, &mut ctext) else {
+            kunit_expect!(test, false, "{}: bad vector", v.name);
+            continue;
+        };
+        let (Some(p), Some(k)) = (ptext.get_mut(..n), key.get_mut(..v.key_len)) else {
+            kunit_expect!(test, false, "{}: vector too large", v.name);
+            continue;
+        };
+        iv_vectors::plaintext(p);
+        iv_vectors::key(k);
+        check_block(test, v.name, v.cipher, k, v.opts, v.sector, p, &ctext[..n]);
+    }
+}
+
+/// `key wipe` zeroes the IV generator's keys and `key set` brings them
+/// back (crypt_iv_tcw_wipe / crypt_iv_tcw_init).
+fn iv_keys_wipe_and_init(test: &mut Test) {
+    let mut key = [0u8; 64];
+    iv_vectors::key(&mut key);
+    let (sc, _, _) = match sector_cipher("aes-cbc-tcw", &key, &[]) {
+        Ok(v) => v,
+        Err(e) => return kunit_expect!(test, false, "tcw: {}", e),
+    };
+    let Ok(setup) = parse(concat!("aes-cbc-tcw ", "00000000000000000000000000000000", "00000000000000000000000000000000",
+        "00000000000000000000000000000000", "00000000000000000000000000000000", " 0 /dev/null 0")).and_then(|t| t.iv_setup(16)) else {
+        return kunit_expect!(test, false, "tcw setup");
+    };
+    let zero = |k: &super::IvKeys| match k {
+        super::IvKeys::Tcw { iv_seed, whitening } => iv_seed.iter().chain(whitening.iter()).all(|b| *b == 0),
+        _ => false,
+    };
+    kunit_expect!(test, sc.tfms.enter().is_some_and(|u| !zero(u.state())), "tcw keys not set");
+    let r = sc.tfms.rekey(|rk| super::iv_wipe(rk, &setup));
+    kunit_expect!(test, matches!(r, Ok(Ok(()))));
+    kunit_expect!(test, sc.tfms.enter().is_some_and(|u| zero(u.state())), "tcw keys not wiped");
+    let r = sc.tfms.rekey(|rk| super::iv_init(rk, &setup, &key));
+    kunit_expect!(test, matches!(r, Ok(Ok(()))));
+    let expect_seed = |k: &super::IvKeys| match k {
+        super::IvKeys::Tcw { iv_seed, whitening } => **iv_seed == key[32..48] && **whitening == key[48..],
+        _ => false,
+    };
+    kunit_expect!(test, sc.tfms.enter().is_some_and(|u| expect_seed(u.state())), "tcw keys not restored");
+}
+
 fn iv_generators(test: &mut Test) {
     use super::iv::generate;
     let mut iv = [0u8; 16];
@@ -352,6 +423,8 @@ crate::kunit_suite!(
         xts_ieee1619_vector_4,
         xts_ieee1619_vector_10,
         iv_generators,
+        stateful_iv_known_answers,
+        iv_keys_wipe_and_init,
         rekey_gate,
     ]
 );

@@ -82,6 +82,20 @@ case_ "sector_size 4096 iv_large_sectors, offsets" aes-xts-plain64 "$KEY64" 4096
 case_ "sector_size 4096 AES-CBC essiv" aes-cbc-essiv:sha256 "$KEY32" 8 0 "1 sector_size:4096"
 case_ "sector_size 1024 benbi" aes-cbc-benbi "$KEY32" 0 128 "1 sector_size:1024"
 
+# IV generators with state of their own (lmk and tcw: 512-byte sectors only).
+KEY1024=$(head -c 1024 /dev/urandom | od -An -v -tx1 | tr -d " \n")
+case_ "lmk v2 (Loop-AES, one key)" aes-cbc-lmk "$KEY32" 0 0
+case_ "lmk v2, keycount 64" aes:64-cbc-lmk "$KEY1024" 0 0
+case_ "lmk v3, keycount 64 and seed, iv_offset" aes:64-cbc-lmk "$KEY1024$KEY16" 1000 128
+case_ "tcw (TrueCrypt CBC)" aes-cbc-tcw "$KEY64" 0 0
+case_ "tcw, keycount 2, iv_offset" aes:2-cbc-tcw "$KEY64$KEY32" 77 0
+case_ "eboiv (BitLocker CBC)" aes-cbc-eboiv "$KEY32" 0 0
+case_ "eboiv, 4096-byte sectors iv_large_sectors" aes-cbc-eboiv "$KEY16" 0 128 "2 sector_size:4096 iv_large_sectors"
+case_ "eboiv, keycount 2" aes:2-cbc-eboiv "$KEY64" 0 0
+case_ "elephant (BitLocker CBC with diffuser)" aes-cbc-elephant "$KEY64" 0 0
+case_ "elephant AES-128, 4096-byte sectors iv_large_sectors" aes-cbc-elephant "$KEY32" 16 0 "2 sector_size:4096 iv_large_sectors"
+case_ "elephant, 1024-byte sectors, keycount 2" aes:2-cbc-elephant "$KEY64" 0 0 "1 sector_size:1024"
+
 # An asynchronous transform: asking for cryptd(cbc(twofish)) registers a
 # cryptd instance under the name cbc(twofish) with a higher priority than the
 # synchronous one (the request itself fails with -EEXIST on both targets), so
@@ -93,6 +107,15 @@ done
 if grep -A3 '^name *: cbc(twofish)$' /proc/crypto | grep -q 'driver *: cryptd('; then
 	case_ "async (cryptd) Twofish-CBC plain64" twofish-cbc-plain64 "$KEY32" 0 0
 	case_ "async (cryptd) Twofish-CBC essiv, 4096-byte sectors" twofish-cbc-essiv:sha256 "$KEY32" 0 0 "1 sector_size:4096"
+	# The INFO counter of waits for asynchronous crypto sees them.
+	echo 1 >/sys/module/dm_rcrypt/parameters/info_counters
+	dmsetup create aw --table "0 $LEN rcrypt twofish-cbc-plain64 $KEY32 0 /dev/ram1 0" && dmsetup mknodes
+	wr /dev/mapper/aw /tmp/d2 0 || fail "async write"
+	waits=$(dmsetup status aw | sed -n 's/.*crypto_waits=\([0-9]*\).*/\1/p')
+	echo "async cbc(twofish): crypto_waits=$waits after 128 sectors"
+	[ "${waits:-0}" -ge 128 ] || fail "crypto_waits does not count async operations"
+	dmsetup remove aw
+	echo 0 >/sys/module/dm_rcrypt/parameters/info_counters
 else
 	fail "no cryptd instance of cbc(twofish)"
 fi
