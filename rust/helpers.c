@@ -153,6 +153,25 @@ void rcrypt_sg_init_page(struct scatterlist *sg, struct page *page, unsigned int
 	sg_set_page(sg, page, len, offset);
 }
 
+/*
+ * Whether the current context may sleep: process context, no preemption or
+ * interrupts disabled, no RCU read-side section. Without the preempt count
+ * (CONFIG_PREEMPT_COUNT) spinlocks are invisible, so the answer is "no".
+ */
+bool rcrypt_may_sleep(void)
+{
+#ifdef CONFIG_PREEMPT_COUNT
+	return !in_atomic() && !irqs_disabled() && !rcu_preempt_depth();
+#else
+	return false;
+#endif
+}
+
+unsigned int rcrypt_num_online_cpus(void)
+{
+	return num_online_cpus();
+}
+
 /* A buffer in the kernel's linear map (kmalloc), as sg_init_one() wants. */
 void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int len)
 {

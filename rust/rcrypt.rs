@@ -32,13 +32,13 @@ use crate::dm::TargetOperations;
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
 use crate::params;
-use crate::wq::{WorkQueue, WQ_HIGHPRI, WQ_MEM_RECLAIM, WQ_UNBOUND};
+use crate::wq::{self, WorkQueue, WQ_CPU_INTENSIVE, WQ_HIGHPRI, WQ_MEM_RECLAIM, WQ_UNBOUND};
 use kernel::error::code::{EAGAIN, EINVAL, EIO, ENOMEM};
 use kernel::error::Error;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::sync::Mutex;
 use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME, SECTOR_SHIFT};
 use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
@@ -71,6 +71,24 @@ struct Counters {
     /// Reads and writes that ended with an error.
     io_errors: AtomicU64,
 }
+
+/// How a target schedules its crypto (see `Documentation/design.rst`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Engine {
+    /// No `no_*_workqueue` option: per bio, crypto runs inline (in `map`
+    /// for writes, in the completion for reads) when the context may sleep,
+    /// the bio is at most [`INLINE_MAX_BYTES`] and no other bio of the
+    /// target is in flight; otherwise on the crypt work queue, where bios
+    /// run in parallel on every CPU.
+    Adaptive,
+    /// dm-crypt's model: the work queue, except in the directions whose
+    /// `no_read_workqueue` / `no_write_workqueue` option was given, which
+    /// run inline whenever the context may sleep.
+    Classic { inline_reads: bool, inline_writes: bool },
+}
+
+/// Largest bio the adaptive engine encrypts or decrypts inline.
+const INLINE_MAX_BYTES: u32 = 64 * 1024;
 
 /// Per-bio state: the bio's first sector relative to the target.
 pub(crate) struct IoState {
@@ -389,6 +407,10 @@ pub(crate) struct Rcrypt {
     /// `DM_CRYPT_SUSPENDED`.
     suspended: AtomicBool,
     counters: Counters,
+    engine: Engine,
+    /// Reads and writes between `map` and their end (the adaptive engine's
+    /// measure of queue depth).
+    inflight: AtomicU32,
     /// `cc->key_size`.
     key_size: u32,
     iv_offset: u64,
@@ -522,8 +544,13 @@ impl TargetOperations for Rcrypt {
                 return MapResult::Submitted;
             }
         };
+        self.inflight.fetch_add(1, Ordering::Relaxed);
         if io.bio().is_write() {
-            io.queue(|t| &t.wq, write_work);
+            if self.run_inline(&io) {
+                write_inline(io);
+            } else {
+                io.queue(|t| &t.wq, write_work);
+            }
         } else {
             read_submit(io);
         }
@@ -693,12 +720,25 @@ impl Rcrypt {
         }
 
         let o = &t.options;
-        let mut wq_flags = WQ_MEM_RECLAIM | WQ_UNBOUND;
+        // dm-crypt's crypt_queue: CPU-intensive, per CPU with same_cpu_crypt,
+        // else unbound with one worker per online CPU.
+        let mut wq_flags = WQ_CPU_INTENSIVE | WQ_MEM_RECLAIM;
         if o.high_priority {
             wq_flags |= WQ_HIGHPRI;
         }
-        let wq = WorkQueue::new(c"krcryptd", wq_flags, 0)
+        let max_active = if o.same_cpu_crypt {
+            1
+        } else {
+            wq_flags |= WQ_UNBOUND;
+            wq::num_online_cpus().max(1) as i32
+        };
+        let wq = WorkQueue::new(c"krcryptd", wq_flags, max_active)
             .map_err(|e| CtrError::new(c"Couldn't create kcryptd queue", e))?;
+        let engine = if o.no_read_workqueue || o.no_write_workqueue {
+            Engine::Classic { inline_reads: o.no_read_workqueue, inline_writes: o.no_write_workqueue }
+        } else {
+            Engine::Adaptive
+        };
 
         let copy = |b: &[u8]| -> Result<KVec<u8>, CtrError> {
             let mut v = KVec::with_capacity(b.len(), GFP_KERNEL).map_err(|_| nomem())?;
@@ -746,6 +786,8 @@ impl Rcrypt {
                 keys,
                 suspended: AtomicBool::new(false),
                 counters: Counters::default(),
+                engine,
+                inflight: AtomicU32::new(0),
                 key_size,
                 iv_offset,
                 start,
@@ -843,6 +885,25 @@ impl Rcrypt {
             .and_then(|r| r);
         st.key.wipe();
         r
+    }
+
+    /// Whether the crypto of `io` runs in the current context rather than
+    /// on the work queue (see [`Engine`]).
+    fn run_inline(&self, io: &RcryptIo) -> bool {
+        let bio = io.bio();
+        let wanted = match self.engine {
+            Engine::Adaptive => {
+                bio.size() <= INLINE_MAX_BYTES && self.inflight.load(Ordering::Relaxed) <= 1
+            }
+            Engine::Classic { inline_reads, inline_writes } => {
+                if bio.is_write() {
+                    inline_writes
+                } else {
+                    inline_reads
+                }
+            }
+        };
+        wanted && wq::may_sleep()
     }
 
     /// `get_max_request_sectors()`: the largest bio this target takes at once.
@@ -1026,6 +1087,7 @@ impl Rcrypt {
 /// Ends a read or write of the data path with `status`, counting it.
 fn finish(io: RcryptIo, status: BlkStatus) {
     let t = io.target();
+    t.inflight.fetch_sub(1, Ordering::Relaxed);
     let c = &t.counters;
     if !status.is_ok() {
         c.io_errors.fetch_add(1, Ordering::Relaxed);
@@ -1055,7 +1117,11 @@ fn read_done(io: RcryptIo, clone: Bio) {
     if !status.is_ok() {
         return finish(io, status);
     }
-    io.queue(|t| &t.wq, decrypt_work);
+    if io.target().run_inline(&io) {
+        decrypt_work(io);
+    } else {
+        io.queue(|t| &t.wq, decrypt_work);
+    }
 }
 
 /// Work item: decrypt a completed read and end it.
@@ -1083,6 +1149,22 @@ fn write_work(io: RcryptIo) {
     let Ok(Some(buf)) = buf else {
         return finish(io, BlkStatus::IOERR);
     };
+    encrypt_and_submit(io, buf);
+}
+
+/// A write encrypted inline (from `map`): pages are taken without waiting;
+/// if the pool runs dry the write goes to the work queue, which may wait.
+fn write_inline(io: RcryptIo) {
+    match io.target().alloc_write_buffer(&io, false) {
+        Ok(Some(buf)) => encrypt_and_submit(io, buf),
+        Ok(None) => io.queue(|t| &t.wq, write_work),
+        Err(_) => finish(io, BlkStatus::IOERR),
+    }
+}
+
+/// Encrypts a write into `buf` and submits it.
+fn encrypt_and_submit(io: RcryptIo, buf: PoolBio) {
+    let t = io.target();
     match t.encrypt_bio(&io, &buf) {
         Ok(()) => io.submit_pool_clone(buf, write_done),
         Err(_) => {

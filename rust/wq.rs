@@ -17,6 +17,22 @@ pub(crate) const WQ_MEM_RECLAIM: u32 = bindings::wq_flags_WQ_MEM_RECLAIM;
 pub(crate) const WQ_UNBOUND: u32 = bindings::wq_flags_WQ_UNBOUND;
 /// High priority workers (`WQ_HIGHPRI`).
 pub(crate) const WQ_HIGHPRI: u32 = bindings::wq_flags_WQ_HIGHPRI;
+/// CPU-intensive work, not counted for concurrency management (`WQ_CPU_INTENSIVE`).
+pub(crate) const WQ_CPU_INTENSIVE: u32 = bindings::wq_flags_WQ_CPU_INTENSIVE;
+
+/// Whether the current context may sleep (process context, preemption and
+/// interrupts enabled, outside RCU read-side sections). Always `false` on
+/// kernels without the preempt count, where a held spinlock is invisible.
+pub(crate) fn may_sleep() -> bool {
+    // SAFETY: Reads the current CPU's and task's state only.
+    unsafe { bindings::rcrypt_may_sleep() }
+}
+
+/// `num_online_cpus()`.
+pub(crate) fn num_online_cpus() -> u32 {
+    // SAFETY: Reads a counter only.
+    unsafe { bindings::rcrypt_num_online_cpus() }
+}
 
 /// A work queue, destroyed (after running every queued item) on drop.
 ///

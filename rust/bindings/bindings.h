@@ -59,6 +59,10 @@ void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int le
 void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
 void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len);
 
+/* Execution context. */
+bool rcrypt_may_sleep(void);
+unsigned int rcrypt_num_online_cpus(void);
+
 /* Work queues. */
 struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int flags,
 						int max_active);

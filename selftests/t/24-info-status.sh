@@ -9,7 +9,7 @@ P=/sys/module/dm_rcrypt/parameters/info_counters
 echo 0 >$P
 dmsetup create ic --table "0 2048 crypt aes-xts-plain64 $KEY64 0 /dev/ram0 0" || die "crypt"
 dmsetup create ir --table "0 2048 rcrypt aes-xts-plain64 $KEY64 0 /dev/ram1 0" || die "rcrypt"
-dmsetup create ie --table "0 2048 error" || die "error target"
+dmsetup create ie --table "0 2048 error" && dmsetup mknodes ie || die "error target"
 dmsetup create ire --table "0 2048 rcrypt aes-xts-plain64 $KEY64 0 /dev/mapper/ie 0" || die "rcrypt over error"
 dmsetup mknodes
 sc=$(dmsetup status ic | sed 's/ crypt\( \|$\)/ TARGET\1/')
