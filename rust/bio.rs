@@ -303,21 +303,23 @@ impl BioSet {
     }
 
     /// A clone of `bio` directed at `dev`, sharing its data
-    /// (`bio_alloc_clone`, GFP_NOIO: waits for the pool, never fails).
-    pub(crate) fn clone_bio(&self, dev: &TargetDevice, bio: &Bio) -> Result<Bio> {
+    /// (`bio_alloc_clone`). With `wait` (GFP_NOIO) it waits for the pool and
+    /// never fails; without (GFP_NOWAIT, for `map`, where bios of the same
+    /// set may wait on the submitter's bio list) it may fail.
+    pub(crate) fn clone_bio(&self, dev: &TargetDevice, bio: &Bio, wait: bool) -> Result<Bio> {
+        let gfp = if wait { bindings::RCRYPT_GFP_NOIO } else { bindings::RCRYPT_GFP_NOWAIT };
         // SAFETY: The bio set and bio are valid; GFP_NOIO may sleep.
-        let p = unsafe { bindings::bio_alloc_clone(dev.bdev(), bio.as_ptr(), bindings::RCRYPT_GFP_NOIO, self.bs.get()) };
+        let p = unsafe { bindings::bio_alloc_clone(dev.bdev(), bio.as_ptr(), gfp, self.bs.get()) };
         // SAFETY: A non-null result is a new bio owned by the caller.
         unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
     }
 
     /// A new bio for `dev` with room for `nr_vecs` pages and the flags of
-    /// `like` (`bio_alloc_bioset`, GFP_NOIO).
-    pub(crate) fn alloc_bio(&self, dev: &TargetDevice, nr_vecs: u16, like: &Bio) -> Result<Bio> {
+    /// `like` (`bio_alloc_bioset`; `wait` as for [`Self::clone_bio`]).
+    pub(crate) fn alloc_bio(&self, dev: &TargetDevice, nr_vecs: u16, like: &Bio, wait: bool) -> Result<Bio> {
+        let gfp = if wait { bindings::RCRYPT_GFP_NOIO } else { bindings::RCRYPT_GFP_NOWAIT };
         // SAFETY: The bio set is valid; GFP_NOIO may sleep.
-        let p = unsafe {
-            bindings::bio_alloc_bioset(dev.bdev(), nr_vecs, like.raw().bi_opf, bindings::RCRYPT_GFP_NOIO, self.bs.get())
-        };
+        let p = unsafe { bindings::bio_alloc_bioset(dev.bdev(), nr_vecs, like.raw().bi_opf, gfp, self.bs.get()) };
         // SAFETY: A non-null result is a new bio owned by the caller.
         unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
     }

@@ -946,11 +946,17 @@ impl Rcrypt {
     /// data of the write. With `wait == false` pages are taken without
     /// waiting and `Ok(None)` means the pool ran dry; with `wait == true` the
     /// caller holds the page allocation lock and every page is waited for.
-    fn alloc_write_buffer(&self, io: &RcryptIo, wait: bool) -> Result<Option<PoolBio>> {
+    /// `in_map`: called from `map`, where even the bio is not waited for
+    /// (`Ok(None)` if there is none).
+    fn alloc_write_buffer(&self, io: &RcryptIo, wait: bool, in_map: bool) -> Result<Option<PoolBio>> {
         let bio = io.bio();
         let size = bio.size();
         let nr_pages = size.div_ceil(params::PAGE_SIZE);
-        let clone = self.bs.alloc_bio(&self.dev, nr_pages as u16, bio)?;
+        let clone = match self.bs.alloc_bio(&self.dev, nr_pages as u16, bio, !in_map) {
+            Ok(c) => c,
+            Err(_) if in_map => return Ok(None),
+            Err(e) => return Err(e),
+        };
         let mut clone = match self.page_pool.make_bio(clone) {
             Ok(c) => c,
             Err(b) => {
@@ -1101,7 +1107,20 @@ fn finish(io: RcryptIo, status: BlkStatus) {
 
 fn read_submit(io: RcryptIo) {
     let t = io.target();
-    let mut clone = match t.bs.clone_bio(&t.dev, io.bio()) {
+    // In map, like dm-crypt's kcryptd_io_read(GFP_NOWAIT): no waiting for
+    // the bio set; if it is dry, the work queue clones and may wait.
+    let mut clone = match t.bs.clone_bio(&t.dev, io.bio(), false) {
+        Ok(c) => c,
+        Err(_) => return io.queue(|t| &t.wq, read_submit_wait),
+    };
+    clone.set_sector(t.start + io.state().sector);
+    io.submit_clone(clone, read_done);
+}
+
+/// Work item: `read_submit` where the clone may wait for the bio set.
+fn read_submit_wait(io: RcryptIo) {
+    let t = io.target();
+    let mut clone = match t.bs.clone_bio(&t.dev, io.bio(), true) {
         Ok(c) => c,
         Err(_) => return finish(io, BlkStatus::IOERR),
     };
@@ -1141,10 +1160,10 @@ fn decrypt_work(io: RcryptIo) {
 /// there, so nothing is encrypted twice and the lock never covers crypto.
 fn write_work(io: RcryptIo) {
     let t = io.target();
-    let mut buf = t.alloc_write_buffer(&io, false);
+    let mut buf = t.alloc_write_buffer(&io, false, false);
     if let Ok(None) = buf {
         let _guard = t.page_alloc_lock.lock();
-        buf = t.alloc_write_buffer(&io, true);
+        buf = t.alloc_write_buffer(&io, true, false);
     }
     let Ok(Some(buf)) = buf else {
         return finish(io, BlkStatus::IOERR);
@@ -1155,7 +1174,7 @@ fn write_work(io: RcryptIo) {
 /// A write encrypted inline (from `map`): pages are taken without waiting;
 /// if the pool runs dry the write goes to the work queue, which may wait.
 fn write_inline(io: RcryptIo) {
-    match io.target().alloc_write_buffer(&io, false) {
+    match io.target().alloc_write_buffer(&io, false, true) {
         Ok(Some(buf)) => encrypt_and_submit(io, buf),
         Ok(None) => io.queue(|t| &t.wq, write_work),
         Err(_) => finish(io, BlkStatus::IOERR),
