@@ -242,7 +242,7 @@ pub(crate) mod elephant {
     /// The diffusers' index arithmetic stays in bounds for a whole number of
     /// 32-byte chunks (sector sizes 512 to 4096).
     fn check(data: &[u8]) -> Result<(), super::IvError> {
-        if data.len() >= 32 && data.len().is_multiple_of(32) {
+        if data.len() >= 32 && data.len() & 31 == 0 {
             Ok(())
         } else {
             Err(super::IvError::TooShort)
