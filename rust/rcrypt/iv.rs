@@ -97,8 +97,8 @@ pub(crate) fn md5_block(state: &mut [u32; 4], block: &[u8]) {
         0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
     ];
     let mut m = [0u32; 16];
-    for (w, c) in m.iter_mut().zip(block.chunks_exact(4)) {
-        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    for (i, w) in m.iter_mut().enumerate() {
+        *w = u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]);
     }
     let [mut a, mut b, mut c, mut d] = *state;
     for i in 0..64 {

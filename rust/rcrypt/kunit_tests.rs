@@ -332,8 +332,8 @@ fn unhex(hex: &str, out: &mut [u8]) -> Option<usize> {
         return None;
     }
     let nib = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    for (o, pair) in out.iter_mut().zip(h.chunks_exact(2)) {
-        *o = nib(pair[0])? << 4 | nib(pair[1])?;
+    for (i, o) in out.iter_mut().take(h.len() / 2).enumerate() {
+        *o = nib(h[2 * i])? << 4 | nib(h[2 * i + 1])?;
     }
     Some(h.len() / 2)
 }
