@@ -221,6 +221,18 @@ pub(crate) struct SectorCipher {
 }
 
 impl SectorCipher {
+    fn new(tfms: Tfms, setup: &IvSetup, iv_ctr: &table::IvCtr, o: &table::Options<'_>) -> Self {
+        SectorCipher {
+            tfms,
+            mode: setup.mode,
+            tfms_count: setup.tfms_count,
+            benbi_shift: iv_ctr.benbi_shift,
+            iv_large_sectors: o.iv_large_sectors,
+            sector_size: o.sector_size,
+            sector_shift: o.sector_shift,
+        }
+    }
+
     /// Scratch space a request needs for this generator: a copy of one
     /// sector for those that read or rewrite sector data.
     fn scratch_len(mode: IvMode, sector_size: u32) -> usize {
@@ -479,6 +491,32 @@ impl Rcrypt {
         Ok(TfmSet::new(tfms, IvKeys::None))
     }
 
+    /// Stages 5 and 6: the IV generator's constructor (`iv_gen_ops->ctr`:
+    /// its checks, transform and key storage) and init (`iv_gen_ops->init`:
+    /// it takes its part of `key`). elephant allocates its ecb(aes) diffuser
+    /// transform before its checks (crypt_iv_elephant_ctr); lmk and tcw
+    /// allocate their key storage after theirs. (lmk's MD5 and tcw's CRC32
+    /// are computed in `iv`, not by crypto API transforms.)
+    /// `block_size` is the cipher's block size.
+    fn iv_ctr_init(
+        t: &Table<'_>,
+        setup: &IvSetup,
+        block_size: u32,
+        key: &[u8],
+        tfms: &mut Tfms,
+    ) -> Result<table::IvCtr, CtrError> {
+        if setup.mode == IvMode::Elephant {
+            let aux = Skcipher::new(c"ecb(aes)", 0, TFM_MASK).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
+            tfms.set_aux(aux);
+        }
+        let iv_ctr = t.check_iv_ctr(setup, block_size).map_err(perr)?;
+        *tfms.state_mut() = IvKeys::new(setup).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
+        tfms.rekey(|rk| iv_init(rk, setup, key))
+            .and_then(|r| r)
+            .map_err(|e| CtrError::new(E_INIT_IV, e))?;
+        Ok(iv_ctr)
+    }
+
     /// Stage 4: `crypt_set_key()`: fetch or decode the key, then
     /// `crypt_setkey()` on every transform. Any failure is "Error decoding and
     /// setting key" with the failing step's error code.
@@ -667,21 +705,8 @@ impl Rcrypt {
         // Stage 4: key.
         let key = Self::set_key(&t, &setup, &tfms)?;
 
-        // Stage 5: IV generator constructors. elephant allocates its ecb(aes)
-        // diffuser transform before its checks (crypt_iv_elephant_ctr); lmk
-        // and tcw allocate their key storage after theirs. (lmk's MD5 and
-        // tcw's CRC32 are computed here, not by crypto API transforms.)
-        if setup.mode == IvMode::Elephant {
-            let aux = Skcipher::new(c"ecb(aes)", 0, TFM_MASK).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
-            tfms.set_aux(aux);
-        }
-        let iv_ctr = t.check_iv_ctr(&setup, block_size).map_err(perr)?;
-        *tfms.state_mut() = IvKeys::new(&setup).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
-
-        // Stage 6: IV init (crypt_iv_*_init): the generator takes its key part.
-        tfms.rekey(|rk| iv_init(rk, &setup, &key))
-            .and_then(|r| r)
-            .map_err(|e| CtrError::new(E_INIT_IV, e))?;
+        // Stages 5 and 6: the IV generator.
+        let iv_ctr = Self::iv_ctr_init(&t, &setup, block_size, &key, &mut tfms)?;
 
         // Stage 6 (cont.): mempools and bio set, as crypt_ctr() allocates them
         // before reading iv_offset.
@@ -772,15 +797,7 @@ impl Rcrypt {
                 page_pool,
                 page_alloc_lock,
                 bs,
-                cipher: SectorCipher {
-                    tfms,
-                    mode: setup.mode,
-                    tfms_count: setup.tfms_count,
-                    benbi_shift: iv_ctr.benbi_shift,
-                    iv_large_sectors: o.iv_large_sectors,
-                    sector_size: o.sector_size,
-                    sector_shift: o.sector_shift,
-                },
+                cipher: SectorCipher::new(tfms, &setup, &iv_ctr, o),
                 dev,
                 cipher_string: copy(t.cipher_string)?,
                 keys,

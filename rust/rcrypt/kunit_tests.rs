@@ -230,23 +230,10 @@ fn sector_cipher(cipher: &str, key: &[u8], opts: &[&str]) -> Result<(SectorCiphe
     let block_size = tfms.first().map(|t| t.block_size() as u32).ok_or("no tfm")?;
     let setup = t.iv_setup(ivsize).map_err(|_| "iv setup")?;
     let key = Rcrypt::set_key(&t, &setup, &tfms).map_err(|_| "set key")?;
-    if setup.mode == IvMode::Elephant {
-        tfms.set_aux(Skcipher::new(c"ecb(aes)", 0, super::TFM_MASK).map_err(|_| "ecb(aes)")?);
-    }
-    let iv_ctr = t.check_iv_ctr(&setup, block_size).map_err(|_| "iv ctr")?;
-    *tfms.state_mut() = super::IvKeys::new(&setup).map_err(|_| "iv keys")?;
-    tfms.rekey(|rk| super::iv_init(rk, &setup, &key)).map_err(|_| "busy")?.map_err(|_| "iv init")?;
+    let iv_ctr = Rcrypt::iv_ctr_init(&t, &setup, block_size, &key, &mut tfms).map_err(|_| "iv ctr/init")?;
     let o = &t.options;
     Ok((
-        SectorCipher {
-            tfms,
-            mode: setup.mode,
-            tfms_count: setup.tfms_count,
-            benbi_shift: iv_ctr.benbi_shift,
-            iv_large_sectors: o.iv_large_sectors,
-            sector_size: o.sector_size,
-            sector_shift: o.sector_shift,
-        },
+        SectorCipher::new(tfms, &setup, &iv_ctr, o),
         setup.iv_size,
         SectorCipher::scratch_len(setup.mode, o.sector_size),
     ))
