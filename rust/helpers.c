@@ -172,6 +172,11 @@ unsigned int rcrypt_num_online_cpus(void)
 	return num_online_cpus();
 }
 
+u64 rcrypt_ktime_ns(void)
+{
+	return ktime_get_ns();
+}
+
 /* A buffer in the kernel's linear map (kmalloc), as sg_init_one() wants. */
 void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int len)
 {

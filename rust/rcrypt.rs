@@ -7,12 +7,12 @@
 //! (the stage numbers are those of [`table`]'s documentation) so that every
 //! table gets the same verdict and the same `ti->error` message as dm-crypt.
 //!
-//! I/O: reads are cloned to the device and decrypted in place from the work
-//! queue when they complete; writes are encrypted from the work queue into
-//! pages of a mempool and submitted as a new bio. Every allocation on the
-//! I/O path comes from a mempool with GFP_NOIO, so it waits, never fails.
-//! IV modes with state of their own (lmk, tcw, eboiv, elephant) and
-//! integrity (AEAD, `random`) are refused with "not supported yet".
+//! I/O: reads are cloned to the device and decrypted in place when they
+//! complete; writes are encrypted into pages of a mempool and submitted as a
+//! new bio. The crypto runs inline or on the work queue as the [`Engine`]
+//! decides. Every allocation on the I/O path comes from a mempool, so I/O
+//! waits for memory, never fails for want of it. Integrity (AEAD and the
+//! `random` IV) is refused with "not supported yet".
 
 pub(crate) mod table;
 
@@ -24,6 +24,7 @@ mod xts_vectors;
 mod iv_vectors;
 
 pub(crate) mod iv;
+pub(crate) mod policy;
 
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio};
 use crate::crypto::{CipherUse, Direction, Rekey, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
@@ -32,13 +33,14 @@ use crate::dm::TargetOperations;
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
 use crate::params;
+use policy::{Chooser, Path};
 use crate::wq::{self, WorkQueue, WQ_CPU_INTENSIVE, WQ_HIGHPRI, WQ_MEM_RECLAIM, WQ_UNBOUND};
 use kernel::error::code::{EAGAIN, EINVAL, EIO, ENOMEM};
 use kernel::error::Error;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::sync::Mutex;
 use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME, SECTOR_SHIFT};
 use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
@@ -70,25 +72,25 @@ struct Counters {
     sectors_written: AtomicU64,
     /// Reads and writes that ended with an error.
     io_errors: AtomicU64,
+    /// Reads and writes whose crypto ran inline / on the work queue.
+    inline_ios: AtomicU64,
+    queued_ios: AtomicU64,
 }
 
 /// How a target schedules its crypto (see `Documentation/design.rst`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Engine {
     /// No `no_*_workqueue` option: per bio, crypto runs inline (in `map`
-    /// for writes, in the completion for reads) when the context may sleep,
-    /// the bio is at most [`INLINE_MAX_BYTES`] and no other bio of the
-    /// target is in flight; otherwise on the crypt work queue, where bios
-    /// run in parallel on every CPU.
+    /// for writes, in the completion for reads) or on the crypt work queue,
+    /// where bios run in parallel on every CPU, whichever of the two the
+    /// direction's [`Chooser`] measured faster; always on the work queue
+    /// when the context may not sleep.
     Adaptive,
     /// dm-crypt's model: the work queue, except in the directions whose
     /// `no_read_workqueue` / `no_write_workqueue` option was given, which
     /// run inline whenever the context may sleep.
     Classic { inline_reads: bool, inline_writes: bool },
 }
-
-/// Largest bio the adaptive engine encrypts or decrypts inline.
-const INLINE_MAX_BYTES: u32 = 64 * 1024;
 
 /// Per-bio state: the bio's first sector relative to the target.
 pub(crate) struct IoState {
@@ -420,9 +422,8 @@ pub(crate) struct Rcrypt {
     suspended: AtomicBool,
     counters: Counters,
     engine: Engine,
-    /// Reads and writes between `map` and their end (the adaptive engine's
-    /// measure of queue depth).
-    inflight: AtomicU32,
+    /// The adaptive engine's path choosers for reads and for writes.
+    choosers: [Chooser; 2],
     /// `cc->key_size`.
     key_size: u32,
     iv_offset: u64,
@@ -582,7 +583,6 @@ impl TargetOperations for Rcrypt {
                 return MapResult::Submitted;
             }
         };
-        self.inflight.fetch_add(1, Ordering::Relaxed);
         if io.bio().is_write() {
             if self.run_inline(&io) {
                 write_inline(io);
@@ -603,11 +603,14 @@ impl TargetOperations for Rcrypt {
                 if params::info_counters() {
                     let c = &self.counters;
                     out.emit(format_args!(
-                        "sectors_read={} sectors_written={} io_errors={} crypto_waits={}",
+                        "sectors_read={} sectors_written={} io_errors={} crypto_waits={} \
+                         inline_ios={} queued_ios={}",
                         c.sectors_read.load(Ordering::Relaxed),
                         c.sectors_written.load(Ordering::Relaxed),
                         c.io_errors.load(Ordering::Relaxed),
-                        self.req_pool.async_waits()
+                        self.req_pool.async_waits(),
+                        c.inline_ios.load(Ordering::Relaxed),
+                        c.queued_ios.load(Ordering::Relaxed),
                     ));
                 }
             }
@@ -804,7 +807,7 @@ impl Rcrypt {
                 suspended: AtomicBool::new(false),
                 counters: Counters::default(),
                 engine,
-                inflight: AtomicU32::new(0),
+                choosers: [Chooser::new(Path::Inline), Chooser::new(Path::Inline)],
                 key_size,
                 iv_offset,
                 start,
@@ -908,19 +911,24 @@ impl Rcrypt {
     /// on the work queue (see [`Engine`]).
     fn run_inline(&self, io: &RcryptIo) -> bool {
         let bio = io.bio();
-        let wanted = match self.engine {
-            Engine::Adaptive => {
-                bio.size() <= INLINE_MAX_BYTES && self.inflight.load(Ordering::Relaxed) <= 1
-            }
-            Engine::Classic { inline_reads, inline_writes } => {
-                if bio.is_write() {
-                    inline_writes
-                } else {
-                    inline_reads
+        let write = bio.is_write();
+        let inline = wq::may_sleep()
+            && match self.engine {
+                Engine::Adaptive => {
+                    let chooser = &self.choosers[usize::from(write)];
+                    chooser.choose(wq::now_ns(), bio.size()) == Path::Inline
                 }
-            }
-        };
-        wanted && wq::may_sleep()
+                Engine::Classic { inline_reads, inline_writes } => {
+                    if write {
+                        inline_writes
+                    } else {
+                        inline_reads
+                    }
+                }
+            };
+        let n = if inline { &self.counters.inline_ios } else { &self.counters.queued_ios };
+        n.fetch_add(1, Ordering::Relaxed);
+        inline
     }
 
     /// `get_max_request_sectors()`: the largest bio this target takes at once.
@@ -1110,7 +1118,6 @@ impl Rcrypt {
 /// Ends a read or write of the data path with `status`, counting it.
 fn finish(io: RcryptIo, status: BlkStatus) {
     let t = io.target();
-    t.inflight.fetch_sub(1, Ordering::Relaxed);
     let c = &t.counters;
     if !status.is_ok() {
         c.io_errors.fetch_add(1, Ordering::Relaxed);

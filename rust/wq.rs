@@ -34,6 +34,12 @@ pub(crate) fn num_online_cpus() -> u32 {
     unsafe { bindings::rcrypt_num_online_cpus() }
 }
 
+/// `ktime_get_ns()`: monotonic time in nanoseconds; any context.
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: Reads the clock only.
+    unsafe { bindings::rcrypt_ktime_ns() }
+}
+
 /// A work queue, destroyed (after running every queued item) on drop.
 ///
 /// # Invariants

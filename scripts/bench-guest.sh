@@ -61,6 +61,13 @@ run() { # run DEV DIR JOB REP
 		--output="$2/$3.$4.json" $(job "$3") >/dev/null 2>&1 || echo "fio failed: $2 $3"
 }
 
+# paths CIPHER JOB REP: where rcrypt's adaptive engine ran the crypto of
+# the bios of this run (counters since the device was created).
+echo Y >/sys/module/dm_rcrypt/parameters/info_counters
+paths() {
+	echo "$1 $2 $3 $(dmsetup status bench | tr ' ' '\n' | grep _ios= | tr '\n' ' ')" | tee -a "$OUT/paths.txt"
+}
+
 echo "bench: $REPS repetitions, ${RUNTIME}s per run, $(nproc) CPUs, $(uname -r)"
 rep=1
 while [ $rep -le "$REPS" ]; do
@@ -74,6 +81,7 @@ while [ $rep -le "$REPS" ]; do
 			[ -b /dev/mapper/bench ] || { echo "no device node"; exit 1; }
 			for j in $JOBS; do
 				run /dev/mapper/bench "$OUT/$c/$t" "$j" $rep
+				[ $t = rcrypt ] && paths "$c" "$j" $rep
 			done
 			dmsetup remove bench || exit 1
 		done

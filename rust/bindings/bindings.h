@@ -62,6 +62,7 @@ void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, s
 /* Execution context. */
 bool rcrypt_may_sleep(void);
 unsigned int rcrypt_num_online_cpus(void);
+u64 rcrypt_ktime_ns(void);
 
 /* Work queues. */
 struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int flags,

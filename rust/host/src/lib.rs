@@ -24,3 +24,11 @@ mod iv;
 
 #[cfg(test)]
 mod iv_tests;
+
+/// The adaptive engine's path chooser, shared with the kernel module.
+#[cfg_attr(not(test), allow(dead_code))]
+#[path = "../../rcrypt/policy.rs"]
+mod policy;
+
+#[cfg(test)]
+mod policy_tests;

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The path chooser against simulated workloads: one bio at a time (queue
+//! depth 1), each taking `len / rate` of simulated time on its path, with
+//! noise. The chooser must end up within a few percent of the better path's
+//! throughput, whichever path that is.
+
+use crate::policy::{Chooser, Path};
+
+/// A small deterministic generator (xorshift) for the noise.
+struct Noise(u64);
+
+impl Noise {
+    /// A factor in [1 - pct/100, 1 + pct/100].
+    fn factor(&mut self, pct: u64) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        let r = (self.0 % 2001) as f64 / 1000.0 - 1.0;
+        1.0 + r * pct as f64 / 100.0
+    }
+}
+
+/// Rates in MB/s of the two paths, as a function of simulated time (ns).
+type Rates = dyn Fn(u64) -> (f64, f64);
+
+/// Runs `len`-byte bios for `secs` seconds from `t0`; returns the bytes
+/// moved and the time spent on each path.
+fn run(c: &Chooser, t0: u64, secs: f64, len: u32, rates: &Rates, noise: u64) -> (u64, [u64; 2]) {
+    let mut t = t0;
+    let end = t0 + (secs * 1e9) as u64;
+    let mut bytes = 0u64;
+    let mut on = [0u64; 2];
+    let mut n = Noise(0x9e37_79b9_7f4a_7c15);
+    while t < end {
+        let path = c.choose(t, len);
+        let (inline, queue) = rates(t);
+        let mbs = if path == Path::Inline { inline } else { queue };
+        // MB/s = bytes per microsecond; ns = len / (MB/s) * 1000.
+        let ns = (f64::from(len) / mbs * 1000.0 * n.factor(noise)) as u64;
+        t += ns.max(1);
+        on[path as usize] += ns;
+        bytes += u64::from(len);
+    }
+    (bytes, on)
+}
+
+/// Throughput (MB/s) of a run against the better path's.
+fn efficiency(bytes: u64, secs: f64, best_mbs: f64) -> f64 {
+    bytes as f64 / secs / 1e6 / best_mbs
+}
+
+#[test]
+fn finds_inline_when_inline_wins() {
+    let c = Chooser::new(Path::Inline);
+    let (bytes, on) = run(&c, 1, 2.0, 4096, &|_| (20.0, 2.0), 20);
+    let eff = efficiency(bytes, 2.0, 20.0);
+    assert!(eff > 0.97, "efficiency {eff}, time on paths {on:?}");
+    assert!(c.epochs(Path::Queue) >= 1, "the queue was never tried");
+    assert_eq!(c.current(), Path::Inline);
+}
+
+#[test]
+fn finds_the_queue_when_the_queue_wins() {
+    let c = Chooser::new(Path::Inline);
+    let (bytes, on) = run(&c, 1, 2.0, 4096, &|_| (10.0, 40.0), 20);
+    let eff = efficiency(bytes, 2.0, 40.0);
+    assert!(eff > 0.97, "efficiency {eff}, time on paths {on:?}");
+    assert_eq!(c.current(), Path::Queue);
+}
+
+#[test]
+fn large_slow_bios() {
+    // 128 KiB bios at 35 MB/s inline, 9 MB/s queued: ~4 ms per bio.
+    let c = Chooser::new(Path::Queue);
+    let (bytes, on) = run(&c, 1, 2.0, 128 * 1024, &|_| (35.0, 9.0), 10);
+    let eff = efficiency(bytes, 2.0, 35.0);
+    assert!(eff > 0.93, "efficiency {eff}, time on paths {on:?}");
+    assert_eq!(c.current(), Path::Inline);
+}
+
+#[test]
+fn equal_paths_cost_nothing() {
+    let c = Chooser::new(Path::Inline);
+    let (bytes, _) = run(&c, 1, 2.0, 4096, &|_| (20.0, 20.0), 20);
+    assert!(efficiency(bytes, 2.0, 20.0) > 0.97);
+}
+
+#[test]
+fn follows_a_change_of_workload() {
+    // The inline path wins for 2 s, then becomes 8 times slower.
+    let c = Chooser::new(Path::Inline);
+    let rates = |t: u64| if t < 2_000_000_000 { (40.0, 10.0) } else { (5.0, 30.0) };
+    let (_, _) = run(&c, 1, 2.0, 4096, &rates, 20);
+    assert_eq!(c.current(), Path::Inline);
+    let (bytes, on) = run(&c, 2_000_000_001, 2.0, 4096, &rates, 20);
+    let eff = efficiency(bytes, 2.0, 30.0);
+    assert!(eff > 0.9, "efficiency after the change {eff}, time on paths {on:?}");
+    assert_eq!(c.current(), Path::Queue);
+}
+
+#[test]
+fn idle_time_is_not_measured() {
+    // Bursts separated by long pauses: the pauses must not count against
+    // whichever path was current when they began.
+    let c = Chooser::new(Path::Inline);
+    let mut t = 1;
+    for _ in 0..20 {
+        let _ = run(&c, t, 0.1, 4096, &|_| (20.0, 4.0), 5);
+        t += 100_000_000 + 1_000_000_000;
+    }
+    assert_eq!(c.current(), Path::Inline);
+    assert!(c.epochs(Path::Inline) > 4 * c.epochs(Path::Queue));
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The adaptive engine's choice between inline crypto and the work queue,
+//! made from throughput measured at run time.
+//!
+//! Neither of dm-crypt's two settings is best everywhere: inline crypto
+//! (`no_read_workqueue`, `no_write_workqueue`) saves two work-queue hops per
+//! bio and wins small synchronous I/O, while the work queue spreads large or
+//! deep-queued I/O over every CPU. Which one wins depends on the machine (how
+//! many CPUs, how costly a wake-up is), the cipher and the workload, so the
+//! default engine measures instead of guessing.
+//!
+//! A [`Chooser`] per direction runs in epochs. In each epoch every bio that
+//! may take either path takes the epoch's path, and the chooser counts the
+//! bytes submitted. At the end of an epoch the rate (bytes per millisecond of
+//! the epoch) goes into that path's running average. Now and then an epoch
+//! *explores* the other path; if the other path was faster by a margin, it
+//! becomes the current path. An exploration that loses quadruples the number of
+//! epochs until the next one (up to [`MAX_GAP`]), so the loser costs well
+//! under 1% of the time once the workload is steady; a win, or a sudden drop of the
+//! current path's rate (the workload changed), explores again soon.
+//!
+//! - The first [`WARMUP_NS`] of an epoch are not counted: after a switch the
+//!   bios still in flight on the old path would bias the new one.
+//! - A gap of [`IDLE_NS`] without a bio restarts the epoch without a
+//!   measurement, so idle time counts for neither path.
+//! - An epoch lasts at least [`EPOCH_NS`] ([`EXPLORE_NS`] when exploring) and
+//!   [`MIN_BIOS`] bios.
+//!
+//! The state is a handful of atomics. Any CPU adds its bio to the epoch; the
+//! one that sees the epoch over and wins the `busy` flag closes it. Races
+//! between CPUs can only misplace a bio in a neighbouring epoch, which blurs a
+//! measurement but never affects data: both paths are always correct.
+//!
+//! This file is pure `core` Rust (time is passed in), shared by the kernel
+//! module and the host tests, which simulate workloads against it.
+
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
+
+/// The two ways a bio's crypto can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// In the submitting (or completing) context.
+    Inline = 0,
+    /// On the crypt work queue.
+    Queue = 1,
+}
+
+impl Path {
+    fn other(self) -> Path {
+        match self {
+            Path::Inline => Path::Queue,
+            Path::Queue => Path::Inline,
+        }
+    }
+
+    fn from_u8(v: u8) -> Path {
+        if v == 0 {
+            Path::Inline
+        } else {
+            Path::Queue
+        }
+    }
+}
+
+/// Shortest epoch on the current path, in nanoseconds.
+pub(crate) const EPOCH_NS: u64 = 50_000_000;
+/// Shortest exploring epoch, in nanoseconds.
+pub(crate) const EXPLORE_NS: u64 = 5_000_000;
+/// Start of an epoch that is not measured, in nanoseconds.
+pub(crate) const WARMUP_NS: u64 = 1_000_000;
+/// A pause between bios this long restarts the epoch unmeasured.
+pub(crate) const IDLE_NS: u64 = 100_000_000;
+/// Fewest bios in a measured epoch.
+pub(crate) const MIN_BIOS: u32 = 2;
+/// Epochs between explorations after a won exploration.
+pub(crate) const MIN_GAP: u32 = 2;
+/// Most epochs between explorations.
+pub(crate) const MAX_GAP: u32 = 256;
+
+/// Per-direction path chooser; see the module documentation.
+pub(crate) struct Chooser {
+    /// The path of the current epoch (`Path as u8`).
+    path: AtomicU8,
+    /// Whether the current epoch explores.
+    exploring: AtomicBool,
+    /// Whether the warm-up of the current epoch is over.
+    measuring: AtomicBool,
+    /// Start of the epoch (or of its measured part), ns.
+    start: AtomicU64,
+    /// Time of the last bio, ns.
+    last: AtomicU64,
+    /// Bytes and bios counted in the measured part of the epoch.
+    bytes: AtomicU64,
+    bios: AtomicU32,
+    /// Running average of each path's rate, bytes per ms (0: not measured).
+    rate: [AtomicU64; 2],
+    /// Epochs left before the next exploration.
+    countdown: AtomicU32,
+    /// Epochs between explorations.
+    gap: AtomicU32,
+    /// Held by the CPU that closes an epoch.
+    busy: AtomicBool,
+    /// Epochs spent on each path (for the INFO counters and the tests).
+    epochs: [AtomicU64; 2],
+}
+
+impl Chooser {
+    /// A chooser that starts on `first` and explores the other path after
+    /// its first epoch.
+    pub(crate) const fn new(first: Path) -> Self {
+        Chooser {
+            path: AtomicU8::new(first as u8),
+            exploring: AtomicBool::new(false),
+            measuring: AtomicBool::new(false),
+            start: AtomicU64::new(0),
+            last: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            bios: AtomicU32::new(0),
+            rate: [AtomicU64::new(0), AtomicU64::new(0)],
+            countdown: AtomicU32::new(1),
+            gap: AtomicU32::new(MIN_GAP),
+            busy: AtomicBool::new(false),
+            epochs: [AtomicU64::new(0), AtomicU64::new(0)],
+        }
+    }
+
+    /// The path for a bio of `len` bytes arriving at `now` (ns, monotonic).
+    pub(crate) fn choose(&self, now: u64, len: u32) -> Path {
+        let last = self.last.swap(now, Relaxed);
+        let start = self.start.load(Relaxed);
+        if now.saturating_sub(last) >= IDLE_NS || now < start {
+            // Idle (or the first bio): start this epoch's clock again.
+            self.restart(now);
+            return self.current();
+        }
+        if !self.measuring.load(Relaxed) {
+            if now - start >= WARMUP_NS && !self.busy.swap(true, Relaxed) {
+                self.bytes.store(0, Relaxed);
+                self.bios.store(0, Relaxed);
+                self.start.store(now, Relaxed);
+                self.measuring.store(true, Relaxed);
+                self.busy.store(false, Relaxed);
+            }
+            return self.current();
+        }
+        let bytes = self.bytes.fetch_add(u64::from(len), Relaxed) + u64::from(len);
+        let bios = self.bios.fetch_add(1, Relaxed) + 1;
+        let elapsed = now.saturating_sub(start);
+        let min = if self.exploring.load(Relaxed) { EXPLORE_NS } else { EPOCH_NS };
+        if elapsed >= min && bios >= MIN_BIOS && !self.busy.swap(true, Relaxed) {
+            self.close_epoch(now, bytes * 1_000_000 / elapsed);
+            self.busy.store(false, Relaxed);
+        }
+        self.current()
+    }
+
+    /// The path of the current epoch.
+    pub(crate) fn current(&self) -> Path {
+        Path::from_u8(self.path.load(Relaxed))
+    }
+
+    /// Epochs measured on `path` so far.
+    #[allow(dead_code)] // Read by the host tests.
+    pub(crate) fn epochs(&self, path: Path) -> u64 {
+        self.epochs[path as usize].load(Relaxed)
+    }
+
+    fn restart(&self, now: u64) {
+        self.start.store(now, Relaxed);
+        self.measuring.store(false, Relaxed);
+    }
+
+    /// Ends the epoch whose path measured `rate` bytes/ms; picks the next.
+    fn close_epoch(&self, now: u64, rate: u64) {
+        let path = self.current();
+        self.epochs[path as usize].fetch_add(1, Relaxed);
+        let other = path.other();
+        let other_rate = self.rate[other as usize].load(Relaxed);
+        let next = if self.exploring.swap(false, Relaxed) {
+            // `path` was explored against `other`'s running average.
+            self.rate[path as usize].store(rate, Relaxed);
+            let (next, gap) = if rate > other_rate + other_rate / 16 {
+                (path, MIN_GAP)
+            } else {
+                (other, (self.gap.load(Relaxed) * 4).min(MAX_GAP))
+            };
+            self.gap.store(gap, Relaxed);
+            self.countdown.store(gap, Relaxed);
+            next
+        } else {
+            let old = self.rate[path as usize].load(Relaxed);
+            let avg = if old == 0 { rate } else { (3 * old + rate) / 4 };
+            self.rate[path as usize].store(avg, Relaxed);
+            let mut left = self.countdown.load(Relaxed).saturating_sub(1);
+            if old != 0 && rate < old / 2 {
+                // The workload changed: the other path may win now.
+                left = 0;
+                self.gap.store(MIN_GAP, Relaxed);
+            }
+            self.countdown.store(left, Relaxed);
+            if left == 0 {
+                self.exploring.store(true, Relaxed);
+                other
+            } else {
+                path
+            }
+        };
+        self.path.store(next as u8, Relaxed);
+        self.bytes.store(0, Relaxed);
+        self.bios.store(0, Relaxed);
+        self.restart(now);
+    }
+}
