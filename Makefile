@@ -5,6 +5,7 @@
 #   make setup     install everything, build the test kernel, the module, boot it once
 #   make check     build the module and run every test (host, KUnit, guest selftests)
 #   make           build dm-rcrypt.ko against the cached test kernel (or KDIR=...)
+#   make stress    the reliability tests at full size (fuzzing, faults, 1 GiB stress)
 #   make bench     rcrypt against dm-crypt (fio, non-debug kernel), ratios per workload
 #   make host-test the host-side cargo tests of the pure Rust parts
 #   make clippy    build the module with clippy
@@ -14,7 +15,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?= $(shell scripts/kernel-dir debug 2>/dev/null)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
 
-.PHONY: all module setup check bench host-test clippy clean
+.PHONY: all module setup check stress bench host-test clippy clean
 
 all: module
 
@@ -31,6 +32,9 @@ setup:
 
 check:
 	scripts/check
+
+stress:
+	scripts/stress
 
 bench:
 	scripts/bench

@@ -319,7 +319,7 @@ impl<'a> Args<'a> {
     ///
     /// `argv` must point to `argc` valid pointers to NUL-terminated strings,
     /// valid and not accessed by anyone else for `'a`.
-    unsafe fn from_raw(argc: c_uint, argv: *mut *mut c_char) -> Self {
+    pub(crate) unsafe fn from_raw(argc: c_uint, argv: *mut *mut c_char) -> Self {
         let argv = if argc == 0 || argv.is_null() {
             &[][..]
         } else {

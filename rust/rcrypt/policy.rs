@@ -10,15 +10,20 @@
 //! many CPUs, how costly a wake-up is), the cipher and the workload, so the
 //! default engine measures instead of guessing.
 //!
-//! A [`Chooser`] per direction runs in epochs. In each epoch every bio that
+//! A [`Chooser`] per direction and queue depth (the target keeps one for
+//! bios alone in flight and one for bios with company, so that a change of
+//! workload between the two finds each one's own measurements) runs in
+//! epochs. In each epoch every bio that
 //! may take either path takes the epoch's path, and the chooser counts the
 //! bytes submitted. At the end of an epoch the rate (bytes per millisecond of
 //! the epoch) goes into that path's running average. Now and then an epoch
-//! *explores* the other path; if the other path was faster by a margin, it
-//! becomes the current path. An exploration that loses quadruples the number of
-//! epochs until the next one (up to [`MAX_GAP`]), so the loser costs well
-//! under 1% of the time once the workload is steady; a win, or a sudden drop of the
-//! current path's rate (the workload changed), explores again soon.
+//! *explores* the other path; if the other path was faster by more than an
+//! eighth, it becomes the current path. An exploration that loses quadruples
+//! the number of epochs until the next one (up to [`MAX_GAP`]), so the loser
+//! costs about 1% of the time once the workload is steady; after a win the
+//! next exploration comes soon, which undoes a win that was only noise; two
+//! epochs in a row at under half the current path's average rate (the
+//! workload or the machine changed) bring one at once.
 //!
 //! - The first [`WARMUP_NS`] of an epoch are not counted: after a switch the
 //!   bios still in flight on the old path would bias the new one.
@@ -74,9 +79,9 @@ pub(crate) const IDLE_NS: u64 = 100_000_000;
 /// Fewest bios in a measured epoch.
 pub(crate) const MIN_BIOS: u32 = 2;
 /// Epochs between explorations after a won exploration.
-pub(crate) const MIN_GAP: u32 = 2;
+pub(crate) const MIN_GAP: u32 = 1;
 /// Most epochs between explorations.
-pub(crate) const MAX_GAP: u32 = 256;
+pub(crate) const MAX_GAP: u32 = 64;
 
 /// Per-direction path chooser; see the module documentation.
 pub(crate) struct Chooser {
@@ -99,6 +104,8 @@ pub(crate) struct Chooser {
     countdown: AtomicU32,
     /// Epochs between explorations.
     gap: AtomicU32,
+    /// Consecutive epochs whose rate fell under half the average.
+    low: AtomicU32,
     /// Held by the CPU that closes an epoch.
     busy: AtomicBool,
     /// Epochs spent on each path (for the INFO counters and the tests).
@@ -120,6 +127,7 @@ impl Chooser {
             rate: [AtomicU64::new(0), AtomicU64::new(0)],
             countdown: AtomicU32::new(1),
             gap: AtomicU32::new(MIN_GAP),
+            low: AtomicU32::new(0),
             busy: AtomicBool::new(false),
             epochs: [AtomicU64::new(0), AtomicU64::new(0)],
         }
@@ -180,7 +188,7 @@ impl Chooser {
         let next = if self.exploring.swap(false, Relaxed) {
             // `path` was explored against `other`'s running average.
             self.rate[path as usize].store(rate, Relaxed);
-            let (next, gap) = if rate > other_rate + other_rate / 16 {
+            let (next, gap) = if rate > other_rate + other_rate / 8 {
                 (path, MIN_GAP)
             } else {
                 (other, (self.gap.load(Relaxed) * 4).min(MAX_GAP))
@@ -190,13 +198,18 @@ impl Chooser {
             next
         } else {
             let old = self.rate[path as usize].load(Relaxed);
-            let avg = if old == 0 { rate } else { (3 * old + rate) / 4 };
+            let avg = if old == 0 { rate } else { (old + rate) / 2 };
             self.rate[path as usize].store(avg, Relaxed);
             let mut left = self.countdown.load(Relaxed).saturating_sub(1);
-            if old != 0 && rate < old / 2 {
-                // The workload changed: the other path may win now.
-                left = 0;
+            // Two epochs in a row at under half the average: the workload or
+            // the machine changed, and the other path may win now. (One such
+            // epoch is often just a host hiccup.)
+            let low = if old != 0 && rate < old / 2 { self.low.load(Relaxed) + 1 } else { 0 };
+            self.low.store(low, Relaxed);
+            if low >= 2 {
+                self.low.store(0, Relaxed);
                 self.gap.store(MIN_GAP, Relaxed);
+                left = 0;
             }
             self.countdown.store(left, Relaxed);
             if left == 0 {

@@ -75,7 +75,7 @@ fn large_slow_bios() {
     let c = Chooser::new(Path::Queue);
     let (bytes, on) = run(&c, 1, 2.0, 128 * 1024, &|_| (35.0, 9.0), 10);
     let eff = efficiency(bytes, 2.0, 35.0);
-    assert!(eff > 0.93, "efficiency {eff}, time on paths {on:?}");
+    assert!(eff > 0.9, "efficiency {eff}, time on paths {on:?}");
     assert_eq!(c.current(), Path::Inline);
 }
 
@@ -111,4 +111,13 @@ fn idle_time_is_not_measured() {
     }
     assert_eq!(c.current(), Path::Inline);
     assert!(c.epochs(Path::Inline) > 4 * c.epochs(Path::Queue));
+}
+
+#[test]
+fn noise_does_not_cause_flapping() {
+    // Inline 1.5 times faster, each bio's time off by up to 40%.
+    let c = Chooser::new(Path::Inline);
+    let (bytes, on) = run(&c, 1, 4.0, 4096, &|_| (30.0, 20.0), 40);
+    let eff = efficiency(bytes, 4.0, 30.0);
+    assert!(eff > 0.95, "efficiency {eff}, time on paths {on:?}");
 }

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Generates inputs for dmfuzz (selftests/tools/dmfuzz.c), deterministically
+from a seed.
+
+  fuzzgen.py tables N SEED DEV > FILE     N tables "<length>\\t<params>"
+  fuzzgen.py messages N SEED DEV > FILE   a script of about N steps
+
+Tables come from selftests/data/{good,bad}-tables.txt, with fresh random keys,
+and from mutations of them: bad hex, odd key lengths, huge and negative
+numbers, unknown options, wrong option counts, extra or missing spaces,
+unicode, empty fields, escapes, truncation, duplicated or dropped words.
+"""
+import os
+import random
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "data")
+
+NUMBERS = ["0", "1", "-1", "7", "511", "512", "4096", "8192", "65536", "4294967295",
+           "4294967296", "18446744073709551615", "18446744073709551616",
+           "99999999999999999999999", "0x10", "010", "1e3", "+1", " 1", "", "00"]
+OPTIONS = ["allow_discards", "same_cpu_crypt", "submit_from_crypt_cpus",
+           "no_read_workqueue", "no_write_workqueue", "high_priority",
+           "iv_large_sectors", "sector_size:512", "sector_size:4096", "sector_size:1024",
+           "sector_size:0", "sector_size:513", "sector_size:8192", "sector_size:",
+           "integrity:28:aead", "integrity:0:none", "integrity_key_size:16",
+           "integrity:32:hmac(sha256)", "unknown_option", "ALLOW_DISCARDS", "sector_size:-1"]
+CIPHERS = ["aes-xts-plain64", "aes-cbc-essiv:sha256", "aes-cbc-plain", "aes-cbc-plain64be",
+           "aes-cbc-benbi", "aes-cbc-null", "aes-ecb", "aes-cbc-lmk", "aes-cbc-tcw",
+           "aes-cbc-eboiv", "aes-xts-elephant", "aes-xts-random", "cipher_null-ecb",
+           "capi:xts(aes)-plain64", "capi:cbc(aes)-essiv:sha256", "capi:xts(aes)",
+           "twofish-xts-plain64", "serpent-cbc-essiv:sha512", "aes:2-cbc-lmk",
+           "aes:64-xts-plain64", "aes:0-xts-plain64", "aes:3-xts-plain64", "aes-xts-plain64:",
+           "aes-xts-essiv:nosuchhash", "nosuch-xts-plain64", "aes-nosuch-plain64",
+           "aes-xts-nosuchiv", "-", "aes--plain64", "capi:", "capi:authenc(hmac(sha256),xts(aes))-random",
+           "capi:gcm(aes)-random", "aes-xts-plain64-extra", "aes-xts-plain", "aes-cbc-tcw:2"]
+WEIRD = ["", " ", "\t", "é", "\u2603", "😀", "\\", "\\ ", "\\\\", "#", "-", ":", "::",
+         ":32:logon:fz", ":64:user:fz", ":0:logon:fz", ":32:nosuch:fz", ":32:logon:",
+         ":32:encrypted:fz", ":32:trusted:fz", "\x01", "\x7f", "0" * 300]
+
+
+def rhex(rng, nbytes):
+    return "".join(rng.choice("0123456789abcdef") for _ in range(2 * nbytes))
+
+
+def load_tables(dev, rng):
+    good, bad = [], []
+    for name, out in (("good-tables.txt", good), ("bad-tables.txt", bad)):
+        with open(os.path.join(DATA, name), encoding="utf-8") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if not line or line.startswith("#"):
+                    continue
+                parts = line.split("|")
+                if len(parts) < 2:
+                    continue
+                args = parts[1]
+                length = parts[2] if len(parts) > 2 and parts[2] else "131072"
+                out.append((length, args))
+    return good, bad
+
+
+def expand(args, dev, rng):
+    return (args.replace("@DEV@", dev)
+            .replace("@KEY64@", rhex(rng, 64))
+            .replace("@KEY32@", rhex(rng, 32)))
+
+
+def mutate_word(w, rng):
+    r = rng.random()
+    if all(c in "0123456789abcdef" for c in w) and len(w) >= 16:
+        # A key: bad hex, odd or other lengths, case.
+        k = rng.randrange(7)
+        if k == 0:
+            i = rng.randrange(len(w))
+            return w[:i] + rng.choice("gxz-G ") + w[i + 1:]
+        if k == 1:
+            return w[:-1]
+        if k == 2:
+            return w + "0" * rng.randrange(1, 4)
+        if k == 3:
+            return w.upper()
+        if k == 4:
+            return w[: 2 * rng.choice([1, 8, 15, 16, 24, 31, 33, 48, 63, 65, 96, 128, 129])]
+        if k == 5:
+            return "-"
+        return w + w
+    if r < 0.3:
+        return rng.choice(NUMBERS)
+    if r < 0.45:
+        return rng.choice(WEIRD)
+    if r < 0.6:
+        return rng.choice(CIPHERS)
+    if r < 0.75:
+        return rng.choice(OPTIONS)
+    if r < 0.85 and w:
+        i = rng.randrange(len(w) + 1)
+        return w[:i] + rng.choice(WEIRD + [":", "-", "0"]) + w[i:]
+    if r < 0.92 and w:
+        return w[: rng.randrange(len(w))]
+    return w + rng.choice(["", "0", ":", "-plain64", ":sha256", "9" * 20])
+
+
+def mutate(args, rng):
+    words = args.split(" ")
+    for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 5])):
+        op = rng.randrange(9)
+        i = rng.randrange(len(words)) if words else 0
+        if op <= 3 and words:
+            words[i] = mutate_word(words[i], rng)
+        elif op == 4 and words:
+            del words[i]
+        elif op == 5 and words:
+            words.insert(i, words[i])
+        elif op == 6:
+            words.insert(i, rng.choice(OPTIONS + NUMBERS + WEIRD))
+        elif op == 7 and len(words) > 1:
+            j = rng.randrange(len(words))
+            words[i], words[j] = words[j], words[i]
+        else:
+            # Option count: the word after "<offset>" when options follow.
+            opts = rng.sample(OPTIONS, rng.randrange(0, 5))
+            count = rng.choice([len(opts)] * 3 + [0, 1, len(opts) + 1, 300, -1, "x"])
+            words = words[:5] + [str(count)] + opts
+    sep = rng.choice([" "] * 8 + ["  ", "\t", " \t "])
+    out = sep.join(words)
+    r = rng.random()
+    if r < 0.05:
+        out = " " + out
+    elif r < 0.1:
+        out = out + " "
+    elif r < 0.13:
+        out = out[: rng.randrange(len(out) + 1)]
+    return out.replace("\n", " ")
+
+
+def mutate_length(length, rng):
+    return rng.choice([length] * 12 + ["0", "1", "7", "8", "131071", "131080", "262144",
+                                       "4611686018427387904", "18446744073709551615"])
+
+
+def tables(n, seed, dev):
+    rng = random.Random(seed)
+    good, bad = load_tables(dev, rng)
+    out = []
+    for _ in range(n):
+        r = rng.random()
+        length, args = rng.choice(good) if r < 0.7 else rng.choice(bad)
+        args = expand(args, dev, rng)
+        if r < 0.15:
+            pass  # a valid table unchanged
+        elif r < 0.2:
+            length = mutate_length(length, rng)
+        else:
+            args = mutate(args, rng)
+            if rng.random() < 0.1:
+                length = mutate_length(length, rng)
+        out.append(f"{length}\t{args}")
+    return out
+
+
+def messages(n, seed, dev):
+    """Sessions: a table from the good list (xts, essiv, tcw, lmk, elephant,
+    several key counts) then random steps."""
+    rng = random.Random(seed)
+    good, _ = load_tables(dev, rng)
+    # Tables with a hex key, no integrity and no keyring key: "key set" can
+    # give them a new key of the same length.
+    usable = [(ln, a) for ln, a in good if "@KEY" in a and "integrity" not in a
+              and "random" not in a and ":" + "logon" not in a]
+    out = []
+    while len(out) < n:
+        length, args = rng.choice(usable)
+        args = expand(args, dev, rng)
+        key = args.split()[1]
+        out.append(f"table\t{length}\t{args}")
+        out.append("read")
+        for _ in range(rng.randrange(10, 40)):
+            r = rng.random()
+            if r < 0.15:
+                out.append("suspend")
+            elif r < 0.3:
+                out.append("resume")
+            elif r < 0.4:
+                out.append("read")
+            elif r < 0.5:
+                out.append("msg\tkey wipe")
+            elif r < 0.62:
+                out.append(f"msg\tkey set {rhex(rng, len(key) // 2)}")
+            elif r < 0.67:
+                out.append(f"msg\tkey set {key}")
+            elif r < 0.95:
+                # Mutated messages.
+                base = rng.choice(["key set " + key, "key wipe", "key set", "key",
+                                   "key set :32:logon:fz", "key set -", "KEY SET " + key,
+                                   "key  set " + key, "key set " + key + " extra",
+                                   "key wipe extra", "nosuch", "", " ", "key set " + key[:-1],
+                                   "key set " + rhex(rng, 7), "key set " + "z" * len(key),
+                                   "key set :" + str(len(key) // 2) + ":user:fz"])
+                if rng.random() < 0.5 and base:
+                    base = mutate(base, rng)
+                out.append(f"msg\t{base}")
+            elif r < 0.97:
+                out.append("remove")
+                out.append(f"table\t{length}\t{args}")
+            else:
+                out.append(f"table\t{length}\t{mutate(args, rng)}")
+        out.append("resume")
+        out.append("read")
+        out.append("remove")
+    return out
+
+
+def main():
+    if len(sys.argv) != 5 or sys.argv[1] not in ("tables", "messages"):
+        sys.exit(__doc__)
+    n, seed, dev = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    lines = tables(n, seed, dev) if sys.argv[1] == "tables" else messages(n, seed, dev)
+    sys.stdout.buffer.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+if __name__ == "__main__":
+    main()
