@@ -992,3 +992,15 @@ impl<T, S> Drop for Io<T, S> {
         base.end(BlkStatus::IOERR);
     }
 }
+
+/// `DMWARN(msg)`: "device-mapper: rcrypt: msg" at warning level.
+pub(crate) fn dm_warn(msg: &core::ffi::CStr) {
+    // SAFETY: `msg` is a NUL-terminated string; the helper only prints it.
+    unsafe { bindings::rcrypt_dm_log(false, msg.as_ptr().cast()) }
+}
+
+/// `DMERR(msg)`: "device-mapper: rcrypt: msg" at error level.
+pub(crate) fn dm_err(msg: &core::ffi::CStr) {
+    // SAFETY: As in [`dm_warn`].
+    unsafe { bindings::rcrypt_dm_log(true, msg.as_ptr().cast()) }
+}

@@ -64,6 +64,18 @@ bool rcrypt_bdev_has_integrity(struct block_device *bdev)
 	return bdev_get_integrity(bdev) != NULL;
 }
 
+/*
+ * device-mapper's DMWARN / DMERR for the rcrypt target: the same
+ * "device-mapper: <target>: <message>" lines as dm-crypt's.
+ */
+void rcrypt_dm_log(bool err, const char *msg)
+{
+	if (err)
+		pr_err("device-mapper: rcrypt: %s\n", msg);
+	else
+		pr_warn("device-mapper: rcrypt: %s\n", msg);
+}
+
 void rcrypt_memzero_explicit(void *p, size_t len)
 {
 	memzero_explicit(p, len);
@@ -165,6 +177,11 @@ bool rcrypt_may_sleep(void)
 #else
 	return false;
 #endif
+}
+
+size_t rcrypt_kmalloc_max_size(void)
+{
+	return KMALLOC_MAX_SIZE;
 }
 
 unsigned int rcrypt_num_online_cpus(void)

@@ -29,3 +29,9 @@ pub(crate) fn info_counters() -> bool {
 pub(crate) const BIO_MAX_VECS: u32 = bindings::RCRYPT_BIO_MAX_VECS;
 /// `PAGE_SIZE`.
 pub(crate) const PAGE_SIZE: u32 = bindings::RCRYPT_PAGE_SIZE as u32;
+
+/// `KMALLOC_MAX_SIZE`: the largest kmalloc() allocation.
+pub(crate) fn kmalloc_max_size() -> usize {
+    // SAFETY: Returns a constant.
+    unsafe { bindings::rcrypt_kmalloc_max_size() }
+}

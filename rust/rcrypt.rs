@@ -29,7 +29,7 @@ pub(crate) mod policy;
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio};
 use crate::crypto::{CipherUse, Direction, Rekey, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
 use crate::dm::{Args, CtrError, Io, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice};
-use crate::dm::TargetOperations;
+use crate::dm::{self, TargetOperations};
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
 use crate::params;
@@ -640,18 +640,18 @@ impl TargetOperations for Rcrypt {
         let argc = args.len();
         let ret = if argc >= 2 && is(args, 0, b"key") {
             if !self.suspended.load(Ordering::Acquire) {
-                pr_warn!("not suspended during key manipulation.\n");
+                dm::dm_warn(c"not suspended during key manipulation.");
                 Err(EINVAL)
             } else if argc == 3 && is(args, 1, b"set") {
                 self.message_key_set(args.get(2).unwrap_or(&[]))
             } else if argc == 2 && is(args, 1, b"wipe") {
                 self.wipe_key()
             } else {
-                pr_warn!("unrecognised message received.\n");
+                dm::dm_warn(c"unrecognised message received.");
                 Err(EINVAL)
             }
         } else {
-            pr_warn!("unrecognised message received.\n");
+            dm::dm_warn(c"unrecognised message received.");
             Err(EINVAL)
         };
         // No key may stay in the message's memory, whatever happened.
@@ -669,7 +669,7 @@ impl TargetOperations for Rcrypt {
     /// `crypt_preresume()`: no resume without a valid key.
     fn preresume(&self, _target: &Target<'_>) -> Result {
         if !self.keys.lock().valid {
-            pr_err!("aborting resume - crypt key is not set.\n");
+            dm::dm_err(c"aborting resume - crypt key is not set.");
             return Err(EAGAIN);
         }
         Ok(())
@@ -690,6 +690,16 @@ impl Rcrypt {
             argv.push(args.get(i).unwrap_or(&[]), GFP_KERNEL).map_err(|_| nomem())?;
         }
 
+        // Stage 1 `[K]`: dm-crypt kzallocs its context with `key_size` key
+        // bytes right after get_key_size(); beyond KMALLOC_MAX_SIZE that fails
+        // (with a page allocator WARN in dm-crypt; rcrypt allocates nothing
+        // here). The context's own size is taken as 1 KiB.
+        if let Some(Ok(spec)) = argv.get(1).filter(|_| argv.len() >= 5).map(|k| table::get_key_size(k)) {
+            if spec.size() as usize > params::kmalloc_max_size().saturating_sub(1024) {
+                return Err(nomem());
+            }
+        }
+
         // Stage 1: arguments, key size, optional parameters, cipher syntax.
         let t = table::parse_table(&argv, target.len()).map_err(perr)?;
 
@@ -707,7 +717,7 @@ impl Rcrypt {
         // Stage 3: IV mode.
         let setup = t.iv_setup(ivsize).map_err(perr)?;
         if setup.iv_mode_ignored {
-            pr_warn!("Selected cipher does not support IVs\n");
+            dm::dm_warn(c"Selected cipher does not support IVs");
         }
 
         // Stage 4: key.

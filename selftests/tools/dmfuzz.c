@@ -20,6 +20,24 @@
  *	equal when both are active), "remove". Verdicts and messages of
  *	every step must match.
  *
+ *   dmfuzz fault-loads LENGTH PARAMS
+ *	A fault-injection sweep of rcrypt's constructor: loads the table
+ *	"0 LENGTH rcrypt PARAMS" into device fz_fault again and again, each
+ *	time with failslab (or fail_page_alloc, FAULT=page in the
+ *	environment) set to fail exactly one allocation after a budget of
+ *	bytes that grows by STEP (default 256) each round; only the ioctl
+ *	itself runs under make-it-fail. Stops after 3 loads in a row that
+ *	saw no failure. Every load must succeed or fail cleanly; prints the
+ *	counts.
+ *
+ *   dmfuzz fault-io DEVICE CHUNKS
+ *	Writes CHUNKS 64 KiB chunks of known data with O_DIRECT, then reads
+ *	them, each syscall alone under make-it-fail (the caller sets the
+ *	injection probability), then reads everything back without faults.
+ *	A write or read may fail; a read that returns a whole chunk must
+ *	return the right data, and every chunk whose write returned success
+ *	must read back intact afterwards.
+ *
  * Messages are read from /dev/kmsg; device names and numbers and the target
  * name are normalised before comparing. Any kernel record that looks like
  * a splat is echoed to stdout (so the run's splat scan sees it even when
@@ -31,6 +49,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/dm-ioctl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +65,7 @@
 
 static const char *names[2] = { "fz_crypt", "fz_rcrypt" };
 static const char *types[2] = { "crypt", "rcrypt" };
+
 static int ctl = -1, kmsg = -1;
 static unsigned long splats, mismatches, shown, unsupported;
 
@@ -99,9 +119,14 @@ static void read_kmsg(char *out, size_t size)
 				break;
 			}
 		}
-		/* Only device-mapper's records are compared. */
+		/*
+		 * Only device-mapper's records are compared, from "device-mapper"
+		 * on: dm-crypt.c includes keys/trusted-type.h, whose pr_fmt puts
+		 * "trusted_key: " in front of crypt's DMWARN/DMERR lines.
+		 */
 		if (!strstr(msg, "device-mapper"))
 			continue;
+		msg = strstr(msg, "device-mapper");
 		replace_all(msg, "fz_rcrypt", "DEV");
 		replace_all(msg, "fz_crypt", "DEV");
 		replace_all(msg, "rcrypt", "TARGET");
@@ -127,6 +152,27 @@ static void read_kmsg(char *out, size_t size)
 			used += sprintf(out + used, "%s\n", msg);
 		}
 	}
+}
+
+/*
+ * Progress on the console, seen live even while the test's own output is
+ * held back until it ends.
+ */
+static void progress(const char *fmt, ...)
+{
+	static FILE *console;
+	va_list ap;
+
+	if (!console)
+		console = fopen("/dev/console", "w");
+	if (!console)
+		return;
+	fprintf(console, "dmfuzz: ");
+	va_start(ap, fmt);
+	vfprintf(console, fmt, ap);
+	va_end(ap);
+	fprintf(console, "\n");
+	fflush(console);
 }
 
 static struct dm_ioctl *dmi(char *buf, const char *name, uint32_t flags)
@@ -163,6 +209,8 @@ static int load(int i, unsigned long long len, const char *params)
 	spec->length = len;
 	snprintf(spec->target_type, sizeof(spec->target_type), "%s", types[i]);
 	memcpy(spec + 1, params, plen + 1);
+	/* Only what the table needs: the kernel copies data_size bytes. */
+	io->data_size = (sizeof(*io) + sizeof(*spec) + plen + 1 + 7) & ~7u;
 	return dm(DM_TABLE_LOAD, buf);
 }
 
@@ -278,6 +326,8 @@ static void do_tables(FILE *f)
 		else if (o[0].err && o[1].err)
 			rejected++;
 		compare("table", no, copy, o);
+		if (no % 1000 == 0)
+			progress("%lu tables, %lu mismatches", no, mismatches);
 	}
 	free(line);
 	remove_devices();
@@ -343,11 +393,11 @@ static void do_messages(FILE *f)
 			*arg++ = 0;
 		read_kmsg(o[0].log, LOG_SIZE);
 		steps++;
+		unsigned long long len = 0;
+		char *params = arg && !strcmp(line, "table") ? split_len(arg, &len) : NULL;
+
 		for (int i = 0; i < 2; i++) {
 			if (!strcmp(line, "table")) {
-				unsigned long long len;
-				char *params = arg ? split_len(arg, &len) : NULL;
-
 				o[i].err = params ? load(i, len, params) : EINVAL;
 				if (!o[i].err)
 					o[i].err = simple(i, DM_DEV_SUSPEND, 0);
@@ -370,6 +420,8 @@ static void do_messages(FILE *f)
 			read_kmsg(o[i].log, LOG_SIZE);
 		}
 		compare("step", no, copy, o);
+		if (no % 1000 == 0)
+			progress("%lu steps, %lu mismatches", no, mismatches);
 		/* Whether both devices are live with a table, for "read". */
 		if (!strcmp(line, "table") || !strcmp(line, "resume"))
 			active = !o[0].err && !o[1].err ? 1 : active;
@@ -393,12 +445,196 @@ static void do_messages(FILE *f)
 	printf("dmfuzz: %lu steps, %lu data comparisons, %lu mismatches\n", steps, reads, mismatches);
 }
 
+static int make_it_fail = -1;
+
+/* Tags (or untags) this task for fault injection (task-filter). */
+static void tag(int on)
+{
+	if (pwrite(make_it_fail, on ? "1" : "0", 1, 0) != 1) {
+		perror("dmfuzz: make-it-fail");
+		exit(2);
+	}
+}
+
+static void debugfs_write(const char *attr, const char *file, const char *val)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s", attr, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val)) {
+		fprintf(stderr, "dmfuzz: cannot write %s\n", path);
+		exit(2);
+	}
+	close(fd);
+}
+
+static int do_fault_loads(unsigned long long len, const char *params)
+{
+	const char *env = getenv("FAULT"), *attr = env && !strcmp(env, "page") ? "fail_page_alloc" : "failslab";
+	const char *step_env = getenv("STEP");
+	unsigned long step = step_env ? strtoul(step_env, NULL, 0) : 256;
+	unsigned long round, failed = 0, ok = 0, clean = 0;
+	char val[32];
+
+	names[0] = "fz_fault";
+	types[0] = "rcrypt";
+	simple(0, DM_DEV_REMOVE, 0);
+	if (simple(0, DM_DEV_CREATE, 0)) {
+		perror("dmfuzz: DM_DEV_CREATE");
+		return 2;
+	}
+	debugfs_write(attr, "task-filter", "Y");
+	debugfs_write(attr, "probability", "100");
+	debugfs_write(attr, "interval", "1");
+	debugfs_write(attr, "verbose", "0");
+	debugfs_write(attr, "ignore-gfp-wait", "N");
+	for (round = 0; clean < 3 && round < 5000; round++) {
+		int err;
+
+		snprintf(val, sizeof(val), "%lu", round * step);
+		debugfs_write(attr, "space", val);
+		debugfs_write(attr, "times", "1");
+		tag(1);
+		err = load(0, len, params);
+		tag(0);
+		/* "times" is still 1 if no allocation was failed. */
+		{
+			char path[128], buf[16] = "";
+			int fd;
+
+			snprintf(path, sizeof(path), "/sys/kernel/debug/%s/times", attr);
+			fd = open(path, O_RDONLY);
+			if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0) {
+				perror("dmfuzz: times");
+				return 2;
+			}
+			close(fd);
+			clean = atoi(buf) == 1 ? clean + 1 : 0;
+		}
+		if (err) {
+			failed++;
+		} else {
+			ok++;
+			if (simple(0, DM_TABLE_CLEAR, 0)) {
+				perror("dmfuzz: DM_TABLE_CLEAR");
+				return 2;
+			}
+		}
+	}
+	debugfs_write(attr, "probability", "0");
+	debugfs_write(attr, "space", "0");
+	debugfs_write(attr, "times", "-1");
+	/* Without faults the table loads, and the device can be removed. */
+	if (load(0, len, params) || simple(0, DM_DEV_SUSPEND, 0)) {
+		printf("dmfuzz: the table does not load after the sweep\n");
+		return 1;
+	}
+	if (simple(0, DM_DEV_REMOVE, 0)) {
+		printf("dmfuzz: cannot remove fz_fault\n");
+		return 1;
+	}
+	printf("dmfuzz: %s sweep of the constructor: %lu rounds, %lu loads failed, %lu succeeded%s\n",
+	       attr, round, failed, ok, clean >= 3 ? "" : " (stopped before the end)");
+	return failed ? 0 : 1;
+}
+
+/* The known contents of chunk `i`. */
+static void pattern(unsigned char *buf, size_t len, unsigned long i)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull * (i + 1);
+
+	for (size_t k = 0; k < len; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[k] = (unsigned char)x;
+	}
+}
+
+static int do_fault_io(const char *dev, unsigned long chunks)
+{
+	const size_t sz = 65536;
+	unsigned char *want, *got;
+	unsigned char *written = calloc(chunks, 1);
+	unsigned long w_ok = 0, w_err = 0, w_short = 0, r_ok = 0, r_err = 0, bad = 0;
+	int fd = open(dev, O_RDWR | O_DIRECT);
+
+	if (fd < 0 || !written || posix_memalign((void **)&want, 4096, sz) ||
+	    posix_memalign((void **)&got, 4096, sz)) {
+		perror("dmfuzz: fault-io setup");
+		return 2;
+	}
+	for (unsigned long i = 0; i < chunks; i++) {
+		ssize_t n;
+
+		pattern(want, sz, i);
+		tag(1);
+		n = pwrite(fd, want, sz, (off_t)(i * sz));
+		tag(0);
+		if (n == (ssize_t)sz) {
+			written[i] = 1;
+			w_ok++;
+		} else if (n < 0) {
+			w_err++;
+		} else {
+			w_short++;
+		}
+	}
+	for (unsigned long i = 0; i < chunks; i++) {
+		ssize_t n;
+
+		if (!written[i])
+			continue;
+		pattern(want, sz, i);
+		tag(1);
+		n = pread(fd, got, sz, (off_t)(i * sz));
+		tag(0);
+		if (n != (ssize_t)sz) {
+			r_err++;
+		} else if (memcmp(want, got, sz)) {
+			printf("dmfuzz: chunk %lu: a whole read under faults returned wrong data\n", i);
+			bad++;
+		} else {
+			r_ok++;
+		}
+	}
+	for (unsigned long i = 0; i < chunks; i++) {
+		if (!written[i])
+			continue;
+		pattern(want, sz, i);
+		if (pread(fd, got, sz, (off_t)(i * sz)) != (ssize_t)sz || memcmp(want, got, sz)) {
+			printf("dmfuzz: chunk %lu: written successfully, does not read back\n", i);
+			bad++;
+		}
+	}
+	close(fd);
+	printf("dmfuzz: under faults: writes %lu ok, %lu failed, %lu short; reads %lu ok, %lu failed; "
+	       "%lu chunks wrong\n", w_ok, w_err, w_short, r_ok, r_err, bad);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	FILE *f;
 
+	if (argc == 4 && (!strcmp(argv[1], "fault-loads") || !strcmp(argv[1], "fault-io"))) {
+		make_it_fail = open("/proc/self/make-it-fail", O_WRONLY);
+		ctl = open("/dev/mapper/control", O_RDWR);
+		if (make_it_fail < 0 || ctl < 0) {
+			perror("dmfuzz: open");
+			return 2;
+		}
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		if (!strcmp(argv[1], "fault-loads"))
+			return do_fault_loads(strtoull(argv[2], NULL, 0), argv[3]);
+		return do_fault_io(argv[2], strtoul(argv[3], NULL, 0));
+	}
 	if (argc != 3 || (strcmp(argv[1], "tables") && strcmp(argv[1], "messages"))) {
-		fprintf(stderr, "usage: dmfuzz tables|messages FILE\n");
+		fprintf(stderr, "usage: dmfuzz tables|messages FILE\n"
+				"       dmfuzz fault-loads LENGTH PARAMS\n"
+				"       dmfuzz fault-io DEVICE CHUNKS\n");
 		return 2;
 	}
 	f = fopen(argv[2], "r");

@@ -13,6 +13,7 @@ unicode, empty fields, escapes, truncation, duplicated or dropped words.
 """
 import os
 import random
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,8 +38,8 @@ CIPHERS = ["aes-xts-plain64", "aes-cbc-essiv:sha256", "aes-cbc-plain", "aes-cbc-
            "aes-xts-nosuchiv", "-", "aes--plain64", "capi:", "capi:authenc(hmac(sha256),xts(aes))-random",
            "capi:gcm(aes)-random", "aes-xts-plain64-extra", "aes-xts-plain", "aes-cbc-tcw:2"]
 WEIRD = ["", " ", "\t", "é", "\u2603", "😀", "\\", "\\ ", "\\\\", "#", "-", ":", "::",
-         ":32:logon:fz", ":64:user:fz", ":0:logon:fz", ":32:nosuch:fz", ":32:logon:",
-         ":32:encrypted:fz", ":32:trusted:fz", "\x01", "\x7f", "0" * 300]
+         ":32:logon:fuzz:k", ":64:user:fz", ":0:logon:fuzz:k", ":32:nosuch:fz", ":32:logon:",
+         ":32:encrypted:fz", ":32:trusted:fz", ":16:logon:fuzz:k", ":32:user:fuzz:k", "\x01", "\x7f", "0" * 300]
 
 
 def rhex(rng, nbytes):
@@ -149,9 +150,11 @@ def tables(n, seed, dev):
         r = rng.random()
         length, args = rng.choice(good) if r < 0.7 else rng.choice(bad)
         args = expand(args, dev, rng)
-        if r < 0.15:
+        # Accepted tables cost the most time (transforms, work queues and
+        # pools are set up and torn down on both targets): few unchanged.
+        if r < 0.04:
             pass  # a valid table unchanged
-        elif r < 0.2:
+        elif r < 0.07:
             length = mutate_length(length, rng)
         else:
             args = mutate(args, rng)
@@ -159,6 +162,15 @@ def tables(n, seed, dev):
                 length = mutate_length(length, rng)
         out.append(f"{length}\t{args}")
     return out
+
+
+def undefined_iv(args):
+    """A capi: spec without an IV mode: dm-crypt then hands the cipher an
+    uninitialised IV buffer, so its data cannot be compared (rcrypt uses
+    zeros). Such tables are left out of the data comparisons."""
+    words = args.split()
+    c = words[0] if words else ""
+    return c.startswith("capi:") and "-" not in c.rsplit(")", 1)[-1]
 
 
 def messages(n, seed, dev):
@@ -169,7 +181,7 @@ def messages(n, seed, dev):
     # Tables with a hex key, no integrity and no keyring key: "key set" can
     # give them a new key of the same length.
     usable = [(ln, a) for ln, a in good if "@KEY" in a and "integrity" not in a
-              and "random" not in a and ":" + "logon" not in a]
+              and "random" not in a and ":" + "logon" not in a and not undefined_iv(a)]
     out = []
     while len(out) < n:
         length, args = rng.choice(usable)
@@ -194,7 +206,7 @@ def messages(n, seed, dev):
             elif r < 0.95:
                 # Mutated messages.
                 base = rng.choice(["key set " + key, "key wipe", "key set", "key",
-                                   "key set :32:logon:fz", "key set -", "KEY SET " + key,
+                                   "key set :32:logon:fuzz:k", "key set -", "KEY SET " + key,
                                    "key  set " + key, "key set " + key + " extra",
                                    "key wipe extra", "nosuch", "", " ", "key set " + key[:-1],
                                    "key set " + rhex(rng, 7), "key set " + "z" * len(key),
@@ -206,11 +218,24 @@ def messages(n, seed, dev):
                 out.append("remove")
                 out.append(f"table\t{length}\t{args}")
             else:
-                out.append(f"table\t{length}\t{mutate(args, rng)}")
+                m = mutate(args, rng)
+                if not undefined_iv(m):
+                    out.append(f"table\t{length}\t{m}")
         out.append("resume")
         out.append("read")
         out.append("remove")
     return out
+
+
+HUGE_KEY = re.compile(r"(^|[ \t]):([0-9]{7,})(:|$|[ \t])")
+
+
+def tame(line):
+    """dm-crypt kzallocs its context with the key size of a keyring key
+    before any other check: past KMALLOC_MAX_SIZE (4 MiB) the page allocator
+    WARNs, a splat of the C target. Such sizes become 4096 here; 50-fuzz
+    checks rcrypt's verdict for them apart."""
+    return HUGE_KEY.sub(lambda m: m.group(1) + ":4096" + m.group(3), line)
 
 
 def main():
@@ -218,6 +243,7 @@ def main():
         sys.exit(__doc__)
     n, seed, dev = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     lines = tables(n, seed, dev) if sys.argv[1] == "tables" else messages(n, seed, dev)
+    lines = [tame(line) for line in lines]
     sys.stdout.buffer.write(("\n".join(lines) + "\n").encode("utf-8"))
 
 
