@@ -40,7 +40,7 @@ use kernel::error::Error;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::sync::Mutex;
 use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME, SECTOR_SHIFT};
 use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
@@ -83,9 +83,8 @@ enum Engine {
     /// No `no_*_workqueue` option: per bio, crypto runs inline (in `map`
     /// for writes, in the completion for reads) or on the crypt work queue,
     /// where bios run in parallel on every CPU, whichever of the two the
-    /// [`Chooser`] of the bio's direction and depth (alone in flight or
-    /// not) measured faster; always on the work queue when the context may
-    /// not sleep.
+    /// direction's [`Chooser`] measured faster; always on the work queue
+    /// when the context may not sleep.
     Adaptive,
     /// dm-crypt's model: the work queue, except in the directions whose
     /// `no_read_workqueue` / `no_write_workqueue` option was given, which
@@ -423,11 +422,8 @@ pub(crate) struct Rcrypt {
     suspended: AtomicBool,
     counters: Counters,
     engine: Engine,
-    /// The adaptive engine's path choosers: reads alone in flight, reads
-    /// with others, writes alone, writes with others.
-    choosers: [Chooser; 4],
-    /// Reads and writes between `map` and their end.
-    inflight: AtomicU32,
+    /// The adaptive engine's path choosers for reads and for writes.
+    choosers: [Chooser; 2],
     /// `cc->key_size`.
     key_size: u32,
     iv_offset: u64,
@@ -587,7 +583,6 @@ impl TargetOperations for Rcrypt {
                 return MapResult::Submitted;
             }
         };
-        self.inflight.fetch_add(1, Ordering::Relaxed);
         if io.bio().is_write() {
             if self.run_inline(&io) {
                 write_inline(io);
@@ -822,13 +817,7 @@ impl Rcrypt {
                 suspended: AtomicBool::new(false),
                 counters: Counters::default(),
                 engine,
-                choosers: [
-                    Chooser::new(Path::Inline),
-                    Chooser::new(Path::Queue),
-                    Chooser::new(Path::Inline),
-                    Chooser::new(Path::Queue),
-                ],
-                inflight: AtomicU32::new(0),
+                choosers: [Chooser::new(Path::Inline), Chooser::new(Path::Inline)],
                 key_size,
                 iv_offset,
                 start,
@@ -936,8 +925,7 @@ impl Rcrypt {
         let inline = wq::may_sleep()
             && match self.engine {
                 Engine::Adaptive => {
-                    let deep = self.inflight.load(Ordering::Relaxed) > 1;
-                    let chooser = &self.choosers[2 * usize::from(write) + usize::from(deep)];
+                    let chooser = &self.choosers[usize::from(write)];
                     chooser.choose(wq::now_ns(), bio.size()) == Path::Inline
                 }
                 Engine::Classic { inline_reads, inline_writes } => {
@@ -1140,7 +1128,6 @@ impl Rcrypt {
 /// Ends a read or write of the data path with `status`, counting it.
 fn finish(io: RcryptIo, status: BlkStatus) {
     let t = io.target();
-    t.inflight.fetch_sub(1, Ordering::Relaxed);
     let c = &t.counters;
     if !status.is_ok() {
         c.io_errors.fetch_add(1, Ordering::Relaxed);

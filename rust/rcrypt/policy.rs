@@ -10,10 +10,10 @@
 //! many CPUs, how costly a wake-up is), the cipher and the workload, so the
 //! default engine measures instead of guessing.
 //!
-//! A [`Chooser`] per direction and queue depth (the target keeps one for
-//! bios alone in flight and one for bios with company, so that a change of
-//! workload between the two finds each one's own measurements) runs in
-//! epochs. In each epoch every bio that
+//! A [`Chooser`] per direction runs in epochs. (Not per queue depth: inline
+//! crypto itself lowers the depth a device sees, since a submitter that
+//! encrypts or decrypts inline cannot submit meanwhile, so the depth cannot
+//! tell which path the workload wants.) In each epoch every bio that
 //! may take either path takes the epoch's path, and the chooser counts the
 //! bytes submitted. At the end of an epoch the rate (bytes per millisecond of
 //! the epoch) goes into that path's running average. Now and then an epoch
