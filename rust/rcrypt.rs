@@ -861,7 +861,24 @@ impl Rcrypt {
         if spec.size() != self.key_size {
             return Err(EINVAL);
         }
-        let source = spec.source().map_err(|_| EINVAL)?;
+        let source = match spec.source() {
+            Ok(source) => source,
+            Err(_) => {
+                // crypt_set_key(): a hex key of the right size that does not
+                // decode has already cleared DM_CRYPT_KEY_VALID and the
+                // keyring string, and hex2bin() has written the bytes before
+                // the bad digit: the device cannot resume until a good key.
+                if let table::KeySpec::Hex { text, size } = spec {
+                    if size != 0 {
+                        let mut keys = self.keys.lock();
+                        keys.valid = false;
+                        keys.key_string = None;
+                        table::hex2bin_prefix(text, &mut keys.key);
+                    }
+                }
+                return Err(EINVAL);
+            }
+        };
         let mut keys = self.keys.lock();
         match source {
             KeySource::Keyring { key_type, description } => {

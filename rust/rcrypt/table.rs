@@ -433,6 +433,18 @@ pub(crate) fn decode_hex_key(hex: &[u8], out: &mut [u8]) -> Result<(), ParseErro
     Ok(())
 }
 
+/// The kernel's `hex2bin()` when it fails: decodes whole pairs into `out` up to the first
+/// non-hex digit of `hex` and leaves the rest of `out` as it was.
+pub(crate) fn hex2bin_prefix(hex: &[u8], out: &mut [u8]) {
+    for (i, byte) in out.iter_mut().enumerate() {
+        let pair = (hex.get(2 * i).copied().and_then(hex_val), hex.get(2 * i + 1).copied().and_then(hex_val));
+        match pair {
+            (Some(hi), Some(lo)) => *byte = (hi << 4) | lo,
+            _ => return,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Optional parameters.
 // ---------------------------------------------------------------------------------------------

@@ -44,6 +44,14 @@ transcript() { # transcript TARGET DEV CIPHER
 	echo "data after set-logon: $rd"
 	step "unknown-message" dmsetup message m 0 hello world
 	step "key-unknown" dmsetup message m 0 key frob
+	# A key of the right size with a bad digit (found by the fuzzer): the
+	# key is no longer valid (resume refused) and the status shows the
+	# bytes decoded before the bad digit, until a good key is set.
+	step "suspend-3" dmsetup suspend m
+	step "set-bad-digit" dmsetup message m 0 key set "$(echo "$KEY64" | sed 's/^\(........\)../\1zz/')"
+	step "resume-after-bad-digit" dmsetup resume m
+	step "set-hex-again" dmsetup message m 0 key set "$KEY64"
+	step "resume-3" dmsetup resume m
 	dmsetup remove m || echo "remove failed"
 }
 
@@ -57,6 +65,8 @@ for cipher in aes-xts-plain64 aes-cbc-tcw aes-cbc-elephant; do
 	grep -q "^wipe-active: fail" /tmp/tr.crypt || die "key wipe accepted while active"
 	grep -q "^resume-without-key: fail" /tmp/tr.crypt || die "resume accepted without a key"
 	grep -q "^set-hex: ok" /tmp/tr.crypt || die "key set refused"
+	grep -q "^resume-after-bad-digit: fail" /tmp/tr.crypt || die "resume accepted after a key set with a bad digit"
+	grep -q "^resume-3: ok" /tmp/tr.crypt || die "resume refused after a good key"
 	grep -q "^data after set-hex: same" /tmp/tr.crypt || die "data lost"
 	grep -q "^data after set-logon: same" /tmp/tr.crypt || die "data lost (logon key)"
 	grep -q "^set-logon: ok | .*:64:logon:rcrypt:msgkey" /tmp/tr.crypt || die "keyring form not shown"

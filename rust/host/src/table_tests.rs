@@ -1544,3 +1544,13 @@ fn c_observed_edge_cases() {
         }
     }
 }
+
+#[test]
+fn hex2bin_prefix_stops_at_the_first_bad_digit() {
+    let mut out = [0xeeu8; 4];
+    crate::table::hex2bin_prefix(b"0a1bz2c3d", &mut out);
+    assert_eq!(out, [0x0a, 0x1b, 0xee, 0xee]);
+    let mut out = [0xeeu8; 2];
+    crate::table::hex2bin_prefix(b"0A1b", &mut out);
+    assert_eq!(out, [0x0a, 0x1b]);
+}
