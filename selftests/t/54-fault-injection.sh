@@ -1,9 +1,11 @@
 # Allocation failures and memory pressure, with failslab and fail_page_alloc
 # scoped by task-filter to single syscalls of selftests/tools/dmfuzz (it sets
 # its own make-it-fail around them):
-# - a sweep of rcrypt's constructor: each round fails exactly one allocation,
-#   the next one further on, until loads run clean; every load fails cleanly
-#   or works (the run's final kmemleak scan covers the error paths);
+# - a sweep of rcrypt's constructor: round n fails exactly the n-th slab or
+#   page allocation of a table load (fail-nth; every one of the first 32,
+#   then every STRIDE-th: 8 in make check, 1 in make stress) until a load
+#   makes fewer; every load fails cleanly or works (the run's final kmemleak
+#   scan covers the error paths) and the table loads afterwards;
 # - I/O under a 10% failure rate, sleeping allocations included, with the
 #   adaptive and the inline engine: writes and reads may fail, a whole read
 #   returns the right data, and every chunk whose write succeeded reads back
@@ -17,25 +19,25 @@ F=$SELFTESTS/.build/dmfuzz
 [ -x $F ] || die "no dmfuzz (selftests/tools/build)"
 bad=0
 fail() { echo "$*"; bad=1; }
+STRIDE=8
+[ -r "$SELFTESTS/.build/stress.conf" ] && . "$SELFTESTS/.build/stress.conf"
 reset() {
 	for f in failslab fail_page_alloc; do
 		echo 0 >$D/$f/probability; echo 0 >$D/$f/space; echo -1 >$D/$f/times
 		echo 0 >$D/$f/verbose; echo Y >$D/$f/task-filter; echo 1 >$D/$f/interval
+		# Sleeping allocations (GFP_KERNEL, GFP_NOIO) can fail too.
+		echo N >$D/$f/ignore-gfp-wait
 	done
 }
 reset
 for table in "aes-xts-plain64 $KEY64 0 /dev/ram0 0" \
 	"aes-cbc-elephant $KEY64 0 /dev/ram0 0 1 sector_size:4096" "aes-cbc-tcw $KEY64 0 /dev/ram0 0"; do
-	$F fault-loads 2048 "$table" || fail "constructor sweep (slab): $table"
-	FAULT=page STEP=4096 $F fault-loads 2048 "$table" || fail "constructor sweep (pages): $table"
+	STRIDE=$STRIDE $F fault-loads 2048 "$table" || fail "constructor sweep: $table"
 done
-reset
 
 for opts in "" "2 no_read_workqueue no_write_workqueue"; do
 	dmsetup create fio_i --table "0 4096 rcrypt aes-xts-plain64 $KEY64 0 /dev/ram1 0 $opts" && dmsetup mknodes fio_i || die "create"
-	for f in failslab fail_page_alloc; do
-		echo 10 >$D/$f/probability; echo N >$D/$f/ignore-gfp-wait
-	done
+	for f in failslab fail_page_alloc; do echo 10 >$D/$f/probability; done
 	echo "engine '${opts:-adaptive}':"
 	$F fault-io /dev/mapper/fio_i 32 || fail "I/O under faults, engine '$opts'"
 	reset

@@ -22,13 +22,11 @@
  *
  *   dmfuzz fault-loads LENGTH PARAMS
  *	A fault-injection sweep of rcrypt's constructor: loads the table
- *	"0 LENGTH rcrypt PARAMS" into device fz_fault again and again, each
- *	time with failslab (or fail_page_alloc, FAULT=page in the
- *	environment) set to fail exactly one allocation after a budget of
- *	bytes that grows by STEP (default 256) each round; only the ioctl
- *	itself runs under make-it-fail. Stops after 3 loads in a row that
- *	saw no failure. Every load must succeed or fail cleanly; prints the
- *	counts.
+ *	"0 LENGTH rcrypt PARAMS" into device fz_fault again and again, round
+ *	n failing exactly the n-th allocation of the load (the task's
+ *	fail-nth; STRIDE in the environment skips rounds after the first
+ *	32), until a load makes fewer allocations. Every load must succeed
+ *	or fail cleanly; prints the counts.
  *
  *   dmfuzz fault-io DEVICE CHUNKS
  *	Writes CHUNKS 64 KiB chunks of known data with O_DIRECT, then reads
@@ -460,28 +458,41 @@ static void tag(int on)
 	}
 }
 
-static void debugfs_write(const char *attr, const char *file, const char *val)
+/* The task's fail-nth: its N-th allocation check from now fails (0: off). */
+static void set_fail_nth(unsigned long n)
 {
-	char path[128];
-	int fd;
+	char v[32];
+	int fd = open("/proc/thread-self/fail-nth", O_WRONLY);
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s", attr, file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val)) {
-		fprintf(stderr, "dmfuzz: cannot write %s\n", path);
+	snprintf(v, sizeof(v), "%lu", n);
+	if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) {
+		perror("dmfuzz: fail-nth");
 		exit(2);
 	}
 	close(fd);
 }
 
+static unsigned long get_fail_nth(void)
+{
+	char v[32] = "";
+	int fd = open("/proc/thread-self/fail-nth", O_RDONLY);
+
+	if (fd < 0 || read(fd, v, sizeof(v) - 1) < 0) {
+		perror("dmfuzz: fail-nth");
+		exit(2);
+	}
+	close(fd);
+	return strtoul(v, NULL, 0);
+}
+
 static int do_fault_loads(unsigned long long len, const char *params)
 {
-	const char *env = getenv("FAULT"), *attr = env && !strcmp(env, "page") ? "fail_page_alloc" : "failslab";
-	const char *step_env = getenv("STEP");
-	unsigned long step = step_env ? strtoul(step_env, NULL, 0) : 256;
-	unsigned long round, failed = 0, ok = 0, clean = 0;
-	char val[32];
+	const char *stride_env = getenv("STRIDE");
+	unsigned long stride = stride_env ? strtoul(stride_env, NULL, 0) : 1;
+	unsigned long n, rounds = 0, failed = 0, ok = 0;
 
+	if (!stride)
+		stride = 1;
 	names[0] = "fz_fault";
 	types[0] = "rcrypt";
 	simple(0, DM_DEV_REMOVE, 0);
@@ -489,34 +500,27 @@ static int do_fault_loads(unsigned long long len, const char *params)
 		perror("dmfuzz: DM_DEV_CREATE");
 		return 2;
 	}
-	debugfs_write(attr, "task-filter", "Y");
-	debugfs_write(attr, "probability", "100");
-	debugfs_write(attr, "interval", "1");
-	debugfs_write(attr, "verbose", "0");
-	debugfs_write(attr, "ignore-gfp-wait", "N");
-	for (round = 0; clean < 3 && round < 5000; round++) {
+	/*
+	 * Round n fails the n-th slab or page allocation of the table load
+	 * (the task's fail-nth, whatever the failslab / fail_page_alloc
+	 * probabilities); the sweep ends with the first load that makes
+	 * fewer allocations than that. The first 32 in a row, then every
+	 * STRIDE-th.
+	 */
+	for (n = 1; n < 100000; n += n < 32 ? 1 : stride) {
 		int err;
 
-		snprintf(val, sizeof(val), "%lu", round * step);
-		debugfs_write(attr, "space", val);
-		debugfs_write(attr, "times", "1");
-		tag(1);
+		set_fail_nth(n);
 		err = load(0, len, params);
-		tag(0);
-		/* "times" is still 1 if no allocation was failed. */
-		{
-			char path[128], buf[16] = "";
-			int fd;
-
-			snprintf(path, sizeof(path), "/sys/kernel/debug/%s/times", attr);
-			fd = open(path, O_RDONLY);
-			if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0) {
-				perror("dmfuzz: times");
+		if (get_fail_nth()) {
+			set_fail_nth(0);
+			if (!err && simple(0, DM_TABLE_CLEAR, 0)) {
+				perror("dmfuzz: DM_TABLE_CLEAR");
 				return 2;
 			}
-			close(fd);
-			clean = atoi(buf) == 1 ? clean + 1 : 0;
+			break; /* no allocation failed: past the last one */
 		}
+		rounds++;
 		if (err) {
 			failed++;
 		} else {
@@ -527,9 +531,6 @@ static int do_fault_loads(unsigned long long len, const char *params)
 			}
 		}
 	}
-	debugfs_write(attr, "probability", "0");
-	debugfs_write(attr, "space", "0");
-	debugfs_write(attr, "times", "-1");
 	/* Without faults the table loads, and the device can be removed. */
 	if (load(0, len, params) || simple(0, DM_DEV_SUSPEND, 0)) {
 		printf("dmfuzz: the table does not load after the sweep\n");
@@ -539,8 +540,9 @@ static int do_fault_loads(unsigned long long len, const char *params)
 		printf("dmfuzz: cannot remove fz_fault\n");
 		return 1;
 	}
-	printf("dmfuzz: %s sweep of the constructor: %lu rounds, %lu loads failed, %lu succeeded%s\n",
-	       attr, round, failed, ok, clean >= 3 ? "" : " (stopped before the end)");
+	printf("dmfuzz: constructor sweep (every %lu-th allocation after the first 32): "
+	       "%lu allocations failed one at a time, %lu loads failed, %lu succeeded; "
+	       "a load makes about %lu allocation calls\n", stride, rounds, failed, ok, n);
 	return failed ? 0 : 1;
 }
 
