@@ -458,30 +458,34 @@ static void tag(int on)
 	}
 }
 
-/* The task's fail-nth: its N-th allocation check from now fails (0: off). */
+/*
+ * The task's fail-nth: its N-th allocation check from now fails (0: off).
+ * The file stays open for the whole sweep and is only read and written
+ * through that descriptor (pread/pwrite: it has no llseek): open() itself allocates, and with a count still
+ * pending after a load (the load made fewer allocations) an open() would
+ * take the injected failure.
+ */
+static int fail_nth_fd = -1;
+
 static void set_fail_nth(unsigned long n)
 {
 	char v[32];
-	int fd = open("/proc/thread-self/fail-nth", O_WRONLY);
 
 	snprintf(v, sizeof(v), "%lu", n);
-	if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) {
+	if (pwrite(fail_nth_fd, v, strlen(v), 0) != (ssize_t)strlen(v)) {
 		perror("dmfuzz: fail-nth");
 		exit(2);
 	}
-	close(fd);
 }
 
 static unsigned long get_fail_nth(void)
 {
 	char v[32] = "";
-	int fd = open("/proc/thread-self/fail-nth", O_RDONLY);
 
-	if (fd < 0 || read(fd, v, sizeof(v) - 1) < 0) {
+	if (pread(fail_nth_fd, v, sizeof(v) - 1, 0) < 0) {
 		perror("dmfuzz: fail-nth");
 		exit(2);
 	}
-	close(fd);
 	return strtoul(v, NULL, 0);
 }
 
@@ -493,6 +497,11 @@ static int do_fault_loads(unsigned long long len, const char *params)
 
 	if (!stride)
 		stride = 1;
+	fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (fail_nth_fd < 0) {
+		perror("dmfuzz: fail-nth");
+		return 2;
+	}
 	names[0] = "fz_fault";
 	types[0] = "rcrypt";
 	simple(0, DM_DEV_REMOVE, 0);
