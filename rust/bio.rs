@@ -7,8 +7,9 @@
 
 use crate::bindings;
 use crate::dm::TargetDevice;
-use core::ptr::NonNull;
 use core::marker::PhantomData;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -152,21 +153,17 @@ impl Bio {
     /// returns the page and offset holding them, or `None` if the current
     /// segment holds fewer than `len` bytes (data not aligned to `len`).
     pub(crate) fn next_chunk(&self, cursor: &mut BioCursor, len: u32) -> Option<PageRef<'_>> {
-        if cursor.iter.bi_size < len {
-            return None;
-        }
-        let mut bv = bindings::bio_vec::default();
-        // SAFETY: The bio is valid and `cursor` walks within its data.
-        unsafe { bindings::rcrypt_bio_iter_bvec(self.ptr.as_ptr(), &mut cursor.iter, &mut bv) };
-        if bv.bv_len < len {
-            return None;
-        }
-        // INVARIANT: The bvec's pages hold `len` bytes at its offset while
+        let mut page = core::ptr::null_mut();
+        let mut offset = 0;
+        // SAFETY: The bio is valid and `cursor` walks within its data; the
+        // helper checks that the current segment holds `len` bytes before it
+        // moves the cursor past them.
+        let found = unsafe {
+            bindings::rcrypt_bio_next_chunk(self.ptr.as_ptr(), &mut cursor.iter, len, &mut page, &mut offset)
+        };
+        // INVARIANT: The segment's pages hold `len` bytes at `offset` while
         // the bio (borrowed by the result) lives.
-        let page = PageRef { page: bv.bv_page, offset: bv.bv_offset, len, _holder: PhantomData };
-        // SAFETY: As above; `len` bytes are left in the current segment.
-        unsafe { bindings::rcrypt_bio_advance_iter_single(self.ptr.as_ptr(), &mut cursor.iter, len) };
-        Some(page)
+        found.then_some(PageRef { page, offset, len, _holder: PhantomData })
     }
 
     /// Ends the bio with `status` (`bio_endio`).
@@ -333,12 +330,30 @@ impl Drop for BioSet {
     }
 }
 
-/// A page from a [`PagePool`].
+/// A buffer page of a [`PagePool`]: one page from its mempool (`order` 0)
+/// or a compound page of `2^order` pages from the page allocator.
+///
+/// # Invariants
+///
+/// `page` is owned by the holder; with `order > 0` it is the head of a
+/// compound page of that order, counted in its pool's `large`.
 pub(crate) struct PoolPage {
     page: NonNull<bindings::page>,
+    order: u32,
 }
 
+/// Fewest pages a pool may hold in compound pages (dm-crypt's
+/// `DM_CRYPT_MIN_PAGES_PER_CLIENT`, `BIO_MAX_VECS * 16`).
+const LARGE_MIN_LIMIT: usize = 256 * 16;
+/// Highest order of a compound buffer page (`MAX_PAGE_ORDER`).
+pub(crate) const MAX_LARGE_ORDER: u32 = bindings::RCRYPT_MAX_PAGE_ORDER;
+
 impl PoolPage {
+    /// Bytes the page holds.
+    pub(crate) fn size(&self) -> u32 {
+        (bindings::RCRYPT_PAGE_SIZE << self.order) as u32
+    }
+
     /// Copies `data` into the page at `offset`; false if it does not fit.
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> bool {
@@ -376,13 +391,20 @@ impl PoolPage {
     }
 }
 
-/// A mempool of single pages (`mempool_create_page_pool`).
+/// The pages of write buffers: a mempool of single pages
+/// (`mempool_create_page_pool`), the reserve that lets writes always make
+/// progress, and compound pages taken from the page allocator when they come
+/// at once, as dm-crypt's `crypt_alloc_buffer()` does (fewer allocations and
+/// bvecs for large writes).
 ///
 /// # Invariants
 ///
-/// `pool` is a valid page mempool, destroyed on drop.
+/// `pool` is a valid page mempool, destroyed on drop. `large` counts the
+/// pages of the compound pages handed out and not yet freed.
 pub(crate) struct PagePool {
     pool: NonNull<bindings::mempool_t>,
+    large: AtomicUsize,
+    large_limit: usize,
 }
 
 // SAFETY: Mempools are thread-safe.
@@ -395,14 +417,37 @@ impl PagePool {
     pub(crate) fn new(min_nr: u32) -> Result<Self> {
         // SAFETY: FFI call; returns null on failure.
         let p = unsafe { bindings::rcrypt_mempool_create_page_pool(min_nr as i32) };
-        Ok(Self { pool: NonNull::new(p).ok_or(ENOMEM)? })
+        // SAFETY: FFI call without arguments.
+        let ram = unsafe { bindings::rcrypt_totalram_pages() } as usize;
+        Ok(Self {
+            pool: NonNull::new(p).ok_or(ENOMEM)?,
+            large: AtomicUsize::new(0),
+            // dm-crypt's dm_crypt_pages_per_client for a single client: 2% of
+            // RAM, at least DM_CRYPT_MIN_PAGES_PER_CLIENT.
+            large_limit: (ram / 50).max(LARGE_MIN_LIMIT),
+        })
+    }
+
+    /// A compound page of `2^order` pages if the page allocator has one at
+    /// once (no waiting, no reclaim, no emergency reserves, no warning) and
+    /// this pool's compound pages stay within their limit.
+    pub(crate) fn try_alloc_large(&self, order: u32) -> Option<PoolPage> {
+        let n = 1usize << order;
+        if order == 0 || order > MAX_LARGE_ORDER || self.large.load(Ordering::Relaxed) + n > self.large_limit {
+            return None;
+        }
+        // SAFETY: FFI call; returns null on failure.
+        let page = NonNull::new(unsafe { bindings::rcrypt_alloc_buffer_pages(order) })?;
+        self.large.fetch_add(n, Ordering::Relaxed);
+        // INVARIANT: A fresh compound page of `order`, counted above.
+        Some(PoolPage { page, order })
     }
 
     /// A page without waiting (GFP_NOWAIT), or `None`.
     pub(crate) fn try_alloc(&self) -> Option<PoolPage> {
         // SAFETY: The pool is valid.
         let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOWAIT) };
-        NonNull::new(p.cast()).map(|page| PoolPage { page })
+        NonNull::new(p.cast()).map(|page| PoolPage { page, order: 0 })
     }
 
     /// A page, waiting for one to come back to the pool if needed (GFP_NOIO:
@@ -410,13 +455,23 @@ impl PagePool {
     pub(crate) fn alloc(&self) -> Option<PoolPage> {
         // SAFETY: The pool is valid; GFP_NOIO may sleep.
         let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
-        NonNull::new(p.cast()).map(|page| PoolPage { page })
+        NonNull::new(p.cast()).map(|page| PoolPage { page, order: 0 })
     }
 
-    /// Returns a page to the pool.
+    /// Returns a page to the pool (a compound page to the page allocator).
     pub(crate) fn free(&self, page: PoolPage) {
-        // SAFETY: The page came from this pool.
-        unsafe { bindings::mempool_free(page.page.as_ptr().cast(), self.pool.as_ptr()) };
+        self.free_raw(page.page.as_ptr());
+    }
+
+    /// Frees one buffer page: single pages go back to the mempool, compound
+    /// ones to the page allocator (and leave the count).
+    fn free_raw(&self, page: *mut bindings::page) {
+        // SAFETY: The caller gives up a page that came from this pool or, if
+        // compound, from `try_alloc_large` of this pool; its I/O is over.
+        let large = unsafe { bindings::rcrypt_free_buffer_page(page, self.pool.as_ptr()) };
+        if large != 0 {
+            self.large.fetch_sub(large as usize, Ordering::Relaxed);
+        }
     }
 
     /// Makes `bio` (fresh, without data) a bio of pages from this pool.
@@ -432,9 +487,11 @@ impl PagePool {
         if b.pool == self.pool {
             let raw = b.bio.raw();
             for i in 0..usize::from(raw.bi_vcnt) {
-                // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries; each page
-                // came from this pool (`PoolBio` invariant) and its I/O is over.
-                unsafe { bindings::mempool_free((*raw.bi_io_vec.add(i)).bv_page.cast(), self.pool.as_ptr()) };
+                // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries.
+                let page = unsafe { (*raw.bi_io_vec.add(i)).bv_page };
+                // Each page came from this pool (`PoolBio` invariant) and its
+                // I/O is over.
+                self.free_raw(page);
             }
         } else {
             pr_err!("rcrypt: write buffer returned to the wrong pool; pages leaked\n");
@@ -447,8 +504,8 @@ impl PagePool {
 ///
 /// # Invariants
 ///
-/// Every page in `bio` came from the mempool `pool`, and each bvec holds
-/// exactly one page, at offset 0 (bvec `i` holds bytes `i * PAGE_SIZE..`).
+/// Each bvec of `bio` holds one [`PoolPage`] of the pool whose mempool is
+/// `pool` (a single page or a compound page), from offset 0.
 pub(crate) struct PoolBio {
     bio: Bio,
     pool: NonNull<bindings::mempool_t>,
@@ -464,7 +521,7 @@ impl PoolBio {
     /// go back to the pool); gives the page back when the bio is full.
     pub(crate) fn add_page(&mut self, page: PoolPage, len: u32) -> Result<(), PoolPage> {
         let raw = self.bio.raw();
-        if raw.bi_vcnt >= raw.bi_max_vecs || len > bindings::RCRYPT_PAGE_SIZE as u32 {
+        if raw.bi_vcnt >= raw.bi_max_vecs || len as usize > bindings::RCRYPT_PAGE_SIZE << page.order {
             return Err(page);
         }
         // SAFETY: The bio has a free bvec slot (checked) and the page is valid;
@@ -474,23 +531,9 @@ impl PoolBio {
         Ok(())
     }
 
-    /// The `len` bytes at byte `offset` of the bio's data (one bvec per
-    /// page), or `None` if they are not all in one of its pages.
-    pub(crate) fn at(&self, offset: u32, len: u32) -> Option<PageRef<'_>> {
-        let raw = self.bio.raw();
-        let page_size = bindings::RCRYPT_PAGE_SIZE as u32;
-        let idx = (offset / page_size) as usize;
-        if idx >= usize::from(raw.bi_vcnt) {
-            return None;
-        }
-        // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries and `idx` is below it.
-        let bv = unsafe { &*raw.bi_io_vec.add(idx) };
-        let within = offset % page_size;
-        if within.checked_add(len)? > bv.bv_len {
-            return None;
-        }
-        // INVARIANT: The range lies in the bvec's page, which the bio holds.
-        Some(PageRef { page: bv.bv_page, offset: bv.bv_offset + within, len, _holder: PhantomData })
+    /// The bio.
+    pub(crate) fn bio(&self) -> &Bio {
+        &self.bio
     }
 
     /// The bio.

@@ -20,6 +20,8 @@ use core::ffi::CStr;
 /// `tfm` is a transform from `crypto_alloc_skcipher`, freed only on drop.
 pub(crate) struct Skcipher {
     tfm: NonNull<bindings::crypto_skcipher>,
+    /// `crypto_skcipher_reqsize(tfm)`, fixed once the transform exists.
+    reqsize: usize,
 }
 
 // SAFETY: A transform may be used and freed from any thread; mutation
@@ -34,7 +36,9 @@ impl Skcipher {
         // SAFETY: `name` is a valid NUL-terminated string for the call.
         let p = from_err_ptr(unsafe { bindings::crypto_alloc_skcipher(name.as_ptr().cast(), type_, mask) })?;
         let tfm = NonNull::new(p).ok_or(ENOMEM)?;
-        Ok(Self { tfm })
+        // SAFETY: `tfm` is a valid transform.
+        let reqsize = unsafe { bindings::rcrypt_skcipher_reqsize(tfm.as_ptr()) } as usize;
+        Ok(Self { tfm, reqsize })
     }
 
     /// Sets the key (`crypto_skcipher_setkey`).
@@ -57,8 +61,7 @@ impl Skcipher {
 
     /// Size of the transform's request context (`crypto_skcipher_reqsize`).
     pub(crate) fn reqsize(&self) -> usize {
-        // SAFETY: `tfm` is valid by the invariant.
-        unsafe { bindings::rcrypt_skcipher_reqsize(self.tfm.as_ptr()) as usize }
+        self.reqsize
     }
 
     /// IV size in bytes.
@@ -177,6 +180,10 @@ impl RequestPool {
         // SAFETY: The pool is valid; GFP_NOIO may sleep.
         let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
         let mem = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
+        // SAFETY: The wait area lies inside the element, which is ours. Once
+        // initialised here it serves every operation of the request
+        // (crypto_wait_req() re-arms it after waiting).
+        unsafe { bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast()) };
         Ok(Request { pool: self, mem })
     }
 }
@@ -234,69 +241,73 @@ impl Request<'_> {
     /// Runs the cipher over `len` bytes from `src` into `dst` (which may be
     /// the same place) with the IV buffer, and waits for the result.
     pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef<'_>, dst: PageRef<'_>, len: u32) -> Result {
-        if src.len() < len || dst.len() < len {
+        if src.len() < len || dst.len() < len || tfm.reqsize() > self.pool.reqsize {
             return Err(EINVAL);
         }
-        let sg = self.sgs();
-        // SAFETY: The scatterlists lie inside the element (exclusively ours); the
-        // page ranges hold `len` bytes (checked, and `PageRef`'s invariant).
-        unsafe {
-            bindings::rcrypt_sg_init_page(sg, src.page(), len, src.offset());
-            bindings::rcrypt_sg_init_page(sg.add(1), dst.page(), len, dst.offset());
-        }
-        self.run(tfm, dir, len)
+        let (req, sg, wait, iv) = self.areas();
+        let mut queued = false;
+        // SAFETY: The areas lie inside the element (exclusively ours); the
+        // request area fits `tfm`'s context (checked); the page ranges hold
+        // `len` bytes (checked, and `PageRef`'s invariant). The scatterlists,
+        // IV and wait stay valid until the operation completes: the helper
+        // waits for it.
+        let err = unsafe {
+            bindings::rcrypt_skcipher_crypt_pages(
+                req,
+                tfm.tfm.as_ptr(),
+                sg,
+                src.page(),
+                src.offset(),
+                dst.page(),
+                dst.offset(),
+                len,
+                iv,
+                wait,
+                dir == Direction::Encrypt,
+                &mut queued,
+            )
+        };
+        self.finish(err, queued)
     }
 
     /// Runs the cipher in place over the first `len` bytes of the auxiliary
     /// buffer with the IV buffer, and waits for the result.
     pub(crate) fn crypt_aux(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
-        if len as usize > self.pool.aux_len {
+        if len as usize > self.pool.aux_len || tfm.reqsize() > self.pool.reqsize {
             return Err(EINVAL);
         }
-        let sg = self.sgs();
-        // SAFETY: The auxiliary buffer lies inside the element, which is kmalloc
-        // memory (linear map, as sg_init_one() needs), and holds `len` bytes.
-        unsafe {
+        let (req, sg, wait, iv) = self.areas();
+        let mut queued = false;
+        // SAFETY: The auxiliary buffer lies inside the element, which is
+        // kmalloc memory (linear map, as sg_init_one() needs), and holds `len`
+        // bytes; the request area fits `tfm`'s context (checked); everything
+        // the operation uses stays valid until it completes (the helper waits).
+        let err = unsafe {
             let aux = self.mem.as_ptr().add(self.pool.aux_off);
             bindings::rcrypt_sg_init_one(sg, aux.cast(), len);
             bindings::rcrypt_sg_init_one(sg.add(1), aux.cast(), len);
-        }
-        self.run(tfm, dir, len)
-    }
-
-    fn sgs(&mut self) -> *mut bindings::scatterlist {
-        // SAFETY: The scatterlist area lies inside the element.
-        unsafe { self.mem.as_ptr().add(self.pool.sg_off).cast() }
-    }
-
-    /// Sets the request up over the two scatterlists and waits for the cipher:
-    /// an asynchronous transform's `-EINPROGRESS`, or `-EBUSY` when the
-    /// request went to its backlog, both end in the completion callback.
-    fn run(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
-        if tfm.reqsize() > self.pool.reqsize {
-            return Err(EINVAL);
-        }
-        let base = self.mem.as_ptr();
-        // Every area lies inside the element (type invariant), which is ours,
-        // and the request area fits `tfm`'s context (checked).
-        // SAFETY: The scatterlists (set up by the caller), completion and IV stay
-        // valid until the request completes: this function waits for it.
-        let err = unsafe {
-            let req = base.cast::<bindings::skcipher_request>();
-            let sg = base.add(self.pool.sg_off).cast::<bindings::scatterlist>();
-            let wait = base.add(self.pool.wait_off).cast::<bindings::crypto_wait>();
-            let iv = base.add(self.pool.iv_off);
-            bindings::rcrypt_crypto_init_wait(wait);
-            bindings::rcrypt_skcipher_request_setup(req, tfm.tfm.as_ptr(), sg, sg.add(1), len, iv, wait);
-            let r = match dir {
-                Direction::Encrypt => bindings::crypto_skcipher_encrypt(req),
-                Direction::Decrypt => bindings::crypto_skcipher_decrypt(req),
-            };
-            if r == -(bindings::EINPROGRESS as i32) || r == -(bindings::EBUSY as i32) {
-                self.pool.waits.fetch_add(1, Ordering::Relaxed);
-            }
-            bindings::rcrypt_crypto_wait_req(r, wait)
+            bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, dir == Direction::Encrypt, &mut queued)
         };
+        self.finish(err, queued)
+    }
+
+    /// The request, its two scatterlists, its wait and its IV.
+    fn areas(
+        &mut self,
+    ) -> (*mut bindings::skcipher_request, *mut bindings::scatterlist, *mut bindings::crypto_wait, *mut u8) {
+        let base = self.mem.as_ptr();
+        let p = self.pool;
+        // SAFETY: Each offset lies inside the element (type invariant).
+        unsafe {
+            (base.cast(), base.add(p.sg_off).cast(), base.add(p.wait_off).cast(), base.add(p.iv_off))
+        }
+    }
+
+    /// Counts an operation an asynchronous transform queued; the result.
+    fn finish(&self, err: i32, queued: bool) -> Result {
+        if queued {
+            self.pool.waits.fetch_add(1, Ordering::Relaxed);
+        }
         to_result(err)
     }
 }

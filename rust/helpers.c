@@ -118,14 +118,25 @@ bool rcrypt_op_is_write(unsigned int op)
 	return op_is_write(op);
 }
 
-void rcrypt_bio_iter_bvec(struct bio *bio, struct bvec_iter *iter, struct bio_vec *bv)
+/*
+ * The next `len` bytes at `iter` in `bio`, if the current segment holds them:
+ * their page and offset, and `iter` moves past them. Once per encryption
+ * sector, so one call does what two static inlines do.
+ */
+bool rcrypt_bio_next_chunk(struct bio *bio, struct bvec_iter *iter, unsigned int len,
+			   struct page **page, unsigned int *offset)
 {
-	*bv = bio_iter_iovec(bio, *iter);
-}
+	struct bio_vec bv;
 
-void rcrypt_bio_advance_iter_single(struct bio *bio, struct bvec_iter *iter, unsigned int bytes)
-{
-	bio_advance_iter_single(bio, iter, bytes);
+	if (iter->bi_size < len)
+		return false;
+	bv = bio_iter_iovec(bio, *iter);
+	if (bv.bv_len < len)
+		return false;
+	*page = bv.bv_page;
+	*offset = bv.bv_offset;
+	bio_advance_iter_single(bio, iter, len);
+	return true;
 }
 
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev)
@@ -138,14 +149,40 @@ unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm)
 	return crypto_skcipher_reqsize(tfm);
 }
 
-void rcrypt_skcipher_request_setup(struct skcipher_request *req, struct crypto_skcipher *tfm,
-				   struct scatterlist *src, struct scatterlist *dst,
-				   unsigned int len, u8 *iv, struct crypto_wait *wait)
+/*
+ * One cipher operation of `req` from sg[0] to sg[1] with `iv`, waited for
+ * (`wait` initialised once per request; crypto_wait_req() re-arms it).
+ * *queued tells whether an asynchronous transform queued or backlogged it.
+ */
+int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
+			struct scatterlist *sg, unsigned int len, u8 *iv,
+			struct crypto_wait *wait, bool encrypt, bool *queued)
 {
+	int r;
+
 	skcipher_request_set_tfm(req, tfm);
 	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
 				      crypto_req_done, wait);
-	skcipher_request_set_crypt(req, src, dst, len, iv);
+	skcipher_request_set_crypt(req, sg, sg + 1, len, iv);
+	r = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+	*queued = r == -EINPROGRESS || r == -EBUSY;
+	return crypto_wait_req(r, wait);
+}
+
+/*
+ * rcrypt_skcipher_run() over `len` bytes of two page ranges (which may be
+ * the same): the hot path, once per encryption sector, in one call.
+ */
+int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skcipher *tfm,
+				struct scatterlist *sg, struct page *src, unsigned int src_off,
+				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
+				struct crypto_wait *wait, bool encrypt, bool *queued)
+{
+	sg_init_table(sg, 1);
+	sg_set_page(sg, src, len, src_off);
+	sg_init_table(sg + 1, 1);
+	sg_set_page(sg + 1, dst, len, dst_off);
+	return rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt, queued);
 }
 
 void rcrypt_crypto_init_wait(struct crypto_wait *wait)
@@ -153,17 +190,6 @@ void rcrypt_crypto_init_wait(struct crypto_wait *wait)
 	crypto_init_wait(wait);
 }
 
-int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait)
-{
-	return crypto_wait_req(err, wait);
-}
-
-void rcrypt_sg_init_page(struct scatterlist *sg, struct page *page, unsigned int len,
-			 unsigned int offset)
-{
-	sg_init_table(sg, 1);
-	sg_set_page(sg, page, len, offset);
-}
 
 /*
  * Whether the current context may sleep: process context, no preemption or
@@ -263,6 +289,40 @@ mempool_t *rcrypt_mempool_create_page_pool(int min_nr)
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp)
 {
 	return mempool_alloc(pool, gfp);
+}
+
+unsigned long rcrypt_totalram_pages(void)
+{
+	return totalram_pages();
+}
+
+/*
+ * crypt_alloc_buffer()'s compound pages: 2^order pages if they come at once,
+ * without reclaim, emergency reserves or a warning.
+ */
+struct page *rcrypt_alloc_buffer_pages(unsigned int order)
+{
+	return alloc_pages(GFP_NOWAIT | __GFP_NOMEMALLOC | __GFP_NORETRY | __GFP_NOWARN | __GFP_COMP,
+			   order);
+}
+
+/*
+ * crypt_free_buffer_pages() for one page of a write buffer: a compound page
+ * goes back to the page allocator (returns how many pages it held), a single
+ * page to `pool` (returns 0).
+ */
+unsigned long rcrypt_free_buffer_page(struct page *page, mempool_t *pool)
+{
+	struct folio *folio = page_folio(page);
+
+	if (folio_test_large(folio)) {
+		unsigned long n = folio_nr_pages(folio);
+
+		folio_put(folio);
+		return n;
+	}
+	mempool_free(page, pool);
+	return 0;
 }
 
 void *rcrypt_page_address(struct page *page)

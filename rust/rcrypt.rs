@@ -26,7 +26,7 @@ mod iv_vectors;
 pub(crate) mod iv;
 pub(crate) mod policy;
 
-use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio};
+use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio, MAX_LARGE_ORDER};
 use crate::crypto::{CipherUse, Direction, Rekey, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
 use crate::dm::{Args, CtrError, Io, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice};
 use crate::dm::{self, TargetOperations};
@@ -1018,13 +1018,29 @@ impl Rcrypt {
         };
         clone.bio_mut().copy_ioprio(bio);
         let mut left = size;
+        // Compound pages first, as large as what is left (and no larger than
+        // the last one that failed), then single pages from the pool. The
+        // waiting pass takes single pages only.
+        let mut order = if wait { 0 } else { MAX_LARGE_ORDER };
         while left > 0 {
-            let page = if wait { self.page_pool.alloc() } else { self.page_pool.try_alloc() };
+            order = order.min(left.div_ceil(params::PAGE_SIZE).ilog2());
+            let mut page = None;
+            while order > 0 && page.is_none() {
+                page = self.page_pool.try_alloc_large(order);
+                if page.is_none() {
+                    order -= 1;
+                }
+            }
+            let page = match page {
+                Some(p) => Some(p),
+                None if wait => self.page_pool.alloc(),
+                None => self.page_pool.try_alloc(),
+            };
             let Some(page) = page else {
                 self.page_pool.release(clone);
                 return Ok(None);
             };
-            let len = left.min(params::PAGE_SIZE);
+            let len = left.min(page.size());
             if let Err(page) = clone.add_page(page, len) {
                 self.page_pool.free(page);
                 self.page_pool.release(clone);
@@ -1044,14 +1060,14 @@ impl Rcrypt {
         let bio = io.bio();
         let mut cursor = bio.cursor();
         let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
-        let mut out = 0;
+        let out_bio = buf.bio();
+        let mut out = out_bio.cursor();
         for _ in 0..bio.size() / self.sector_size {
             // Data not aligned to the encryption sector: -EIO like dm-crypt.
             let src = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
-            let dst = buf.at(out, self.sector_size).ok_or(EIO)?;
+            let dst = out_bio.next_chunk(&mut out, self.sector_size).ok_or(EIO)?;
             self.cipher.crypt_block(&tfms, &mut req, Direction::Encrypt, cc_sector, src, dst)?;
             cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
-            out += self.sector_size;
         }
         Ok(())
     }

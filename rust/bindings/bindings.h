@@ -42,19 +42,20 @@ struct bio *rcrypt_dm_bio_from_per_bio_data(void *data, size_t size);
 void rcrypt_bio_set_dev(struct bio *bio, struct block_device *bdev);
 unsigned int rcrypt_bio_op(struct bio *bio);
 bool rcrypt_op_is_write(unsigned int op);
-void rcrypt_bio_iter_bvec(struct bio *bio, struct bvec_iter *iter, struct bio_vec *bv);
-void rcrypt_bio_advance_iter_single(struct bio *bio, struct bvec_iter *iter, unsigned int bytes);
+bool rcrypt_bio_next_chunk(struct bio *bio, struct bvec_iter *iter, unsigned int len,
+			   struct page **page, unsigned int *offset);
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev);
 
 /* Crypto requests. */
 unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm);
-void rcrypt_skcipher_request_setup(struct skcipher_request *req, struct crypto_skcipher *tfm,
-				   struct scatterlist *src, struct scatterlist *dst,
-				   unsigned int len, u8 *iv, struct crypto_wait *wait);
+int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
+			struct scatterlist *sg, unsigned int len, u8 *iv,
+			struct crypto_wait *wait, bool encrypt, bool *queued);
+int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skcipher *tfm,
+				struct scatterlist *sg, struct page *src, unsigned int src_off,
+				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
+				struct crypto_wait *wait, bool encrypt, bool *queued);
 void rcrypt_crypto_init_wait(struct crypto_wait *wait);
-int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait);
-void rcrypt_sg_init_page(struct scatterlist *sg, struct page *page, unsigned int len,
-			 unsigned int offset);
 void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int len);
 void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
 void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len);
@@ -77,6 +78,9 @@ mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
 mempool_t *rcrypt_mempool_create_page_pool(int min_nr);
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
 void *rcrypt_page_address(struct page *page);
+unsigned long rcrypt_totalram_pages(void);
+struct page *rcrypt_alloc_buffer_pages(unsigned int order);
+unsigned long rcrypt_free_buffer_page(struct page *page, mempool_t *pool);
 
 /* Module parameters (helpers.c). */
 extern unsigned int rcrypt_max_read_size;
@@ -95,6 +99,7 @@ const blk_opf_t RCRYPT_REQ_PREFLUSH = REQ_PREFLUSH;
 const blk_opf_t RCRYPT_REQ_OP_MASK = REQ_OP_MASK;
 const unsigned int RCRYPT_BIO_MAX_VECS = BIO_MAX_VECS;
 const unsigned long RCRYPT_PAGE_SIZE = PAGE_SIZE;
+const unsigned int RCRYPT_MAX_PAGE_ORDER = MAX_PAGE_ORDER;
 #endif
 
 #endif
