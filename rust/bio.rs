@@ -54,7 +54,7 @@ pub(crate) enum BioOp {
 }
 
 /// A bio the holder is responsible for: it must be ended ([`Bio::end`]),
-/// submitted ([`Bio::submit`]), released ([`Bio::put`]) or given back to
+/// submitted ([`Bio::submit_remap`]), released ([`Bio::put`]) or given back to
 /// device-mapper by the map function.
 ///
 /// # Invariants
@@ -179,10 +179,18 @@ impl Bio {
         unsafe { bindings::bio_put(self.ptr.as_ptr()) };
     }
 
-    /// Submits the bio (`submit_bio_noacct`); its end_io runs on completion.
-    pub(crate) fn submit(self) {
-        // SAFETY: The bio is complete and ownership passes to the block layer.
-        unsafe { bindings::submit_bio_noacct(self.ptr.as_ptr()) };
+    /// Submits this clone of the device-mapper bio `base`, which a target's
+    /// map function took over (`dm_submit_bio_remap`: device-mapper starts
+    /// the I/O accounting of the mapped device for `base`, then submits).
+    ///
+    /// # Safety
+    ///
+    /// `base` is a bio that device-mapper passed to the target's map
+    /// function, not yet ended.
+    pub(crate) unsafe fn submit_remap(self, base: &Bio) {
+        // SAFETY: `base` is a target bio of device-mapper (the caller's
+        // guarantee); the clone is complete and passes to the block layer.
+        unsafe { bindings::dm_submit_bio_remap(base.ptr.as_ptr(), self.ptr.as_ptr()) };
     }
 
     /// Sets the completion callback and its private pointer.

@@ -910,8 +910,7 @@ impl<T: Sync, S: Send> Io<T, S> {
             self.p.as_mut().clone_fn = Some(done);
             clone.set_end_io(Some(Self::clone_trampoline), self.p.as_ptr().cast());
         }
-        core::mem::forget(self);
-        clone.submit();
+        self.submit_remap(clone);
     }
 
     /// # Safety
@@ -943,8 +942,19 @@ impl<T: Sync, S: Send> Io<T, S> {
             pb.clone_pool = pool.as_ptr();
             clone.set_end_io(Some(Self::pool_clone_trampoline), self.p.as_ptr().cast());
         }
-        core::mem::forget(self);
-        clone.submit();
+        self.submit_remap(clone);
+    }
+
+    /// Hands the base bio over to `clone`'s completion (which rebuilds
+    /// `Self`) and submits the clone through device-mapper, which then
+    /// accounts the base bio's I/O to the mapped device, as for dm-crypt
+    /// (the target sets `accounts_remapped_io`).
+    fn submit_remap(self, clone: Bio) {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: The base bio came to the target's map function and is not
+        // ended (type invariant); it stays valid until the clone's completion
+        // ends it. `this` is not used again: the trampoline rebuilds it.
+        unsafe { clone.submit_remap(&this.base) };
     }
 
     /// # Safety
