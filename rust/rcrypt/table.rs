@@ -420,29 +420,25 @@ impl<'a> KeySpec<'a> {
 /// `hex2bin(out, hex, out.len())`: decodes `2 * out.len()` hex digits; -EINVAL "Error decoding
 /// and setting key" on a non-hex digit or a short input. Extra input is ignored, like the C.
 pub(crate) fn decode_hex_key(hex: &[u8], out: &mut [u8]) -> Result<(), ParseError> {
-    let err = ParseError::inval(E_SET_KEY);
-    let mut pairs = hex.chunks_exact(2);
-    for byte in out.iter_mut() {
-        let pair = pairs.next().ok_or(err)?;
-        let (hi, lo) = match pair {
-            [hi, lo] => (hex_val(*hi).ok_or(err)?, hex_val(*lo).ok_or(err)?),
-            _ => return Err(err),
-        };
-        *byte = (hi << 4) | lo;
+    if hex2bin_prefix(hex, out) == out.len() {
+        Ok(())
+    } else {
+        Err(ParseError::inval(E_SET_KEY))
     }
-    Ok(())
 }
 
-/// The kernel's `hex2bin()` when it fails: decodes whole pairs into `out` up to the first
-/// non-hex digit of `hex` and leaves the rest of `out` as it was.
-pub(crate) fn hex2bin_prefix(hex: &[u8], out: &mut [u8]) {
+/// The kernel's `hex2bin()`: decodes whole pairs of `hex` into `out` up to the first non-hex
+/// digit (or the end of `hex`) and returns how many bytes it decoded; when it stops early the
+/// rest of `out` is left as it was (what dm-crypt's key then holds).
+pub(crate) fn hex2bin_prefix(hex: &[u8], out: &mut [u8]) -> usize {
     for (i, byte) in out.iter_mut().enumerate() {
         let pair = (hex.get(2 * i).copied().and_then(hex_val), hex.get(2 * i + 1).copied().and_then(hex_val));
         match pair {
             (Some(hi), Some(lo)) => *byte = (hi << 4) | lo,
-            _ => return,
+            _ => return i,
         }
     }
+    out.len()
 }
 
 // ---------------------------------------------------------------------------------------------

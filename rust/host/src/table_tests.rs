@@ -1548,9 +1548,13 @@ fn c_observed_edge_cases() {
 #[test]
 fn hex2bin_prefix_stops_at_the_first_bad_digit() {
     let mut out = [0xeeu8; 4];
-    crate::table::hex2bin_prefix(b"0a1bz2c3d", &mut out);
+    assert_eq!(crate::table::hex2bin_prefix(b"0a1bz2c3d", &mut out), 2);
     assert_eq!(out, [0x0a, 0x1b, 0xee, 0xee]);
     let mut out = [0xeeu8; 2];
-    crate::table::hex2bin_prefix(b"0A1b", &mut out);
+    assert_eq!(crate::table::hex2bin_prefix(b"0A1b", &mut out), 2);
     assert_eq!(out, [0x0a, 0x1b]);
+    // A short input stops at its end.
+    let mut out = [0xeeu8; 3];
+    assert_eq!(crate::table::hex2bin_prefix(b"0a1", &mut out), 1);
+    assert_eq!(out, [0x0a, 0xee, 0xee]);
 }
