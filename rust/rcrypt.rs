@@ -758,13 +758,15 @@ impl Rcrypt {
         }
 
         let o = &t.options;
-        // dm-crypt's crypt_queue: CPU-intensive, per CPU with same_cpu_crypt,
-        // else unbound with one worker per online CPU.
-        let mut wq_flags = WQ_CPU_INTENSIVE | WQ_MEM_RECLAIM;
+        // dm-crypt's crypt_queue: per CPU and CPU-intensive with
+        // same_cpu_crypt, else unbound with one worker per online CPU
+        // (where CPU_INTENSIVE means nothing).
+        let mut wq_flags = WQ_MEM_RECLAIM;
         if o.high_priority {
             wq_flags |= WQ_HIGHPRI;
         }
         let max_active = if o.same_cpu_crypt {
+            wq_flags |= WQ_CPU_INTENSIVE;
             1
         } else {
             wq_flags |= WQ_UNBOUND;
