@@ -45,13 +45,31 @@ esac
 echo 0 >$P
 [ -z "$(raw ir)" ] || die "counters shown with info_counters=0"
 
-# The mapped device's own I/O statistics (/sys/block/dm-N/stat, what iostat
-# reads): device-mapper keeps them for targets that submit their clones
-# through it, as crypt does. Reads, read sectors, writes, write sectors.
-stat4() { awk '{print $1, $3, $5, $7}' "/sys/block/$(dmsetup info -c --noheadings -o blkdevname "$1")/stat"; }
+# The mapped device's own I/O statistics (/sys/block/dm-N/stat and
+# inflight, what iostat reads), kept by device-mapper as for crypt: reads,
+# read sectors, writes, write sectors after the I/O above; and a read held
+# by dm-delay below shows in flight while it waits (device-mapper starts the
+# accounting when the target submits its clone through dm_submit_bio_remap;
+# a target that set accounts_remapped_io and submitted otherwise would be
+# accounted only at completion).
+sysblk() { echo "/sys/block/$(dmsetup info -c --noheadings -o blkdevname "$1")/$2"; }
+stat4() { awk '{print $1, $3, $5, $7}' "$(sysblk "$1" stat)"; }
 dd if=/dev/urandom of=/dev/mapper/ic bs=4k count=16 oflag=direct 2>/dev/null || die "write crypt"
 dd if=/dev/mapper/ic of=/dev/null bs=4k count=8 iflag=direct 2>/dev/null || die "read crypt"
 echo "diskstats (reads, sectors, writes, sectors): crypt '$(stat4 ic)', rcrypt '$(stat4 ir)'"
 [ "$(stat4 ir)" = "8 64 16 128" ] || die "rcrypt's diskstats do not count its I/O"
 [ "$(stat4 ir)" = "$(stat4 ic)" ] || die "diskstats differ from crypt's"
+dmsetup create idl --table "0 2048 delay /dev/ram2 0 2000" && dmsetup mknodes idl || die "delay target"
+for t in crypt rcrypt; do
+	dmsetup create ifl --table "0 2048 $t aes-xts-plain64 $KEY64 0 /dev/mapper/idl 0" &&
+		dmsetup mknodes ifl || die "$t over delay"
+	dd if=/dev/mapper/ifl of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null &
+	sleep 1
+	n=$(awk '{print $1}' "$(sysblk ifl inflight)")
+	wait
+	echo "$t: $n read(s) in flight during a read delayed 2 s below"
+	[ "$n" = 1 ] || die "$t: the read in flight is not accounted"
+	dmsetup remove ifl || die "remove"
+done
+dmsetup remove idl || die "remove delay"
 dmsetup remove ire && dmsetup remove ie && dmsetup remove ir && dmsetup remove ic || die "remove"

@@ -121,3 +121,37 @@ fn noise_does_not_cause_flapping() {
     let eff = efficiency(bytes, 4.0, 30.0);
     assert!(eff > 0.95, "efficiency {eff}, time on paths {on:?}");
 }
+
+/// Bytes moved in `secs` from `t0` by `len`-byte bios always on `path`.
+fn run_fixed(path: Path, t0: u64, secs: f64, len: u32, rates: &Rates, noise: u64) -> u64 {
+    let mut t = t0;
+    let end = t0 + (secs * 1e9) as u64;
+    let mut bytes = 0u64;
+    let mut n = Noise(0x9e37_79b9_7f4a_7c15);
+    while t < end {
+        let (inline, queue) = rates(t);
+        let mbs = if path == Path::Inline { inline } else { queue };
+        t += ((f64::from(len) / mbs * 1000.0 * n.factor(noise)) as u64).max(1);
+        bytes += u64::from(len);
+    }
+    bytes
+}
+
+#[test]
+fn host_stalls_do_not_cause_explorations() {
+    // A shared host: every 700 ms, a 300 ms stretch where both paths run
+    // at a quarter of their speed (another guest got the CPUs). Inline is
+    // 2.5 times faster throughout, as for small synchronous I/O. The stalls
+    // make epochs "low", which must not send a share of the bios to the
+    // slow path over and over.
+    let rates = |t: u64| {
+        let k = if (t / 1_000_000) % 700 >= 400 { 0.25 } else { 1.0 };
+        (50.0 * k, 20.0 * k)
+    };
+    let c = Chooser::new(Path::Inline);
+    let (bytes, on) = run(&c, 1, 6.0, 4096, &rates, 10);
+    let best = run_fixed(Path::Inline, 1, 6.0, 4096, &rates, 10);
+    let eff = bytes as f64 / best as f64;
+    assert!(eff > 0.98, "efficiency {eff} of always-inline, time on paths {on:?}");
+    assert_eq!(c.current(), Path::Inline);
+}
