@@ -468,14 +468,19 @@ impl PagePool {
 
     /// Returns a page to the pool (a compound page to the page allocator).
     pub(crate) fn free(&self, page: PoolPage) {
-        self.free_raw(page.page.as_ptr());
+        // SAFETY: The holder owned the page (`PoolPage` invariant).
+        unsafe { self.free_raw(page.page.as_ptr()) };
     }
 
     /// Frees one buffer page: single pages go back to the mempool, compound
     /// ones to the page allocator (and leave the count).
-    fn free_raw(&self, page: *mut bindings::page) {
-        // SAFETY: The caller gives up a page that came from this pool or, if
-        // compound, from `try_alloc_large` of this pool; its I/O is over.
+    ///
+    /// # Safety
+    ///
+    /// `page` is a page of this pool's mempool or, if compound, one from
+    /// [`Self::try_alloc_large`] of this pool; nothing uses it any more.
+    unsafe fn free_raw(&self, page: *mut bindings::page) {
+        // SAFETY: The caller's guarantee.
         let large = unsafe { bindings::rcrypt_free_buffer_page(page, self.pool.as_ptr()) };
         if large != 0 {
             self.large.fetch_sub(large as usize, Ordering::Relaxed);
@@ -495,11 +500,10 @@ impl PagePool {
         if b.pool == self.pool {
             let raw = b.bio.raw();
             for i in 0..usize::from(raw.bi_vcnt) {
-                // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries.
-                let page = unsafe { (*raw.bi_io_vec.add(i)).bv_page };
-                // Each page came from this pool (`PoolBio` invariant) and its
-                // I/O is over.
-                self.free_raw(page);
+                // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries; each page
+                // came from this pool (`PoolBio` invariant, and `b.pool` is
+                // this pool's mempool) and its I/O is over.
+                unsafe { self.free_raw((*raw.bi_io_vec.add(i)).bv_page) };
             }
         } else {
             pr_err!("rcrypt: write buffer returned to the wrong pool; pages leaked\n");
@@ -544,7 +548,7 @@ impl PoolBio {
         &self.bio
     }
 
-    /// The bio.
+    /// The bio, to set it up for submission.
     pub(crate) fn bio_mut(&mut self) -> &mut Bio {
         &mut self.bio
     }

@@ -190,7 +190,6 @@ void rcrypt_crypto_init_wait(struct crypto_wait *wait)
 	crypto_init_wait(wait);
 }
 
-
 /*
  * Whether the current context may sleep: process context, no preemption or
  * interrupts disabled, no RCU read-side section. Without the preempt count
