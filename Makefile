@@ -7,6 +7,7 @@
 #   make           build dm-rcrypt.ko against the cached test kernel (or KDIR=...)
 #   make stress    the reliability tests at full size (fuzzing, faults, 1 GiB stress)
 #   make bench     rcrypt against dm-crypt (fio, non-debug kernel), ratios per workload
+#   make icount    instructions per MiB of rcrypt and dm-crypt (QEMU -icount, one vCPU)
 #   make host-test the host-side cargo tests of the pure Rust parts
 #   make clippy    build the module with clippy
 #   make clean
@@ -15,7 +16,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?= $(shell scripts/kernel-dir debug 2>/dev/null)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
 
-.PHONY: all module setup check stress bench host-test clippy clean
+.PHONY: all module setup check stress bench icount host-test clippy clean
 
 all: module
 
@@ -38,6 +39,9 @@ stress:
 
 bench:
 	scripts/bench
+
+icount:
+	scripts/icount
 
 host-test:
 	cd rust/host && cargo test --quiet
