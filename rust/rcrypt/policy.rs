@@ -23,10 +23,10 @@
 //! costs about 1% of the time once the workload is steady; after a win the
 //! next exploration comes soon, which undoes a win that was only noise; two
 //! epochs in a row at under half the current path's average rate (the
-//! workload or the machine changed) bring one at once, without shortening
-//! the gap after it: on a shared host, stalls of the whole machine make
-//! such epochs often, and a gap reset each time kept sending bios to the
-//! slower path.
+//! workload or the machine changed) bring one at once and shorten the gap
+//! again. (Keeping the gap there was tried: it cut explorations during host
+//! stalls in simulation, but in `make bench` the chooser then stayed on the
+//! work queue through whole depth-1 runs after a first look that lost.)
 //!
 //! - The first [`WARMUP_NS`] of an epoch are not counted: after a switch the
 //!   bios still in flight on the old path would bias the new one.
@@ -206,12 +206,12 @@ impl Chooser {
             let mut left = self.countdown.load(Relaxed).saturating_sub(1);
             // Two epochs in a row at under half the average: the workload or
             // the machine changed, and the other path may win now. (One such
-            // epoch is often just a host hiccup.) The gap stays: if the other
-            // path loses, the next exploration waits longer still.
+            // epoch is often just a host hiccup.)
             let low = if old != 0 && rate < old / 2 { self.low.load(Relaxed) + 1 } else { 0 };
             self.low.store(low, Relaxed);
             if low >= 2 {
                 self.low.store(0, Relaxed);
+                self.gap.store(MIN_GAP, Relaxed);
                 left = 0;
             }
             self.countdown.store(left, Relaxed);

@@ -142,8 +142,8 @@ fn host_stalls_do_not_cause_explorations() {
     // A shared host: every 700 ms, a 300 ms stretch where both paths run
     // at a quarter of their speed (another guest got the CPUs). Inline is
     // 2.5 times faster throughout, as for small synchronous I/O. The stalls
-    // make epochs "low", which must not send a share of the bios to the
-    // slow path over and over.
+    // make epochs "low", which must not send much of the time to the slow
+    // path (about 3% does go there: each pair of low epochs explores).
     let rates = |t: u64| {
         let k = if (t / 1_000_000) % 700 >= 400 { 0.25 } else { 1.0 };
         (50.0 * k, 20.0 * k)
@@ -152,6 +152,22 @@ fn host_stalls_do_not_cause_explorations() {
     let (bytes, on) = run(&c, 1, 6.0, 4096, &rates, 10);
     let best = run_fixed(Path::Inline, 1, 6.0, 4096, &rates, 10);
     let eff = bytes as f64 / best as f64;
-    assert!(eff > 0.98, "efficiency {eff} of always-inline, time on paths {on:?}");
+    assert!(eff > 0.95, "efficiency {eff} of always-inline, time on paths {on:?}");
+    assert_eq!(c.current(), Path::Inline);
+}
+
+#[test]
+fn follows_a_fall_of_the_current_path() {
+    // Sequential I/O where the queue wins by far, then small synchronous
+    // I/O where both get slower and inline wins: the queue's average still
+    // holds the old workload's rate when the chooser looks again, and it
+    // must not take the loss of that first look as settled.
+    let c = Chooser::new(Path::Inline);
+    let rates = |t: u64| if t < 3_000_000_000 { (40.0, 80.0) } else { (48.0, 20.0) };
+    let _ = run(&c, 1, 3.0, 131072, &rates, 10);
+    assert_eq!(c.current(), Path::Queue);
+    let (bytes, on) = run(&c, 3_000_000_001, 3.0, 4096, &rates, 10);
+    let eff = efficiency(bytes, 3.0, 48.0);
+    assert!(eff > 0.9, "efficiency after the change {eff}, time on paths {on:?}");
     assert_eq!(c.current(), Path::Inline);
 }
