@@ -246,11 +246,10 @@ impl Request<'_> {
         }
         let (req, sg, wait, iv) = self.areas();
         let mut queued = false;
-        // SAFETY: The areas lie inside the element (exclusively ours); the
-        // request area fits `tfm`'s context (checked); the page ranges hold
-        // `len` bytes (checked, and `PageRef`'s invariant). The scatterlists,
-        // IV and wait stay valid until the operation completes: the helper
-        // waits for it.
+        // The areas lie inside the element, which is ours, and the page
+        // ranges hold `len` bytes (checked, and `PageRef`'s invariant).
+        // SAFETY: As above; the request area fits `tfm`'s context (checked);
+        // all stays valid until the operation completes (the helper waits).
         let err = unsafe {
             bindings::rcrypt_skcipher_crypt_pages(
                 req,
@@ -278,10 +277,10 @@ impl Request<'_> {
         }
         let (req, sg, wait, iv) = self.areas();
         let mut queued = false;
-        // SAFETY: The auxiliary buffer lies inside the element, which is
-        // kmalloc memory (linear map, as sg_init_one() needs), and holds `len`
-        // bytes; the request area fits `tfm`'s context (checked); everything
-        // the operation uses stays valid until it completes (the helper waits).
+        // The auxiliary buffer lies inside the element, which is kmalloc
+        // memory (linear map, as sg_init_one() needs), and holds `len` bytes.
+        // SAFETY: As above; the request area fits `tfm`'s context (checked);
+        // all stays valid until the operation completes (the helper waits).
         let err = unsafe {
             let aux = self.mem.as_ptr().add(self.pool.aux_off);
             bindings::rcrypt_sg_init_one(sg, aux.cast(), len);
