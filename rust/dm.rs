@@ -195,6 +195,13 @@ impl<'a> Target<'a> {
         self.raw().begin
     }
 
+    /// The mapped device's name, `major:minor` (`dm_table_device_name`).
+    pub(crate) fn device_name(&self) -> &CStr {
+        // SAFETY: The target's table is valid for `'a` and names its mapped
+        // device with a NUL-terminated string that lives as long as it.
+        unsafe { CStr::from_char_ptr(bindings::dm_table_device_name(self.raw().table)) }
+    }
+
     /// Sector of a bio relative to the target's start (`dm_target_offset`).
     pub(crate) fn offset_of(&self, sector: u64) -> u64 {
         sector.wrapping_sub(self.begin())
@@ -784,6 +791,48 @@ impl QueueLimits<'_> {
     }
 }
 
+/// A write thread (dm-crypt's `dmcrypt_write`): a kernel thread that
+/// submits the clones given to [`Io::submit_pool_clone_sorted`] sorted by
+/// sector under a block plug, named `rcrypt_write/<major:minor>`.
+///
+/// # Invariants
+///
+/// `wt` was set up by `rcrypt_write_thread_start`, whose thread runs until
+/// `drop` stops it.
+pub(crate) struct WriteThread {
+    wt: KBox<Opaque<bindings::rcrypt_write_thread>>,
+}
+
+// SAFETY: The thread's state is guarded by its spinlock; any thread may queue.
+unsafe impl Send for WriteThread {}
+// SAFETY: As above.
+unsafe impl Sync for WriteThread {}
+
+impl WriteThread {
+    /// Starts the write thread of the mapped device `target` (at nice -20
+    /// with `high_priority`, as dm-crypt).
+    pub(crate) fn new(target: &Target<'_>, high_priority: bool) -> Result<Self> {
+        let wt = KBox::new(Opaque::<bindings::rcrypt_write_thread>::uninit(), GFP_KERNEL)?;
+        // SAFETY: `wt` is writable and lives in a box whose address does not
+        // change; the device name is copied into the thread's name.
+        let r = unsafe {
+            bindings::rcrypt_write_thread_start(wt.get(), target.device_name().as_char_ptr(), high_priority)
+        };
+        if r != 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(Self { wt })
+    }
+}
+
+impl Drop for WriteThread {
+    fn drop(&mut self) {
+        // SAFETY: Started by `new` (type invariant) and stopped once; the
+        // thread submits anything still queued before it stops.
+        unsafe { bindings::rcrypt_write_thread_stop(self.wt.get()) };
+    }
+}
+
 /// Per-bio data of a target: a work item, the completion steps and the
 /// target's own per-bio state `S`.
 ///
@@ -798,6 +847,7 @@ pub(crate) struct PerBio<T, S> {
     clone_fn: Option<fn(Io<T, S>, Bio)>,
     pool_clone_fn: Option<fn(Io<T, S>, PoolBio)>,
     clone_pool: *mut bindings::mempool_t,
+    sorted: Opaque<bindings::rcrypt_sorted_bio>,
     state: S,
 }
 
@@ -842,6 +892,7 @@ impl<T: Sync, S: Send> Io<T, S> {
                 clone_fn: None,
                 pool_clone_fn: None,
                 clone_pool: core::ptr::null_mut(),
+                sorted: Opaque::uninit(),
                 state,
             });
         }
@@ -943,6 +994,39 @@ impl<T: Sync, S: Send> Io<T, S> {
             clone.set_end_io(Some(Self::pool_clone_trampoline), self.p.as_ptr().cast());
         }
         self.submit_remap(clone);
+    }
+
+    /// Like [`Self::submit_pool_clone`], but the clone is submitted by the
+    /// target's write thread `thread`, in sector order with the other writes
+    /// queued there (dm-crypt's `kcryptd_crypt_write_io_submit` into
+    /// `dmcrypt_write`).
+    pub(crate) fn submit_pool_clone_sorted(
+        mut self,
+        clone: PoolBio,
+        done: fn(Io<T, S>, PoolBio),
+        thread: fn(&T) -> &WriteThread,
+    ) {
+        let thread: *const WriteThread = thread(self.target());
+        let (mut clone, pool) = clone.into_parts();
+        // SAFETY: As in `submit_pool_clone`. The sorting node lives in the
+        // per-bio data, which stays valid until the clone's completion ends
+        // the base bio; the thread erases the node before it submits the
+        // clone. The thread belongs to the target, which outlives its bios.
+        // `Self` is forgotten and rebuilt by the trampoline.
+        unsafe {
+            let pb = self.p.as_mut();
+            pb.pool_clone_fn = Some(done);
+            pb.clone_pool = pool.as_ptr();
+            clone.set_end_io(Some(Self::pool_clone_trampoline), self.p.as_ptr().cast());
+            let this = core::mem::ManuallyDrop::new(self);
+            let clone = core::mem::ManuallyDrop::new(clone);
+            bindings::rcrypt_write_thread_submit(
+                (*thread).wt.get(),
+                (*this.p.as_ptr()).sorted.get(),
+                this.base.as_ptr(),
+                clone.as_ptr(),
+            );
+        }
     }
 
     /// Hands the base bio over to `clone`'s completion (which rebuilds

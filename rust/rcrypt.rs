@@ -28,7 +28,7 @@ pub(crate) mod policy;
 
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio, MAX_LARGE_ORDER};
 use crate::crypto::{CipherUse, Direction, Rekey, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
-use crate::dm::{Args, CtrError, Io, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice};
+use crate::dm::{Args, CtrError, Io, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice, WriteThread};
 use crate::dm::{self, TargetOperations};
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
@@ -75,6 +75,8 @@ struct Counters {
     /// Reads and writes whose crypto ran inline / on the work queue.
     inline_ios: AtomicU64,
     queued_ios: AtomicU64,
+    /// Writes submitted by the write thread, sorted by sector.
+    sorted_writes: AtomicU64,
 }
 
 /// How a target schedules its crypto (see `Documentation/design.rst`).
@@ -405,8 +407,10 @@ struct KeyState {
 type RcryptIo = Io<Rcrypt, IoState>;
 
 /// Per-target state (dm-crypt's `struct crypt_config`). Fields drop in
-/// declaration order: the work queue drains first, the key is wiped last.
+/// declaration order: the write thread stops and the work queue drains
+/// first, the key is wiped last.
 pub(crate) struct Rcrypt {
+    write_thread: WriteThread,
     wq: WorkQueue,
     req_pool: RequestPool,
     page_pool: PagePool,
@@ -604,13 +608,14 @@ impl TargetOperations for Rcrypt {
                     let c = &self.counters;
                     out.emit(format_args!(
                         "sectors_read={} sectors_written={} io_errors={} crypto_waits={} \
-                         inline_ios={} queued_ios={}",
+                         inline_ios={} queued_ios={} sorted_writes={}",
                         c.sectors_read.load(Ordering::Relaxed),
                         c.sectors_written.load(Ordering::Relaxed),
                         c.io_errors.load(Ordering::Relaxed),
                         self.req_pool.async_waits(),
                         c.inline_ios.load(Ordering::Relaxed),
                         c.queued_ios.load(Ordering::Relaxed),
+                        c.sorted_writes.load(Ordering::Relaxed),
                     ));
                 }
             }
@@ -774,6 +779,8 @@ impl Rcrypt {
         };
         let wq = WorkQueue::new(c"krcryptd", wq_flags, max_active)
             .map_err(|e| CtrError::new(c"Couldn't create kcryptd queue", e))?;
+        let write_thread = WriteThread::new(target, o.high_priority)
+            .map_err(|e| CtrError::new(c"Couldn't spawn write thread", e))?;
         let engine = if o.no_read_workqueue || o.no_write_workqueue {
             Engine::Classic { inline_reads: o.no_read_workqueue, inline_writes: o.no_write_workqueue }
         } else {
@@ -807,6 +814,7 @@ impl Rcrypt {
 
         let this = KBox::new(
             Rcrypt {
+                write_thread,
                 wq,
                 req_pool,
                 page_pool,
@@ -1237,23 +1245,30 @@ fn write_work(io: RcryptIo) {
     let Ok(Some(buf)) = buf else {
         return finish(io, BlkStatus::IOERR);
     };
-    encrypt_and_submit(io, buf);
+    encrypt_and_submit(io, buf, true);
 }
 
 /// A write encrypted inline (from `map`): pages are taken without waiting;
 /// if the pool runs dry the write goes to the work queue, which may wait.
 fn write_inline(io: RcryptIo) {
     match io.target().alloc_write_buffer(&io, false, true) {
-        Ok(Some(buf)) => encrypt_and_submit(io, buf),
+        Ok(Some(buf)) => encrypt_and_submit(io, buf, false),
         Ok(None) => io.queue(|t| &t.wq, write_work),
         Err(_) => finish(io, BlkStatus::IOERR),
     }
 }
 
-/// Encrypts a write into `buf` and submits it.
-fn encrypt_and_submit(io: RcryptIo, buf: PoolBio) {
+/// Encrypts a write into `buf` and submits it (`kcryptd_crypt_write_io_submit`):
+/// from the crypt work queue (`queued`) through the write thread, which
+/// submits writes sorted by sector, unless `submit_from_crypt_cpus` or
+/// `no_write_workqueue` was given; inline crypto submits at once.
+fn encrypt_and_submit(io: RcryptIo, buf: PoolBio, queued: bool) {
     let t = io.target();
     match t.encrypt_bio(&io, &buf) {
+        Ok(()) if queued && !t.submit_from_crypt_cpus && !t.no_write_workqueue => {
+            t.counters.sorted_writes.fetch_add(1, Ordering::Relaxed);
+            io.submit_pool_clone_sorted(buf, write_done, |t| &t.write_thread);
+        }
         Ok(()) => io.submit_pool_clone(buf, write_done),
         Err(_) => {
             t.page_pool.release(buf);

@@ -22,6 +22,9 @@
 #include <linux/scatterlist.h>
 #include <linux/workqueue.h>
 #include <linux/moduleparam.h>
+#include <linux/kthread.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
 
 /* Helpers for static inline functions (rust/helpers.c). */
 unsigned int rcrypt_skcipher_ivsize(struct crypto_skcipher *tfm);
@@ -72,6 +75,29 @@ struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int f
 						int max_active);
 void rcrypt_init_work(struct work_struct *work, work_func_t fn);
 bool rcrypt_queue_work(struct workqueue_struct *wq, struct work_struct *work);
+
+/*
+ * The write thread (dm-crypt's dmcrypt_write): submits encrypted writes
+ * sorted by sector under a plug. A node sits in a bio's per-bio data from
+ * rcrypt_write_thread_submit() until the thread submits `clone`.
+ */
+struct rcrypt_sorted_bio {
+	struct rb_node rb_node;
+	struct bio *base;
+	struct bio *clone;
+};
+
+struct rcrypt_write_thread {
+	spinlock_t lock;
+	struct rb_root tree;
+	struct task_struct *task;
+};
+
+int rcrypt_write_thread_start(struct rcrypt_write_thread *wt, const char *devname,
+			      bool high_priority);
+void rcrypt_write_thread_stop(struct rcrypt_write_thread *wt);
+void rcrypt_write_thread_submit(struct rcrypt_write_thread *wt, struct rcrypt_sorted_bio *node,
+				struct bio *base, struct bio *clone);
 
 /* Mempools. */
 mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
