@@ -84,7 +84,7 @@ pub(crate) const MIN_BIOS: u32 = 2;
 /// Epochs between explorations after a won exploration.
 pub(crate) const MIN_GAP: u32 = 1;
 /// Most epochs between explorations.
-pub(crate) const MAX_GAP: u32 = 64;
+pub(crate) const MAX_GAP: u32 = 16;
 
 /// Per-direction path chooser; see the module documentation.
 pub(crate) struct Chooser {
@@ -210,6 +210,9 @@ impl Chooser {
             let low = if old != 0 && rate < old / 2 { self.low.load(Relaxed) + 1 } else { 0 };
             self.low.store(low, Relaxed);
             if low >= 2 {
+                // The old average describes the old workload: the
+                // exploration is compared with this epoch's rate.
+                self.rate[path as usize].store(rate, Relaxed);
                 self.low.store(0, Relaxed);
                 self.gap.store(MIN_GAP, Relaxed);
                 left = 0;

@@ -171,3 +171,24 @@ fn follows_a_fall_of_the_current_path() {
     assert!(eff > 0.9, "efficiency after the change {eff}, time on paths {on:?}");
     assert_eq!(c.current(), Path::Inline);
 }
+
+#[test]
+fn follows_the_bench_sequence() {
+    // One device through `make bench`'s read jobs in order, each a 1 s
+    // ramp and 2 s measured: 1 MiB sequential reads (the queue wins, at
+    // several times the rate of anything after), 4 KiB reads at depth 1
+    // (inline wins), 4 KiB reads at depth 32 (the queue wins again). The
+    // averages of one job must not decide the next.
+    let c = Chooser::new(Path::Inline);
+    let phases: [(u32, f64, f64, f64); 3] =
+        [(1 << 20, 300.0, 450.0, 450.0), (4096, 60.0, 20.0, 60.0), (4096, 70.0, 100.0, 100.0)];
+    let mut t0 = 1;
+    for (i, &(len, inline, queue, best)) in phases.iter().enumerate() {
+        let rates = move |_: u64| (inline, queue);
+        let _ = run(&c, t0, 1.0, len, &rates, 10);
+        let (bytes, on) = run(&c, t0 + 1_000_000_000, 2.0, len, &rates, 10);
+        let eff = efficiency(bytes, 2.0, best);
+        assert!(eff > 0.93, "job {i}: efficiency {eff}, time on paths {on:?}");
+        t0 += 3_000_000_000;
+    }
+}
