@@ -33,7 +33,7 @@ use crate::dm::{self, TargetOperations};
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
 use crate::params;
-use policy::{Chooser, Path};
+use policy::{Chooser, Path, Tag};
 use crate::wq::{self, WorkQueue, WQ_CPU_INTENSIVE, WQ_HIGHPRI, WQ_MEM_RECLAIM, WQ_UNBOUND};
 use kernel::error::code::{EAGAIN, EINVAL, EIO, ENOMEM};
 use kernel::error::Error;
@@ -41,6 +41,7 @@ use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::cell::Cell;
 use kernel::sync::Mutex;
 use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME, SECTOR_SHIFT};
 use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
@@ -94,9 +95,11 @@ enum Engine {
     Classic { inline_reads: bool, inline_writes: bool },
 }
 
-/// Per-bio state: the bio's first sector relative to the target.
+/// Per-bio state: the bio's first sector relative to the target, and the
+/// epoch tag of the adaptive engine's choice for it, if it made one.
 pub(crate) struct IoState {
     sector: u64,
+    chosen: Cell<Option<Tag>>,
 }
 
 /// Key material of the IV generators that keep some (`iv_gen_private`),
@@ -579,7 +582,7 @@ impl TargetOperations for Rcrypt {
             return MapResult::Kill;
         }
 
-        let state = IoState { sector: target.offset_of(bio.sector()) };
+        let state = IoState { sector: target.offset_of(bio.sector()), chosen: Cell::new(None) };
         let io = match RcryptIo::new(target, bio, self, state) {
             Ok(io) => io,
             Err(bio) => {
@@ -952,8 +955,9 @@ impl Rcrypt {
         let inline = wq::may_sleep()
             && match self.engine {
                 Engine::Adaptive => {
-                    let chooser = &self.choosers[usize::from(write)];
-                    chooser.choose(wq::now_ns(), bio.size()) == Path::Inline
+                    let (path, tag) = self.choosers[usize::from(write)].choose(wq::now_ns());
+                    io.state().chosen.set(Some(tag));
+                    path == Path::Inline
                 }
                 Engine::Classic { inline_reads, inline_writes } => {
                     if write {
@@ -1175,9 +1179,13 @@ fn finish(io: RcryptIo, status: BlkStatus) {
     if !status.is_ok() {
         c.io_errors.fetch_add(1, Ordering::Relaxed);
     } else {
-        let sectors = u64::from(io.bio().size() >> SECTOR_SHIFT);
-        let n = if io.bio().is_write() { &c.sectors_written } else { &c.sectors_read };
+        let bio = io.bio();
+        let sectors = u64::from(bio.size() >> SECTOR_SHIFT);
+        let n = if bio.is_write() { &c.sectors_written } else { &c.sectors_read };
         n.fetch_add(sectors, Ordering::Relaxed);
+        if let Some(tag) = io.state().chosen.get() {
+            t.choosers[usize::from(bio.is_write())].complete(wq::now_ns(), bio.size(), tag);
+        }
     }
     io.end(status);
 }

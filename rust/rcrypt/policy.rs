@@ -14,9 +14,12 @@
 //! crypto itself lowers the depth a device sees, since a submitter that
 //! encrypts or decrypts inline cannot submit meanwhile, so the depth cannot
 //! tell which path the workload wants.) In each epoch every bio that
-//! may take either path takes the epoch's path, and the chooser counts the
-//! bytes submitted. At the end of an epoch the rate (bytes per millisecond of
-//! the epoch) goes into that path's running average. Now and then an epoch
+//! may take either path takes the epoch's path and the epoch's tag, and the
+//! chooser counts the bytes of the bios with that tag whose crypto has
+//! completed ([`Chooser::complete`]), so that bios still in flight on the
+//! old path after a switch count for neither epoch, however deep the queue.
+//! At the end of an epoch the rate (bytes per millisecond of its measured
+//! part) goes into that path's running average. Now and then an epoch
 //! *explores* the other path; if the other path was faster by more than an
 //! eighth, it becomes the current path. An exploration that loses quadruples
 //! the number of epochs until the next one (up to [`MAX_GAP`]), so the loser
@@ -24,12 +27,14 @@
 //! next exploration comes soon, which undoes a win that was only noise; two
 //! epochs in a row at under half the current path's average rate (the
 //! workload or the machine changed) bring one at once and shorten the gap
-//! again. (Keeping the gap there was tried: it cut explorations during host
-//! stalls in simulation, but in `make bench` the chooser then stayed on the
-//! work queue through whole depth-1 runs after a first look that lost.)
+//! again, and the exploration is then compared with the latest epoch rather
+//! than the average, which still describes the old workload. (Keeping the
+//! gap there was tried: it cut explorations during host stalls in
+//! simulation, but in `make bench` the chooser then stayed on the work queue
+//! through whole depth-1 runs after a first look that lost.)
 //!
-//! - The first [`WARMUP_NS`] of an epoch are not counted: after a switch the
-//!   bios still in flight on the old path would bias the new one.
+//! - An epoch is measured from the first completion of one of its bios,
+//!   whose bytes are not counted.
 //! - A gap of [`IDLE_NS`] without a bio restarts the epoch without a
 //!   measurement, so idle time counts for neither path.
 //! - An epoch lasts at least [`EPOCH_NS`] ([`EXPLORE_NS`] when exploring) and
@@ -75,8 +80,6 @@ impl Path {
 pub(crate) const EPOCH_NS: u64 = 50_000_000;
 /// Shortest exploring epoch, in nanoseconds.
 pub(crate) const EXPLORE_NS: u64 = 5_000_000;
-/// Start of an epoch that is not measured, in nanoseconds.
-pub(crate) const WARMUP_NS: u64 = 1_000_000;
 /// A pause between bios this long restarts the epoch unmeasured.
 pub(crate) const IDLE_NS: u64 = 100_000_000;
 /// Fewest bios in a measured epoch.
@@ -86,19 +89,26 @@ pub(crate) const MIN_GAP: u32 = 1;
 /// Most epochs between explorations.
 pub(crate) const MAX_GAP: u32 = 16;
 
+/// A bio's epoch, as returned by [`Chooser::choose`], for [`Chooser::complete`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tag(u32);
+
 /// Per-direction path chooser; see the module documentation.
 pub(crate) struct Chooser {
     /// The path of the current epoch (`Path as u8`).
     path: AtomicU8,
+    /// Sequence number of the current epoch: bios chosen in it carry it.
+    epoch: AtomicU32,
     /// Whether the current epoch explores.
     exploring: AtomicBool,
-    /// Whether the warm-up of the current epoch is over.
+    /// Whether a bio of the current epoch has completed (the measured
+    /// part of the epoch runs from that completion on).
     measuring: AtomicBool,
     /// Start of the epoch (or of its measured part), ns.
     start: AtomicU64,
     /// Time of the last bio, ns.
     last: AtomicU64,
-    /// Bytes and bios counted in the measured part of the epoch.
+    /// Bytes and bios completed in the measured part of the epoch.
     bytes: AtomicU64,
     bios: AtomicU32,
     /// Running average of each path's rate, bytes per ms (0: not measured).
@@ -121,6 +131,7 @@ impl Chooser {
     pub(crate) const fn new(first: Path) -> Self {
         Chooser {
             path: AtomicU8::new(first as u8),
+            epoch: AtomicU32::new(0),
             exploring: AtomicBool::new(false),
             measuring: AtomicBool::new(false),
             start: AtomicU64::new(0),
@@ -136,34 +147,48 @@ impl Chooser {
         }
     }
 
-    /// The path for a bio of `len` bytes arriving at `now` (ns, monotonic).
-    pub(crate) fn choose(&self, now: u64, len: u32) -> Path {
+    /// The path for a bio arriving at `now` (ns, monotonic), and the tag to
+    /// pass to [`Self::complete`] when its crypto is done.
+    pub(crate) fn choose(&self, now: u64) -> (Path, Tag) {
         let last = self.last.swap(now, Relaxed);
-        let start = self.start.load(Relaxed);
-        if now.saturating_sub(last) >= IDLE_NS || now < start {
-            // Idle (or the first bio): start this epoch's clock again.
+        if now.saturating_sub(last) >= IDLE_NS {
+            // Idle (or the first bio): a new epoch on the same path, so
+            // that the idle time counts for neither path.
             self.restart(now);
-            return self.current();
+        }
+        (self.current(), Tag(self.epoch.load(Relaxed)))
+    }
+
+    /// A bio of `len` bytes chosen with `tag` completed at `now`. Only bios
+    /// of the current epoch count: those still in flight from the previous
+    /// one, on the other path, would bias it. The first completion starts
+    /// the measured part of the epoch.
+    pub(crate) fn complete(&self, now: u64, len: u32, tag: Tag) {
+        if tag.0 != self.epoch.load(Relaxed) {
+            return;
         }
         if !self.measuring.load(Relaxed) {
-            if now - start >= WARMUP_NS && !self.busy.swap(true, Relaxed) {
-                self.bytes.store(0, Relaxed);
-                self.bios.store(0, Relaxed);
-                self.start.store(now, Relaxed);
-                self.measuring.store(true, Relaxed);
+            if !self.busy.swap(true, Relaxed) {
+                if tag.0 == self.epoch.load(Relaxed) && !self.measuring.load(Relaxed) {
+                    self.bytes.store(0, Relaxed);
+                    self.bios.store(0, Relaxed);
+                    self.start.store(now, Relaxed);
+                    self.measuring.store(true, Relaxed);
+                }
                 self.busy.store(false, Relaxed);
             }
-            return self.current();
+            return;
         }
         let bytes = self.bytes.fetch_add(u64::from(len), Relaxed) + u64::from(len);
         let bios = self.bios.fetch_add(1, Relaxed) + 1;
-        let elapsed = now.saturating_sub(start);
+        let elapsed = now.saturating_sub(self.start.load(Relaxed));
         let min = if self.exploring.load(Relaxed) { EXPLORE_NS } else { EPOCH_NS };
         if elapsed >= min && bios >= MIN_BIOS && !self.busy.swap(true, Relaxed) {
-            self.close_epoch(now, bytes * 1_000_000 / elapsed);
+            if tag.0 == self.epoch.load(Relaxed) && self.measuring.load(Relaxed) {
+                self.close_epoch(now, bytes * 1_000_000 / elapsed);
+            }
             self.busy.store(false, Relaxed);
         }
-        self.current()
     }
 
     /// The path of the current epoch.
@@ -177,9 +202,12 @@ impl Chooser {
         self.epochs[path as usize].load(Relaxed)
     }
 
+    /// Starts a new epoch at `now` on the current path, unmeasured until a
+    /// bio chosen in it completes.
     fn restart(&self, now: u64) {
-        self.start.store(now, Relaxed);
         self.measuring.store(false, Relaxed);
+        self.start.store(now, Relaxed);
+        self.epoch.fetch_add(1, Relaxed);
     }
 
     /// Ends the epoch whose path measured `rate` bytes/ms; picks the next.
