@@ -4,7 +4,7 @@
 # no_write_workqueue) and rcrypt (default), for each cipher and workload,
 # repeated and interleaved between targets. One fio JSON file per run in
 # $OUT/<cipher>/<target>/<job>.<rep>.json.
-#   bench-guest.sh OUT REPS RUNTIME
+#   bench-guest.sh OUT REPS RUNTIME [JOBS [CIPHERS]]
 set -u
 OUT=$1 REPS=${2:-3} RUNTIME=${3:-2}
 KEY64=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
@@ -27,7 +27,8 @@ job() {
 	rand-write-4k-qd32) echo "--rw=randwrite --bs=4k --ioengine=libaio --iodepth=32 --iodepth_batch_submit=8 --iodepth_batch_complete_min=1" ;;
 	esac
 }
-JOBS="seq-read-1M seq-write-1M rand-read-4k-qd1 rand-write-4k-qd1 rand-read-4k-qd32 rand-write-4k-qd32"
+JOBS=${4:-seq-read-1M seq-write-1M rand-read-4k-qd1 rand-write-4k-qd1 rand-read-4k-qd32 rand-write-4k-qd32}
+for j in $JOBS; do [ -n "$(job "$j")" ] || { echo "unknown job $j"; exit 1; }; done
 
 # cipher NAME: "<cipher> <key> <optional parameters>" of a cipher setting.
 cipher() {
@@ -37,7 +38,8 @@ cipher() {
 	xts-4096) echo "aes-xts-plain64 $KEY64 sector_size:4096" ;;
 	esac
 }
-CIPHERS="null xts-512 xts-4096"
+CIPHERS=${5:-null xts-512 xts-4096}
+for c in $CIPHERS; do [ -n "$(cipher "$c")" ] || { echo "unknown cipher $c"; exit 1; }; done
 
 # table CIPHER TARGET
 table() {
