@@ -984,15 +984,7 @@ impl<T: Sync, S: Send> Io<T, S> {
 
     /// Like [`Self::submit_clone`] for a bio of pool pages (a write buffer).
     pub(crate) fn submit_pool_clone(mut self, clone: PoolBio, done: fn(Io<T, S>, PoolBio)) {
-        let (mut clone, pool) = clone.into_parts();
-        // SAFETY: As in `submit_clone`; the pool identity travels in the
-        // per-bio data and is rejoined with this clone by the trampoline.
-        unsafe {
-            let pb = self.p.as_mut();
-            pb.pool_clone_fn = Some(done);
-            pb.clone_pool = pool.as_ptr();
-            clone.set_end_io(Some(Self::pool_clone_trampoline), self.p.as_ptr().cast());
-        }
+        let clone = self.set_pool_clone_done(clone, done);
         self.submit_remap(clone);
     }
 
@@ -1007,19 +999,16 @@ impl<T: Sync, S: Send> Io<T, S> {
         thread: fn(&T) -> &WriteThread,
     ) {
         let thread: *const WriteThread = thread(self.target());
-        let (mut clone, pool) = clone.into_parts();
-        // SAFETY: As in `submit_pool_clone`. The sorting node lives in the
-        // per-bio data, which stays valid until the clone's completion ends
-        // the base bio; the thread erases the node before it submits the
-        // clone. The thread belongs to the target, which outlives its bios.
-        // `Self` is forgotten and rebuilt by the trampoline.
+        let clone = self.set_pool_clone_done(clone, done);
+        // The base bio (not ended: type invariant) passes with the clone to
+        // the thread, which submits the clone through device-mapper; the
+        // clone's completion rebuilds `Self`, so `this` is not used again.
+        // The sorting node lives in the per-bio data, valid until that
+        // completion ends the base bio; the thread erases it before submitting.
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: As above; the thread belongs to the target, which outlives
+        // its bios.
         unsafe {
-            let pb = self.p.as_mut();
-            pb.pool_clone_fn = Some(done);
-            pb.clone_pool = pool.as_ptr();
-            clone.set_end_io(Some(Self::pool_clone_trampoline), self.p.as_ptr().cast());
-            let this = core::mem::ManuallyDrop::new(self);
-            let clone = core::mem::ManuallyDrop::new(clone);
             bindings::rcrypt_write_thread_submit(
                 (*thread).wt.get(),
                 (*this.p.as_ptr()).sorted.get(),
@@ -1027,6 +1016,21 @@ impl<T: Sync, S: Send> Io<T, S> {
                 clone.as_ptr(),
             );
         }
+    }
+
+    /// Sets up `clone`'s completion to rejoin it with its pool and run
+    /// `done` with this I/O; returns the bio to submit.
+    fn set_pool_clone_done(&mut self, clone: PoolBio, done: fn(Io<T, S>, PoolBio)) -> Bio {
+        let (mut clone, pool) = clone.into_parts();
+        // SAFETY: As in `submit_clone`; the pool identity travels in the
+        // per-bio data and is rejoined with this clone by the trampoline.
+        unsafe {
+            let pb = self.p.as_mut();
+            pb.pool_clone_fn = Some(done);
+            pb.clone_pool = pool.as_ptr();
+            clone.set_end_io(Some(Self::pool_clone_trampoline), self.p.as_ptr().cast());
+        }
+        clone
     }
 
     /// Hands the base bio over to `clone`'s completion (which rebuilds

@@ -23,6 +23,14 @@ thread_pid() {
 nice_of() { awk '{print $19}' "/proc/$1/stat"; }
 field() { dmsetup status "$1" | cut -d' ' -f4- | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 devno() { dmsetup info -c --noheadings -o major,minor "$1" | tr -d ' '; }
+# crypt_reads SECTORS FILE WHAT: crypt, over /dev/ram0, reads FILE back.
+crypt_reads() {
+	dmsetup create wc --table "0 $1 crypt aes-xts-plain64 $KEY64 0 /dev/ram0 0" &&
+		dmsetup mknodes wc || die "crypt over rcrypt's data"
+	dd if=/dev/mapper/wc of=/tmp/wt.out bs=4k count=$(($1 / 8)) iflag=direct 2>/dev/null || die "read back"
+	cmp -s "$2" /tmp/wt.out || die "$3: crypt reads other data than rcrypt wrote"
+	dmsetup remove wc || die "remove crypt"
+}
 
 dd if=/dev/urandom of=/tmp/wt.in bs=4k count=32 2>/dev/null
 # options | writes the thread submits (of 32 direct 4 KiB writes)
@@ -53,12 +61,7 @@ for c in "1 no_read_workqueue|32" \
 	dmsetup remove wr || die "remove"
 	[ -z "$(thread_pid "$rname")" ] || die "$opts: $rname still runs after remove"
 	dmsetup remove wc || die "remove crypt"
-
-	dmsetup create wc --table "0 2048 crypt aes-xts-plain64 $KEY64 0 /dev/ram0 0" &&
-		dmsetup mknodes wc || die "crypt over rcrypt's data"
-	dd if=/dev/mapper/wc of=/tmp/wt.out bs=4k count=32 iflag=direct 2>/dev/null || die "read back"
-	cmp -s /tmp/wt.in /tmp/wt.out || die "$opts: crypt reads other data than rcrypt wrote"
-	dmsetup remove wc || die "remove crypt"
+	crypt_reads 256 /tmp/wt.in "$opts"
 done
 
 # Deep queue through the thread: concurrent writers, then a check by crypt.
@@ -74,10 +77,6 @@ n=$(field wr sorted_writes)
 echo "8 concurrent writers: sorted_writes=$n"
 [ "$n" = 1024 ] || die "$n writes through the write thread, expected 1024"
 dmsetup remove wr || die "remove"
-dmsetup create wc --table "0 8192 crypt aes-xts-plain64 $KEY64 0 /dev/ram0 0" &&
-	dmsetup mknodes wc || die "crypt"
-dd if=/dev/mapper/wc of=/tmp/wt.out bs=64k count=64 iflag=direct 2>/dev/null || die "read back"
-cmp -s /tmp/wt.big /tmp/wt.out || die "concurrent writes: crypt reads other data than rcrypt wrote"
-dmsetup remove wc || die "remove crypt"
+crypt_reads 8192 /tmp/wt.big "concurrent writes"
 echo 0 >$P
 rm -f /tmp/wt.in /tmp/wt.out /tmp/wt.big
