@@ -104,7 +104,7 @@ pub(crate) struct Chooser {
     /// Whether a bio of the current epoch has completed (the measured
     /// part of the epoch runs from that completion on).
     measuring: AtomicBool,
-    /// Start of the epoch (or of its measured part), ns.
+    /// Start of the measured part of the epoch, ns.
     start: AtomicU64,
     /// Time of the last bio, ns.
     last: AtomicU64,
@@ -154,7 +154,7 @@ impl Chooser {
         if now.saturating_sub(last) >= IDLE_NS {
             // Idle (or the first bio): a new epoch on the same path, so
             // that the idle time counts for neither path.
-            self.restart(now);
+            self.restart();
         }
         (self.current(), Tag(self.epoch.load(Relaxed)))
     }
@@ -185,7 +185,7 @@ impl Chooser {
         let min = if self.exploring.load(Relaxed) { EXPLORE_NS } else { EPOCH_NS };
         if elapsed >= min && bios >= MIN_BIOS && !self.busy.swap(true, Relaxed) {
             if tag.0 == self.epoch.load(Relaxed) && self.measuring.load(Relaxed) {
-                self.close_epoch(now, bytes * 1_000_000 / elapsed);
+                self.close_epoch(bytes * 1_000_000 / elapsed);
             }
             self.busy.store(false, Relaxed);
         }
@@ -202,16 +202,15 @@ impl Chooser {
         self.epochs[path as usize].load(Relaxed)
     }
 
-    /// Starts a new epoch at `now` on the current path, unmeasured until a
-    /// bio chosen in it completes.
-    fn restart(&self, now: u64) {
+    /// Starts a new epoch on the current path, unmeasured until a bio
+    /// chosen in it completes (which resets the counts and the clock).
+    fn restart(&self) {
         self.measuring.store(false, Relaxed);
-        self.start.store(now, Relaxed);
         self.epoch.fetch_add(1, Relaxed);
     }
 
     /// Ends the epoch whose path measured `rate` bytes/ms; picks the next.
-    fn close_epoch(&self, now: u64, rate: u64) {
+    fn close_epoch(&self, rate: u64) {
         let path = self.current();
         self.epochs[path as usize].fetch_add(1, Relaxed);
         let other = path.other();
@@ -254,8 +253,6 @@ impl Chooser {
             }
         };
         self.path.store(next as u8, Relaxed);
-        self.bytes.store(0, Relaxed);
-        self.bios.store(0, Relaxed);
-        self.restart(now);
+        self.restart();
     }
 }
