@@ -166,6 +166,14 @@ impl Bio {
         found.then_some(PageRef { page, offset, len, _holder: PhantomData })
     }
 
+    /// How many bytes [`Self::next_chunk`] can return at the cursor: the
+    /// data left in the current segment's page (0 at the end of the data).
+    pub(crate) fn chunk_len(&self, cursor: &BioCursor) -> u32 {
+        // SAFETY: The bio is valid and `cursor` walks within its data; the
+        // helper only reads the segment the cursor points to, if any.
+        unsafe { bindings::rcrypt_bio_iter_len(self.ptr.as_ptr(), &cursor.iter) }
+    }
+
     /// Ends the bio with `status` (`bio_endio`).
     pub(crate) fn end(mut self, status: BlkStatus) {
         self.raw_mut().bi_status = status.0;

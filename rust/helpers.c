@@ -141,6 +141,17 @@ bool rcrypt_bio_next_chunk(struct bio *bio, struct bvec_iter *iter, unsigned int
 	return true;
 }
 
+/*
+ * Bytes of the bio's data at the cursor that lie in one page of the current
+ * segment (what rcrypt_bio_next_chunk() can return at once); 0 at the end.
+ */
+unsigned int rcrypt_bio_iter_len(struct bio *bio, const struct bvec_iter *iter)
+{
+	if (!iter->bi_size)
+		return 0;
+	return bio_iter_len(bio, *iter);
+}
+
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev)
 {
 	return bdev_logical_block_size(bdev);

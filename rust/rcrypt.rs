@@ -225,6 +225,9 @@ pub(crate) struct SectorCipher {
     iv_large_sectors: bool,
     sector_size: u32,
     sector_shift: u32,
+    /// The output does not depend on the sector (no IV, one transform:
+    /// `ecb` and `cipher_null`), so a run of sectors goes in one request.
+    runs: bool,
 }
 
 impl SectorCipher {
@@ -237,7 +240,26 @@ impl SectorCipher {
             iv_large_sectors: o.iv_large_sectors,
             sector_size: o.sector_size,
             sector_shift: o.sector_shift,
+            runs: setup.iv_size == 0 && setup.mode == IvMode::NoIv && setup.tfms_count == 1,
         }
+    }
+
+    /// Encrypts or decrypts `len` bytes (whole sectors) from `src` into
+    /// `dst` in one request, for a cipher whose output does not depend on
+    /// the sector (`runs`): the same bytes as sector by sector.
+    fn crypt_run<'p>(
+        &self,
+        tfms: &CipherUse<'_, IvKeys>,
+        req: &mut Request<'_>,
+        dir: Direction,
+        src: PageRef<'p>,
+        dst: PageRef<'p>,
+    ) -> Result {
+        if !self.runs || src.len() % self.sector_size != 0 {
+            return Err(EINVAL);
+        }
+        let tfm = tfms.get(0).ok_or(EINVAL)?;
+        req.crypt(tfm, dir, src, dst, src.len())
     }
 
     /// Scratch space a request needs for this generator: a copy of one
@@ -994,16 +1016,46 @@ impl Rcrypt {
 
     /// Decrypts the data of a completed read in place (`kcryptd_crypt_read_convert`).
     fn decrypt_bio(&self, io: &RcryptIo) -> Result {
+        self.crypt_convert(io, Direction::Decrypt, None)
+    }
+
+    /// `crypt_convert()`: runs the cipher over the whole sectors of `io`'s
+    /// bio, in place, or into `out` (a write's pool bio). Sector by sector,
+    /// or, when the output does not depend on the sector (`ecb`,
+    /// `cipher_null`), in runs as long as the current page of both bios
+    /// allows: the same bytes in fewer requests.
+    fn crypt_convert(&self, io: &RcryptIo, dir: Direction, out: Option<&Bio>) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let mut req = self.req_pool.alloc()?;
         let bio = io.bio();
+        let ss = self.sector_size;
         let mut cursor = bio.cursor();
+        let mut out = out.map(|b| (b, b.cursor()));
         let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
-        for _ in 0..bio.size() / self.sector_size {
+        let mut left = bio.size() / ss * ss;
+        while left > 0 {
+            let mut len = ss;
+            if self.cipher.runs {
+                len = bio.chunk_len(&cursor).min(left);
+                if let Some((o, oc)) = &out {
+                    len = len.min(o.chunk_len(oc));
+                }
+                // Under a sector: `next_chunk` below fails, as sector by sector.
+                len = (len - len % ss).max(ss);
+            }
             // Data not aligned to the encryption sector: dm-crypt fails with -EIO.
-            let at = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
-            self.cipher.crypt_block(&tfms, &mut req, Direction::Decrypt, cc_sector, at, at)?;
-            cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
+            let src = bio.next_chunk(&mut cursor, len).ok_or(EIO)?;
+            let dst = match &mut out {
+                Some((o, oc)) => o.next_chunk(oc, len).ok_or(EIO)?,
+                None => src,
+            };
+            if self.cipher.runs {
+                self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
+            } else {
+                self.cipher.crypt_block(&tfms, &mut req, dir, cc_sector, src, dst)?;
+            }
+            cc_sector = cc_sector.wrapping_add(u64::from(len >> SECTOR_SHIFT));
+            left -= len;
         }
         Ok(())
     }
@@ -1067,23 +1119,9 @@ impl Rcrypt {
     }
 
     /// `kcryptd_crypt_write_convert()`: encrypts the write's data into the
-    /// pages of `buf`, sector by sector.
+    /// pages of `buf`.
     fn encrypt_bio(&self, io: &RcryptIo, buf: &PoolBio) -> Result {
-        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
-        let mut req = self.req_pool.alloc()?;
-        let bio = io.bio();
-        let mut cursor = bio.cursor();
-        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
-        let out_bio = buf.bio();
-        let mut out = out_bio.cursor();
-        for _ in 0..bio.size() / self.sector_size {
-            // Data not aligned to the encryption sector: -EIO like dm-crypt.
-            let src = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
-            let dst = out_bio.next_chunk(&mut out, self.sector_size).ok_or(EIO)?;
-            self.cipher.crypt_block(&tfms, &mut req, Direction::Encrypt, cc_sector, src, dst)?;
-            cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
-        }
-        Ok(())
+        self.crypt_convert(io, Direction::Encrypt, Some(buf.bio()))
     }
 
     fn status_table(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {

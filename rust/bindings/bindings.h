@@ -47,6 +47,7 @@ unsigned int rcrypt_bio_op(struct bio *bio);
 bool rcrypt_op_is_write(unsigned int op);
 bool rcrypt_bio_next_chunk(struct bio *bio, struct bvec_iter *iter, unsigned int len,
 			   struct page **page, unsigned int *offset);
+unsigned int rcrypt_bio_iter_len(struct bio *bio, const struct bvec_iter *iter);
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev);
 
 /* Crypto requests. */

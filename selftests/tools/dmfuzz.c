@@ -36,6 +36,13 @@
  *	return the right data, and every chunk whose write returned success
  *	must read back intact afterwards.
  *
+ *   dmfuzz odirect r|w DEVICE FILE SHIFT
+ *	One O_DIRECT write of FILE's bytes to DEVICE at offset 0 (w), or one
+ *	read of that many bytes into FILE (r), through a buffer SHIFT bytes
+ *	past a page boundary, so that the bio's segments straddle pages.
+ *	Prints "ok" or the errno name; exits 0 either way (1 on a short
+ *	transfer or a local error).
+ *
  * Messages are read from /dev/kmsg; device names and numbers and the target
  * name are normalised before comparing. Any kernel record that looks like
  * a splat is echoed to stdout (so the run's splat scan sees it even when
@@ -630,9 +637,63 @@ static int do_fault_io(const char *dev, unsigned long chunks)
 	return bad ? 1 : 0;
 }
 
+/* dmfuzz odirect r|w DEVICE FILE SHIFT: see the top of the file. */
+static int do_odirect(const char *op, const char *dev, const char *file, size_t shift)
+{
+	int fd, ffd, write_op = !strcmp(op, "w");
+	struct stat st;
+	size_t len;
+	ssize_t n;
+	char *mem;
+
+	ffd = open(file, O_RDONLY);
+	if (ffd < 0 || fstat(ffd, &st) || shift >= 4096) {
+		perror("dmfuzz odirect: file");
+		return 1;
+	}
+	len = st.st_size;
+	if (posix_memalign((void **)&mem, 4096, len + 8192)) {
+		perror("dmfuzz odirect: memory");
+		return 1;
+	}
+	if (write_op && read(ffd, mem + shift, len) != (ssize_t)len) {
+		perror("dmfuzz odirect: read file");
+		return 1;
+	}
+	close(ffd);
+	fd = open(dev, (write_op ? O_WRONLY : O_RDONLY) | O_DIRECT);
+	if (fd < 0) {
+		perror("dmfuzz odirect: device");
+		return 1;
+	}
+	n = write_op ? pwrite(fd, mem + shift, len, 0) : pread(fd, mem + shift, len, 0);
+	if (n < 0) {
+		printf("%s\n", strerrorname_np(errno));
+		return 0;
+	}
+	if ((size_t)n != len) {
+		printf("short transfer: %zd of %zu\n", n, len);
+		return 1;
+	}
+	if (!write_op) {
+		ffd = open(file, O_WRONLY | O_TRUNC);
+		if (ffd < 0 || write(ffd, mem + shift, len) != (ssize_t)len) {
+			perror("dmfuzz odirect: write file");
+			return 1;
+		}
+		close(ffd);
+	}
+	close(fd);
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	FILE *f;
+
+	if (argc == 6 && !strcmp(argv[1], "odirect") && (!strcmp(argv[2], "r") || !strcmp(argv[2], "w")))
+		return do_odirect(argv[2], argv[3], argv[4], strtoul(argv[5], NULL, 0));
 
 	if (argc == 4 && (!strcmp(argv[1], "fault-loads") || !strcmp(argv[1], "fault-io"))) {
 		make_it_fail = open("/proc/self/make-it-fail", O_WRONLY);
@@ -649,7 +710,8 @@ int main(int argc, char **argv)
 	if (argc != 3 || (strcmp(argv[1], "tables") && strcmp(argv[1], "messages"))) {
 		fprintf(stderr, "usage: dmfuzz tables|messages FILE\n"
 				"       dmfuzz fault-loads LENGTH PARAMS\n"
-				"       dmfuzz fault-io DEVICE CHUNKS\n");
+				"       dmfuzz fault-io DEVICE CHUNKS\n"
+				"       dmfuzz odirect r|w DEVICE FILE SHIFT\n");
 		return 2;
 	}
 	f = fopen(argv[2], "r");
