@@ -4,7 +4,10 @@
 # no_write_workqueue) and rcrypt (default), for each cipher and workload,
 # repeated and interleaved between targets. One fio JSON file per run in
 # $OUT/<cipher>/<target>/<job>.<rep>.json.
-#   bench-guest.sh OUT REPS RUNTIME [JOBS [CIPHERS]]
+#   bench-guest.sh OUT REPS RUNTIME [JOBS [CIPHERS [EXTRA]]]
+# EXTRA: more targets after the three, of: rcrypt-inline (rcrypt with
+# no_read_workqueue no_write_workqueue, to compare paths apart from the
+# adaptive engine's choice).
 set -u
 OUT=$1 REPS=${2:-3} RUNTIME=${3:-2}
 KEY64=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
@@ -39,6 +42,8 @@ cipher() {
 	esac
 }
 CIPHERS=${5:-null xts-512 xts-4096}
+TARGETS="crypt crypt-inline rcrypt ${6:-}"
+for t in ${6:-}; do [ "$t" = rcrypt-inline ] || { echo "unknown target $t"; exit 1; }; done
 for c in $CIPHERS; do [ -n "$(cipher "$c")" ] || { echo "unknown cipher $c"; exit 1; }; done
 
 # table CIPHER TARGET
@@ -50,6 +55,7 @@ table() {
 	crypt) target=crypt ;;
 	crypt-inline) target=crypt opts="$opts no_read_workqueue no_write_workqueue" ;;
 	rcrypt) target=rcrypt ;;
+	rcrypt-inline) target=rcrypt opts="$opts no_read_workqueue no_write_workqueue" ;;
 	esac
 	set -- $opts
 	echo "0 $SECTORS $target $c $k 0 /dev/ram0 0${1:+ $# $opts}"
@@ -77,7 +83,7 @@ while [ $rep -le "$REPS" ]; do
 		run /dev/ram0 "$OUT/raw/raw" "$j" $rep
 	done
 	for c in $CIPHERS; do
-		for t in crypt crypt-inline rcrypt; do
+		for t in $TARGETS; do
 			dmsetup create bench --table "$(table "$c" $t)" || { echo "cannot create $c $t"; exit 1; }
 			dmsetup mknodes bench
 			[ -b /dev/mapper/bench ] || { echo "no device node"; exit 1; }
