@@ -40,7 +40,7 @@ use kernel::error::Error;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use core::cell::Cell;
 use kernel::sync::Mutex;
 use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME, SECTOR_SHIFT};
@@ -453,6 +453,12 @@ pub(crate) struct Rcrypt {
     engine: Engine,
     /// The adaptive engine's path choosers for reads and for writes.
     choosers: [Chooser; 2],
+    /// Crypto work items on the work queue, not started yet.
+    backlog: AtomicU32,
+    /// The adaptive engine runs a bio's crypto inline, whatever the path
+    /// chosen, while `backlog` is at least this (the work queue's
+    /// `max_active`): every worker has work already.
+    help_at: u32,
     /// `cc->key_size`.
     key_size: u32,
     iv_offset: u64,
@@ -616,7 +622,8 @@ impl TargetOperations for Rcrypt {
             if self.run_inline(&io) {
                 write_inline(io);
             } else {
-                io.queue(|t| &t.wq, write_work);
+                self.backlog.fetch_add(1, Ordering::Relaxed);
+                io.queue(|t| &t.wq, write_queued);
             }
         } else {
             read_submit(io);
@@ -853,6 +860,8 @@ impl Rcrypt {
                 counters: Counters::default(),
                 engine,
                 choosers: [Chooser::new(Path::Inline), Chooser::new(Path::Inline)],
+                backlog: AtomicU32::new(0),
+                help_at: max_active as u32,
                 key_size,
                 iv_offset,
                 start,
@@ -979,7 +988,7 @@ impl Rcrypt {
                 Engine::Adaptive => {
                     let (path, tag) = self.choosers[usize::from(write)].choose(wq::now_ns());
                     io.state().chosen.set(Some(tag));
-                    path == Path::Inline
+                    path == Path::Inline || self.backlog.load(Ordering::Relaxed) >= self.help_at
                 }
                 Engine::Classic { inline_reads, inline_writes } => {
                     if write {
@@ -1016,45 +1025,49 @@ impl Rcrypt {
 
     /// Decrypts the data of a completed read in place (`kcryptd_crypt_read_convert`).
     fn decrypt_bio(&self, io: &RcryptIo) -> Result {
-        self.crypt_convert(io, Direction::Decrypt, None)
+        if self.cipher.runs {
+            return self.convert_runs(io, Direction::Decrypt, None);
+        }
+        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
+        let mut req = self.req_pool.alloc()?;
+        let bio = io.bio();
+        let mut cursor = bio.cursor();
+        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
+        for _ in 0..bio.size() / self.sector_size {
+            // Data not aligned to the encryption sector: dm-crypt fails with -EIO.
+            let at = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
+            self.cipher.crypt_block(&tfms, &mut req, Direction::Decrypt, cc_sector, at, at)?;
+            cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
+        }
+        Ok(())
     }
 
-    /// `crypt_convert()`: runs the cipher over the whole sectors of `io`'s
-    /// bio, in place, or into `out` (a write's pool bio). Sector by sector,
-    /// or, when the output does not depend on the sector (`ecb`,
-    /// `cipher_null`), in runs as long as the current page of both bios
-    /// allows: the same bytes in fewer requests.
-    fn crypt_convert(&self, io: &RcryptIo, dir: Direction, out: Option<&Bio>) -> Result {
+    /// `crypt_convert()` for a cipher whose output does not depend on the
+    /// sector (`ecb`, `cipher_null`): the whole sectors of `io`'s bio, in
+    /// place or into `out` (a write's pool bio), in runs as long as the
+    /// current page of both bios allows: the same bytes as sector by sector
+    /// in fewer requests.
+    fn convert_runs(&self, io: &RcryptIo, dir: Direction, out: Option<&Bio>) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let mut req = self.req_pool.alloc()?;
         let bio = io.bio();
         let ss = self.sector_size;
         let mut cursor = bio.cursor();
         let mut out = out.map(|b| (b, b.cursor()));
-        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
         let mut left = bio.size() / ss * ss;
         while left > 0 {
-            let mut len = ss;
-            if self.cipher.runs {
-                len = bio.chunk_len(&cursor).min(left);
-                if let Some((o, oc)) = &out {
-                    len = len.min(o.chunk_len(oc));
-                }
-                // Under a sector: `next_chunk` below fails, as sector by sector.
-                len = (len - len % ss).max(ss);
+            let mut len = bio.chunk_len(&cursor).min(left);
+            if let Some((o, oc)) = &out {
+                len = len.min(o.chunk_len(oc));
             }
-            // Data not aligned to the encryption sector: dm-crypt fails with -EIO.
+            // Under a sector: `next_chunk` below fails (-EIO), as sector by sector.
+            len = (len - len % ss).max(ss);
             let src = bio.next_chunk(&mut cursor, len).ok_or(EIO)?;
             let dst = match &mut out {
                 Some((o, oc)) => o.next_chunk(oc, len).ok_or(EIO)?,
                 None => src,
             };
-            if self.cipher.runs {
-                self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
-            } else {
-                self.cipher.crypt_block(&tfms, &mut req, dir, cc_sector, src, dst)?;
-            }
-            cc_sector = cc_sector.wrapping_add(u64::from(len >> SECTOR_SHIFT));
+            self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
             left -= len;
         }
         Ok(())
@@ -1119,9 +1132,26 @@ impl Rcrypt {
     }
 
     /// `kcryptd_crypt_write_convert()`: encrypts the write's data into the
-    /// pages of `buf`.
+    /// pages of `buf`, sector by sector (or in runs, see `convert_runs`).
     fn encrypt_bio(&self, io: &RcryptIo, buf: &PoolBio) -> Result {
-        self.crypt_convert(io, Direction::Encrypt, Some(buf.bio()))
+        if self.cipher.runs {
+            return self.convert_runs(io, Direction::Encrypt, Some(buf.bio()));
+        }
+        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
+        let mut req = self.req_pool.alloc()?;
+        let bio = io.bio();
+        let mut cursor = bio.cursor();
+        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
+        let out_bio = buf.bio();
+        let mut out = out_bio.cursor();
+        for _ in 0..bio.size() / self.sector_size {
+            // Data not aligned to the encryption sector: -EIO like dm-crypt.
+            let src = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
+            let dst = out_bio.next_chunk(&mut out, self.sector_size).ok_or(EIO)?;
+            self.cipher.crypt_block(&tfms, &mut req, Direction::Encrypt, cc_sector, src, dst)?;
+            cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
+        }
+        Ok(())
     }
 
     fn status_table(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {
@@ -1259,11 +1289,25 @@ fn read_done(io: RcryptIo, clone: Bio) {
     if !status.is_ok() {
         return finish(io, status);
     }
-    if io.target().run_inline(&io) {
+    let t = io.target();
+    if t.run_inline(&io) {
         decrypt_work(io);
     } else {
-        io.queue(|t| &t.wq, decrypt_work);
+        t.backlog.fetch_add(1, Ordering::Relaxed);
+        io.queue(|t| &t.wq, decrypt_queued);
     }
+}
+
+/// Work item: `decrypt_work` for a read the work queue took.
+fn decrypt_queued(io: RcryptIo) {
+    io.target().backlog.fetch_sub(1, Ordering::Relaxed);
+    decrypt_work(io);
+}
+
+/// Work item: `write_work` for a write the work queue took.
+fn write_queued(io: RcryptIo) {
+    io.target().backlog.fetch_sub(1, Ordering::Relaxed);
+    write_work(io);
 }
 
 /// Work item: decrypt a completed read and end it.

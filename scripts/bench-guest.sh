@@ -70,10 +70,29 @@ run() { # run DEV DIR JOB REP
 }
 
 # paths CIPHER JOB REP: where rcrypt's adaptive engine ran the crypto of
-# the bios of this run (counters since the device was created).
+# the bios of this run (its INFO counters, less those of the runs before).
 echo Y >/sys/module/dm_rcrypt/parameters/info_counters
 paths() {
-	echo "$1 $2 $3 $(dmsetup status bench | tr ' ' '\n' | grep _ios= | tr '\n' ' ')" | tee -a "$OUT/paths.txt"
+	st=$(dmsetup status b-rcrypt)
+	in=${st##*inline_ios=} q=${st##*queued_ios=}
+	in=${in%% *} q=${q%% *}
+	echo "$1 $2 $3 inline_ios=$((in - prev_in)) queued_ios=$((q - prev_q))" | tee -a "$OUT/paths.txt"
+	prev_in=$in prev_q=$q
+}
+
+# rotate N WORDS...: the words turned left N times (the order of the targets
+# changes from one repetition to the next, so none always runs first).
+rotate() {
+	n=$1
+	shift
+	n=$((n % $#))
+	while [ $n -gt 0 ]; do
+		w=$1
+		shift
+		set -- "$@" "$w"
+		n=$((n - 1))
+	done
+	echo "$@"
 }
 
 echo "bench: $REPS repetitions, ${RUNTIME}s per run, $(nproc) CPUs, $(uname -r)"
@@ -82,16 +101,25 @@ while [ $rep -le "$REPS" ]; do
 	for j in $JOBS; do
 		run /dev/ram0 "$OUT/raw/raw" "$j" $rep
 	done
+	# One device per target, all over the ramdisk, living through every
+	# job of the repetition (rcrypt's engine sees the workload change from
+	# job to job); each job runs on every target back to back, so that the
+	# targets of a row meet the same state of a noisy host.
 	for c in $CIPHERS; do
 		for t in $TARGETS; do
-			dmsetup create bench --table "$(table "$c" $t)" || { echo "cannot create $c $t"; exit 1; }
-			dmsetup mknodes bench
-			[ -b /dev/mapper/bench ] || { echo "no device node"; exit 1; }
-			for j in $JOBS; do
-				run /dev/mapper/bench "$OUT/$c/$t" "$j" $rep
+			dmsetup create "b-$t" --table "$(table "$c" $t)" || { echo "cannot create $c $t"; exit 1; }
+		done
+		dmsetup mknodes
+		prev_in=0 prev_q=0
+		for j in $JOBS; do
+			for t in $(rotate $rep $TARGETS); do
+				[ -b "/dev/mapper/b-$t" ] || { echo "no device node b-$t"; exit 1; }
+				run "/dev/mapper/b-$t" "$OUT/$c/$t" "$j" $rep
 				[ $t = rcrypt ] && paths "$c" "$j" $rep
 			done
-			dmsetup remove bench || exit 1
+		done
+		for t in $TARGETS; do
+			dmsetup remove "b-$t" || exit 1
 		done
 	done
 	echo "repetition $rep done"
