@@ -1026,8 +1026,15 @@ impl Rcrypt {
     /// Decrypts the data of a completed read in place (`kcryptd_crypt_read_convert`).
     fn decrypt_bio(&self, io: &RcryptIo) -> Result {
         if self.cipher.runs {
-            return self.convert_runs(io, Direction::Decrypt, None);
+            self.convert_runs(io, Direction::Decrypt, None)
+        } else {
+            self.decrypt_sectors(io)
         }
+    }
+
+    /// `decrypt_bio` sector by sector.
+    #[inline(never)]
+    fn decrypt_sectors(&self, io: &RcryptIo) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let mut req = self.req_pool.alloc()?;
         let bio = io.bio();
@@ -1135,8 +1142,15 @@ impl Rcrypt {
     /// pages of `buf`, sector by sector (or in runs, see `convert_runs`).
     fn encrypt_bio(&self, io: &RcryptIo, buf: &PoolBio) -> Result {
         if self.cipher.runs {
-            return self.convert_runs(io, Direction::Encrypt, Some(buf.bio()));
+            self.convert_runs(io, Direction::Encrypt, Some(buf.bio()))
+        } else {
+            self.encrypt_sectors(io, buf)
         }
+    }
+
+    /// `encrypt_bio` sector by sector.
+    #[inline(never)]
+    fn encrypt_sectors(&self, io: &RcryptIo, buf: &PoolBio) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let mut req = self.req_pool.alloc()?;
         let bio = io.bio();
