@@ -453,6 +453,9 @@ pub(crate) struct Rcrypt {
     engine: Engine,
     /// The adaptive engine's path choosers for reads and for writes.
     choosers: [Chooser; 2],
+    /// Bios of each direction (reads, writes) whose path the adaptive
+    /// engine chose and that have not ended yet.
+    inflight: [AtomicU32; 2],
     /// Crypto work items on the work queue, not started yet.
     backlog: AtomicU32,
     /// The adaptive engine runs a bio's crypto inline, whatever the path
@@ -860,6 +863,7 @@ impl Rcrypt {
                 counters: Counters::default(),
                 engine,
                 choosers: [Chooser::new(Path::Inline), Chooser::new(Path::Inline)],
+                inflight: [AtomicU32::new(0), AtomicU32::new(0)],
                 backlog: AtomicU32::new(0),
                 help_at: max_active as u32,
                 key_size,
@@ -986,7 +990,10 @@ impl Rcrypt {
         let inline = wq::may_sleep()
             && match self.engine {
                 Engine::Adaptive => {
-                    let (path, tag) = self.choosers[usize::from(write)].choose(wq::now_ns());
+                    let dir = usize::from(write);
+                    let depth = self.inflight[dir].fetch_add(1, Ordering::Relaxed) + 1;
+                    let (path, tag) = self.choosers[dir].choose(wq::now_ns());
+                    self.choosers[dir].note_depth(depth);
                     io.state().chosen.set(Some(tag));
                     path == Path::Inline || self.backlog.load(Ordering::Relaxed) >= self.help_at
                 }
@@ -1258,15 +1265,20 @@ impl Rcrypt {
 fn finish(io: RcryptIo, status: BlkStatus) {
     let t = io.target();
     let c = &t.counters;
+    let bio = io.bio();
+    let dir = usize::from(bio.is_write());
+    let chosen = io.state().chosen.get();
+    if chosen.is_some() {
+        t.inflight[dir].fetch_sub(1, Ordering::Relaxed);
+    }
     if !status.is_ok() {
         c.io_errors.fetch_add(1, Ordering::Relaxed);
     } else {
-        let bio = io.bio();
         let sectors = u64::from(bio.size() >> SECTOR_SHIFT);
         let n = if bio.is_write() { &c.sectors_written } else { &c.sectors_read };
         n.fetch_add(sectors, Ordering::Relaxed);
-        if let Some(tag) = io.state().chosen.get() {
-            t.choosers[usize::from(bio.is_write())].complete(wq::now_ns(), bio.size(), tag);
+        if let Some(tag) = chosen {
+            t.choosers[dir].complete(wq::now_ns(), bio.size(), tag);
         }
     }
     io.end(status);

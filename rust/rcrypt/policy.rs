@@ -33,6 +33,12 @@
 //! simulation, but in `make bench` the chooser then stayed on the work queue
 //! through whole depth-1 runs after a first look that lost.)
 //!
+//! - The work queue only pays when it has bios to run in parallel. The
+//!   kernel reports each bio's depth (bios of its direction in flight, itself
+//!   included, [`Chooser::note_depth`]); a work-queue epoch in which no bio
+//!   had company ends after [`SERIAL_BIOS`] bios and hands over to inline
+//!   whatever its rate, and such an exploration loses. (Inline crypto hides
+//!   the depth, so the other way still takes an exploration.)
 //! - An epoch is measured from the first completion of one of its bios,
 //!   whose bytes are not counted.
 //! - A gap of [`IDLE_NS`] without a bio restarts the epoch without a
@@ -84,6 +90,9 @@ pub(crate) const EXPLORE_NS: u64 = 5_000_000;
 pub(crate) const IDLE_NS: u64 = 100_000_000;
 /// Fewest bios in a measured epoch.
 pub(crate) const MIN_BIOS: u32 = 2;
+/// A work-queue epoch ends after this many bios if none of them had another
+/// bio of its direction in flight ([`Chooser::note_depth`]).
+pub(crate) const SERIAL_BIOS: u32 = 16;
 /// Epochs between explorations after a won exploration.
 pub(crate) const MIN_GAP: u32 = 1;
 /// Most epochs between explorations.
@@ -121,6 +130,9 @@ pub(crate) struct Chooser {
     low: AtomicU32,
     /// Held by the CPU that closes an epoch.
     busy: AtomicBool,
+    /// Most bios of the direction in flight at once in the epoch, as
+    /// reported by [`Self::note_depth`] (0: none reported).
+    peak: AtomicU32,
     /// Epochs spent on each path (for the INFO counters and the tests).
     epochs: [AtomicU64; 2],
 }
@@ -143,6 +155,7 @@ impl Chooser {
             gap: AtomicU32::new(MIN_GAP),
             low: AtomicU32::new(0),
             busy: AtomicBool::new(false),
+            peak: AtomicU32::new(0),
             epochs: [AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
@@ -183,12 +196,20 @@ impl Chooser {
         let bios = self.bios.fetch_add(1, Relaxed) + 1;
         let elapsed = now.saturating_sub(self.start.load(Relaxed));
         let min = if self.exploring.load(Relaxed) { EXPLORE_NS } else { EPOCH_NS };
-        if elapsed >= min && bios >= MIN_BIOS && !self.busy.swap(true, Relaxed) {
+        // A queue epoch whose bios all ran alone ends early (see `close_epoch`).
+        let serial = bios >= SERIAL_BIOS && self.current() == Path::Queue && self.peak.load(Relaxed) == 1;
+        if (elapsed >= min || serial) && bios >= MIN_BIOS && !self.busy.swap(true, Relaxed) {
             if tag.0 == self.epoch.load(Relaxed) && self.measuring.load(Relaxed) {
                 self.close_epoch(bytes * 1_000_000 / elapsed);
             }
             self.busy.store(false, Relaxed);
         }
+    }
+
+    /// A bio just chosen found `n` bios of its direction in flight,
+    /// itself included.
+    pub(crate) fn note_depth(&self, n: u32) {
+        self.peak.fetch_max(n, Relaxed);
     }
 
     /// The path of the current epoch.
@@ -206,6 +227,7 @@ impl Chooser {
     /// chosen in it completes (which resets the counts and the clock).
     fn restart(&self) {
         self.measuring.store(false, Relaxed);
+        self.peak.store(0, Relaxed);
         self.epoch.fetch_add(1, Relaxed);
     }
 
@@ -215,10 +237,14 @@ impl Chooser {
         self.epochs[path as usize].fetch_add(1, Relaxed);
         let other = path.other();
         let other_rate = self.rate[other as usize].load(Relaxed);
+        // The work queue had one bio at a time all epoch: nothing to run in
+        // parallel, so it only added hand-overs, whatever the rate says
+        // (after a change of workload it is compared with an old average).
+        let serial = path == Path::Queue && self.peak.load(Relaxed) == 1;
         let next = if self.exploring.swap(false, Relaxed) {
             // `path` was explored against `other`'s running average.
             self.rate[path as usize].store(rate, Relaxed);
-            let (next, gap) = if rate > other_rate + other_rate / 8 {
+            let (next, gap) = if rate > other_rate + other_rate / 8 && !serial {
                 (path, MIN_GAP)
             } else {
                 (other, (self.gap.load(Relaxed) * 4).min(MAX_GAP))
@@ -244,11 +270,17 @@ impl Chooser {
                 self.gap.store(MIN_GAP, Relaxed);
                 left = 0;
             }
-            self.countdown.store(left, Relaxed);
-            if left == 0 {
+            if serial {
+                // Inline at once; the queue is explored again after the gap.
+                self.low.store(0, Relaxed);
+                self.countdown.store(self.gap.load(Relaxed), Relaxed);
+                other
+            } else if left == 0 {
+                self.countdown.store(0, Relaxed);
                 self.exploring.store(true, Relaxed);
                 other
             } else {
+                self.countdown.store(left, Relaxed);
                 path
             }
         };

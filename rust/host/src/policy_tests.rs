@@ -200,7 +200,18 @@ fn follows_the_bench_sequence() {
 /// together); a bio inline takes the submitter's time (`inline` MB/s) and
 /// completes when it is done, while the queue goes on draining. Returns the
 /// bytes completed and the time each path was chosen for.
-fn run_deep(c: &Chooser, t0: u64, secs: f64, len: u32, depth: usize, rates: (f64, f64), noise: u64) -> (u64, [u64; 2]) {
+/// With `report`, each bio's depth (bios in flight, itself included) goes
+/// to [`Chooser::note_depth`], as the kernel does.
+fn run_deep(
+    c: &Chooser,
+    t0: u64,
+    secs: f64,
+    len: u32,
+    depth: usize,
+    rates: (f64, f64),
+    noise: u64,
+    report: bool,
+) -> (u64, [u64; 2]) {
     let (inline, queue) = rates;
     let end = t0 + (secs * 1e9) as u64;
     let mut n = Noise(0x9e37_79b9_7f4a_7c15);
@@ -218,6 +229,9 @@ fn run_deep(c: &Chooser, t0: u64, secs: f64, len: u32, depth: usize, rates: (f64
             bytes += u64::from(len);
         }
         let (path, tag) = c.choose(t);
+        if report {
+            c.note_depth(queued.len() as u32 + 1);
+        }
         if path == Path::Inline {
             let ns = ((f64::from(len) / inline * 1000.0 * n.factor(noise)) as u64).max(1);
             let done = t + ns;
@@ -247,7 +261,7 @@ fn deep_queue_when_the_queue_wins() {
     // inline for 4 KiB writes at depth 32): the backlog a switch leaves
     // behind must not make inline look faster.
     let c = Chooser::new(Path::Inline);
-    let (bytes, on) = run_deep(&c, 1, 4.0, 4096, 32, (36.0, 45.0), 10);
+    let (bytes, on) = run_deep(&c, 1, 4.0, 4096, 32, (36.0, 45.0), 10, true);
     let eff = efficiency(bytes, 4.0, 45.0);
     assert!(eff > 0.93, "efficiency {eff}, time on paths {on:?}");
     assert_eq!(c.current(), Path::Queue);
@@ -256,8 +270,43 @@ fn deep_queue_when_the_queue_wins() {
 #[test]
 fn deep_queue_when_inline_wins() {
     let c = Chooser::new(Path::Queue);
-    let (bytes, on) = run_deep(&c, 1, 4.0, 4096, 32, (45.0, 30.0), 10);
+    let (bytes, on) = run_deep(&c, 1, 4.0, 4096, 32, (45.0, 30.0), 10, true);
     let eff = efficiency(bytes, 4.0, 45.0);
     assert!(eff > 0.93, "efficiency {eff}, time on paths {on:?}");
     assert_eq!(c.current(), Path::Inline);
+}
+
+/// Time on the queue, as a share of the job, in a depth-1 job where inline
+/// is 1.3 times faster, after a job at depth 8 where the queue won (so the
+/// chooser starts the job on the queue, with the queue's average from the
+/// faster job).
+fn serial_after_parallel(report: bool) -> (f64, f64) {
+    let c = Chooser::new(Path::Inline);
+    let _ = run_deep(&c, 1, 3.0, 128 * 1024, 8, (300.0, 450.0), 10, report);
+    assert_eq!(c.current(), Path::Queue, "the queue did not win the first job");
+    let (bytes, on) = run_deep(&c, 3_000_000_001, 2.0, 4096, 1, (40.0, 30.0), 10, report);
+    (on[1] as f64 / (on[0] + on[1]) as f64, efficiency(bytes, 2.0, 40.0))
+}
+
+#[test]
+fn serial_work_leaves_the_queue() {
+    // With depths reported, a queue epoch that never had two bios in
+    // flight hands over to inline when it ends.
+    let (queued, eff) = serial_after_parallel(true);
+    // (1.2% when written: the epoch in progress, then 16 bios.)
+    assert!(queued < 0.025, "{:.1}% of the time on the queue (efficiency {eff})", queued * 100.0);
+    assert!(eff > 0.97, "efficiency {eff}");
+    // Without them the chooser needs its explorations (6.7% when written).
+    let (queued_blind, _) = serial_after_parallel(false);
+    assert!(queued_blind > 2.0 * queued, "{queued_blind} against {queued}");
+}
+
+#[test]
+fn parallel_work_keeps_the_queue() {
+    // 1 MiB reads split in eight: the queue has bios in parallel and wins.
+    let c = Chooser::new(Path::Inline);
+    let (bytes, on) = run_deep(&c, 1, 4.0, 128 * 1024, 8, (300.0, 450.0), 10, true);
+    let eff = efficiency(bytes, 4.0, 450.0);
+    assert!(eff > 0.93, "efficiency {eff}, time on paths {on:?}");
+    assert_eq!(c.current(), Path::Queue);
 }
