@@ -209,7 +209,10 @@ impl Chooser {
     /// A bio just chosen found `n` bios of its direction in flight,
     /// itself included.
     pub(crate) fn note_depth(&self, n: u32) {
-        self.peak.fetch_max(n, Relaxed);
+        // A plain load first: most bios do not raise the peak.
+        if n > self.peak.load(Relaxed) {
+            self.peak.fetch_max(n, Relaxed);
+        }
     }
 
     /// The path of the current epoch.
