@@ -633,7 +633,7 @@ impl TargetOperations for Rcrypt {
             if self.run_inline(&io) {
                 write_inline(io);
             } else {
-                self.backlog.fetch_add(1, Ordering::Relaxed);
+                self.backlog_add();
                 io.queue(|t| &t.wq, write_queued);
             }
         } else {
@@ -1019,6 +1019,21 @@ impl Rcrypt {
         inline
     }
 
+    /// A crypto work item was queued (counted for the adaptive engine's
+    /// helping only; the engine never changes, so `backlog_sub` agrees).
+    fn backlog_add(&self) {
+        if self.engine == Engine::Adaptive {
+            self.backlog.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A crypto work item queued with `backlog_add` started.
+    fn backlog_sub(&self) {
+        if self.engine == Engine::Adaptive {
+            self.backlog.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
     /// `get_max_request_sectors()`: the largest bio this target takes at once.
     fn max_request_sectors(&self, bio: &Bio) -> u32 {
         let min_not_zero = |a: u32, b: u32| if a == 0 { b } else { a.min(b) };
@@ -1328,20 +1343,20 @@ fn read_done(io: RcryptIo, clone: Bio) {
     if t.run_inline(&io) {
         decrypt_work(io);
     } else {
-        t.backlog.fetch_add(1, Ordering::Relaxed);
+        t.backlog_add();
         io.queue(|t| &t.wq, decrypt_queued);
     }
 }
 
 /// Work item: `decrypt_work` for a read the work queue took.
 fn decrypt_queued(io: RcryptIo) {
-    io.target().backlog.fetch_sub(1, Ordering::Relaxed);
+    io.target().backlog_sub();
     decrypt_work(io);
 }
 
 /// Work item: `write_work` for a write the work queue took.
 fn write_queued(io: RcryptIo) {
-    io.target().backlog.fetch_sub(1, Ordering::Relaxed);
+    io.target().backlog_sub();
     write_work(io);
 }
 
