@@ -95,13 +95,15 @@ pub(crate) enum Direction {
 
 /// A mempool of skcipher requests, each with room for its scatterlists,
 /// completion, IV, a small auxiliary buffer and optional scratch space
-/// (`mempool_create_kmalloc_pool`).
+/// (`mempool_create_kmalloc_pool`); the same layout can also be placed in a
+/// caller's memory ([`RequestPool::get`]), with the pool as the fallback.
 ///
 /// The auxiliary buffer ([`AUX_LEN`] bytes at least, and at least the IV
 /// size) holds blocks an IV generator encrypts itself (eboiv's byte offset,
 /// elephant's sector key); the scratch space holds a private copy of sector
-/// data for generators that read or rewrite it (lmk, tcw, elephant). Both
-/// are zeroed when the request goes back to the pool.
+/// data for generators that read or rewrite it (lmk, tcw, elephant). The IV
+/// and both buffers are zeroed when a request starts, the buffers again when
+/// it is dropped.
 ///
 /// # Invariants
 ///
@@ -120,6 +122,8 @@ pub(crate) struct RequestPool {
     aux_len: usize,
     scratch_off: usize,
     scratch_len: usize,
+    /// Size of one element (request, scatterlists, wait, buffers).
+    size: usize,
     /// Operations an asynchronous transform queued (`-EINPROGRESS`) or
     /// backlogged (`-EBUSY`), which the caller then waited for.
     waits: AtomicU64,
@@ -143,13 +147,7 @@ impl RequestPool {
     /// is at most `reqsize` bytes ([`Skcipher::reqsize`]), with IVs of
     /// `iv_size` bytes and `scratch_len` bytes of scratch space.
     pub(crate) fn new(min_nr: u32, reqsize: usize, iv_size: usize, scratch_len: usize) -> Result<Self> {
-        let req_len = core::mem::size_of::<bindings::skcipher_request>() + reqsize;
-        let sg_off = align_up(req_len, 16);
-        let wait_off = align_up(sg_off + 2 * core::mem::size_of::<bindings::scatterlist>(), 16);
-        let iv_off = align_up(wait_off + core::mem::size_of::<bindings::crypto_wait>(), 16);
-        let aux_off = align_up(iv_off + iv_size.max(8), 16);
-        let aux_len = AUX_LEN.max(iv_size);
-        let scratch_off = align_up(aux_off + aux_len, 16);
+        let (sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off) = Self::layout(reqsize, iv_size);
         let size = scratch_off + scratch_len;
         // SAFETY: FFI call; returns null on failure.
         let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
@@ -164,6 +162,7 @@ impl RequestPool {
             aux_len,
             scratch_off,
             scratch_len,
+            size,
             waits: AtomicU64::new(0),
         })
     }
@@ -174,17 +173,60 @@ impl RequestPool {
         self.waits.load(Ordering::Relaxed)
     }
 
+    /// Offsets of the scatterlists, wait, IV, auxiliary buffer (and its
+    /// length) and scratch space in an element.
+    fn layout(reqsize: usize, iv_size: usize) -> (usize, usize, usize, usize, usize, usize) {
+        let req_len = core::mem::size_of::<bindings::skcipher_request>() + reqsize;
+        let sg_off = align_up(req_len, 16);
+        let wait_off = align_up(sg_off + 2 * core::mem::size_of::<bindings::scatterlist>(), 16);
+        let iv_off = align_up(wait_off + core::mem::size_of::<bindings::crypto_wait>(), 16);
+        let aux_off = align_up(iv_off + iv_size.max(8), 16);
+        let aux_len = AUX_LEN.max(iv_size);
+        let scratch_off = align_up(aux_off + aux_len, 16);
+        (sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off)
+    }
+
+    /// Bytes one request takes in a pool made with these arguments ([`Self::new`]):
+    /// what [`Self::get`] needs in its `area` to place the request there.
+    pub(crate) fn element_size(reqsize: usize, iv_size: usize, scratch_len: usize) -> usize {
+        Self::layout(reqsize, iv_size).5 + scratch_len
+    }
+
     /// A request, waiting for one to come back to the pool if needed
     /// (GFP_NOIO: never fails in process context).
     pub(crate) fn alloc(&self) -> Result<Request<'_>> {
         // SAFETY: The pool is valid; GFP_NOIO may sleep.
         let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
         let mem = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
+        // INVARIANT: The element is ours until `Request::drop` frees it.
+        Ok(self.init(mem, true))
+    }
+
+    /// A request laid out in `area` (dm-crypt keeps its request in the
+    /// per-bio data: no pool round trip per bio) if the area is large
+    /// enough and aligned for a request, else one from the pool ([`Self::alloc`]).
+    pub(crate) fn get<'a>(&'a self, area: &'a mut [core::mem::MaybeUninit<u8>]) -> Result<Request<'a>> {
+        let p = area.as_mut_ptr().cast::<u8>();
+        if area.len() < self.size || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0 {
+            return self.alloc();
+        }
+        // INVARIANT: `area` holds an element of this pool's layout (large
+        // enough and aligned, checked) and is borrowed by the request.
+        Ok(self.init(NonNull::new(p).ok_or(EINVAL)?, false))
+    }
+
+    /// Starts a request in `mem`, an element of this pool's layout that is
+    /// the request's until it drops.
+    fn init(&self, mem: NonNull<u8>, pooled: bool) -> Request<'_> {
         // SAFETY: The wait area lies inside the element, which is ours. Once
         // initialised here it serves every operation of the request
-        // (crypto_wait_req() re-arms it after waiting).
-        unsafe { bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast()) };
-        Ok(Request { pool: self, mem })
+        // (crypto_wait_req() re-arms it after waiting). The buffers are
+        // zeroed so that no uninitialised memory is ever read through them.
+        unsafe {
+            bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast());
+            core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.size - self.iv_off);
+        }
+        Request { pool: self, mem, pooled, _area: core::marker::PhantomData }
     }
 }
 
@@ -196,15 +238,19 @@ impl Drop for RequestPool {
     }
 }
 
-/// One skcipher request from a [`RequestPool`], returned to it on drop.
+/// One skcipher request laid out as a [`RequestPool`] says: from the pool
+/// (`pooled`, returned to it on drop) or in a caller's area borrowed for
+/// `'a`.
 ///
 /// # Invariants
 ///
-/// `mem` is an element of `pool` laid out as the pool describes, used by
-/// nobody else until drop.
+/// `mem` is an element of `pool`'s layout (a pool element if `pooled`, else
+/// inside the borrowed area), used by nobody else until drop.
 pub(crate) struct Request<'a> {
     pool: &'a RequestPool,
     mem: NonNull<u8>,
+    pooled: bool,
+    _area: core::marker::PhantomData<&'a mut [core::mem::MaybeUninit<u8>]>,
 }
 
 /// The caller-visible buffers of a [`Request`].
@@ -280,8 +326,9 @@ impl Request<'_> {
         }
         let (req, sg, wait, iv) = self.areas();
         let mut queued = false;
-        // The auxiliary buffer lies inside the element, which is kmalloc
-        // memory (linear map, as sg_init_one() needs), and holds `len` bytes.
+        // The auxiliary buffer lies inside the element, which is kmalloc or
+        // slab memory (a pool element or a bio's per-bio data: linear map, as
+        // sg_init_one() needs), and holds `len` bytes.
         // SAFETY: As above; the request area fits `tfm`'s context (checked);
         // all stays valid until the operation completes (the helper waits).
         let err = unsafe {
@@ -291,6 +338,11 @@ impl Request<'_> {
             bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, dir == Direction::Encrypt, &mut queued)
         };
         self.finish(err, queued)
+    }
+
+    /// Whether the request lies in a caller's area rather than in a pool element.
+    pub(crate) fn in_area(&self) -> bool {
+        !self.pooled
     }
 
     /// The request, its two scatterlists, its wait and its IV.
@@ -326,9 +378,11 @@ impl Drop for Request<'_> {
                 p.scratch_off + p.scratch_len - p.aux_off,
             )
         };
-        // SAFETY: `mem` came from this pool and no operation is in flight
-        // (every operation waits for completion).
-        unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };
+        if self.pooled {
+            // SAFETY: `mem` came from this pool and no operation is in flight
+            // (every operation waits for completion).
+            unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };
+        }
     }
 }
 

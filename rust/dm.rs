@@ -236,9 +236,11 @@ impl<'a> Target<'a> {
         self.raw().num_discard_bios != 0
     }
 
-    /// Reserves per-bio data for [`Io`] values of type `Io<T, S>`.
-    pub(crate) fn set_per_io_data<T, S>(&mut self) {
-        self.raw_mut().per_io_data_size = core::mem::size_of::<PerBio<T, S>>() as u32;
+    /// Reserves per-bio data for [`Io`] values of type `Io<T, S>`, followed
+    /// by a byte area of at least `area` bytes ([`Io::parts_mut`]).
+    pub(crate) fn set_per_io_data<T, S>(&mut self, area: usize) {
+        let area = area.next_multiple_of(PER_BIO_ALIGN);
+        self.raw_mut().per_io_data_size = (core::mem::size_of::<PerBio<T, S>>() + area) as u32;
     }
 }
 
@@ -833,11 +835,15 @@ impl Drop for WriteThread {
     }
 }
 
-/// Per-bio data of a target: a work item, the completion steps and the
-/// target's own per-bio state `S`.
+/// Per-bio data of a target: a work item, the completion steps, the
+/// target's own per-bio state `S` and, after it, the byte area the target
+/// asked for in [`Target::set_per_io_data`] (for dm-crypt's use of it: the
+/// crypto request).
 ///
 /// `#[repr(C)]` with the work item first, so that the work item's address is
-/// the structure's.
+/// the structure's; its size is a multiple of [`PER_BIO_ALIGN`] (checked
+/// below), so the area that follows is aligned as device-mapper aligns the
+/// per-bio data.
 #[repr(C)]
 pub(crate) struct PerBio<T, S> {
     work: Opaque<bindings::work_struct>,
@@ -849,6 +855,22 @@ pub(crate) struct PerBio<T, S> {
     clone_pool: *mut bindings::mempool_t,
     sorted: Opaque<bindings::rcrypt_sorted_bio>,
     state: S,
+}
+
+/// Alignment of per-bio data and of the area after [`PerBio`]: device-mapper
+/// places per-bio data `per_io_data_size` bytes before its `dm_target_io`,
+/// which is pointer-aligned, so a size that is a multiple of 8 keeps both
+/// 8-byte aligned (`ARCH_KMALLOC_MINALIGN` on x86-64, what crypto requests need).
+pub(crate) const PER_BIO_ALIGN: usize = 8;
+
+/// The parts of an [`Io`] a target works with at once: the target, the bio,
+/// its state and the per-bio area (uninitialised at first; the target's to
+/// use until the bio ends).
+pub(crate) struct IoParts<'a, T, S> {
+    pub(crate) target: &'a T,
+    pub(crate) bio: &'a Bio,
+    pub(crate) state: &'a S,
+    pub(crate) area: &'a mut [core::mem::MaybeUninit<u8>],
 }
 
 /// A bio taken over by a target (its map function returned `Submitted`),
@@ -873,8 +895,9 @@ impl<T: Sync, S: Send> Io<T, S> {
     /// (giving the bio back) if the target did not reserve per-bio data of
     /// this type with [`Target::set_per_io_data`].
     pub(crate) fn new(target: &Target<'_>, bio: Bio, this: &T, state: S) -> Result<Self, Bio> {
+        const { assert!(core::mem::size_of::<PerBio<T, S>>() % PER_BIO_ALIGN == 0) };
         let size = target.raw().per_io_data_size as usize;
-        if size != core::mem::size_of::<PerBio<T, S>>() {
+        if size < core::mem::size_of::<PerBio<T, S>>() || size % PER_BIO_ALIGN != 0 {
             return Err(bio);
         }
         // SAFETY: The bio is being mapped by a target with `size` bytes of
@@ -914,6 +937,25 @@ impl<T: Sync, S: Send> Io<T, S> {
     pub(crate) fn state(&self) -> &S {
         // SAFETY: Initialised by `new`; `Io` is the only handle to it.
         unsafe { &self.p.as_ref().state }
+    }
+
+    /// The target, the bio, the target's state and the per-bio area at once.
+    pub(crate) fn parts_mut(&mut self) -> IoParts<'_, T, S> {
+        let p = self.p.as_ptr();
+        // SAFETY: The per-bio data is `size` bytes, `PerBio` first (checked by
+        // `new`); the area after it is only reachable through `&mut self`, and
+        // `Io` is the only handle to the per-bio data (type invariant). The
+        // target outlives its bios (type invariant).
+        unsafe {
+            let len = (*p).size - core::mem::size_of::<PerBio<T, S>>();
+            let area = p.add(1).cast::<core::mem::MaybeUninit<u8>>();
+            IoParts {
+                target: &*(*p).target,
+                bio: &self.base,
+                state: &(*p).state,
+                area: core::slice::from_raw_parts_mut(area, len),
+            }
+        }
     }
 
     /// Runs `f` with this I/O from the target's work queue `wq` (in process

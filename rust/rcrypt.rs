@@ -28,7 +28,7 @@ pub(crate) mod policy;
 
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio, MAX_LARGE_ORDER};
 use crate::crypto::{CipherUse, Direction, Rekey, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
-use crate::dm::{Args, CtrError, Io, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice, WriteThread};
+use crate::dm::{Args, CtrError, Io, IoParts, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice, WriteThread};
 use crate::dm::{self, TargetOperations};
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
@@ -60,6 +60,12 @@ const TFM_MASK: u32 = CRYPTO_ALG_ALLOCATES_MEMORY;
 
 /// `MIN_IOS`: requests and bios kept in reserve per device.
 const MIN_IOS: u32 = 64;
+
+/// Largest crypto request (with its scatterlists, IV and buffers) carried in
+/// each bio's per-bio data, as dm-crypt carries its request; a larger one
+/// (elephant's scratch sector, an unusually large transform context) comes
+/// from the request pool per bio instead.
+const PER_BIO_REQUEST_MAX: usize = 1024;
 /// dm-crypt's default `max_read_size` / `max_write_size`.
 const DEFAULT_MAX_IO_SIZE: u32 = 128 * 1024;
 
@@ -437,6 +443,8 @@ struct KeyState {
 
 /// A bio in flight through the target.
 type RcryptIo = Io<Rcrypt, IoState>;
+/// What the crypto of one bio works with (see [`Io::parts_mut`]).
+type RcryptParts<'a> = IoParts<'a, Rcrypt, IoState>;
 
 /// Per-target state (dm-crypt's `struct crypt_config`). Fields drop in
 /// declaration order: the write thread stops and the work queue drains
@@ -771,8 +779,14 @@ impl Rcrypt {
 
         // Stage 6 (cont.): mempools and bio set, as crypt_ctr() allocates them
         // before reading iv_offset.
+        // Like dm-crypt, each bio carries its request in its per-bio data when
+        // the request is small (all but elephant's scratch sector): the pool
+        // then only stands behind it.
         let scratch = SectorCipher::scratch_len(setup.mode, t.options.sector_size);
-        let req_pool = RequestPool::new(MIN_IOS, tfms.max_reqsize(), setup.iv_size as usize, scratch)
+        let (reqsize, iv_size) = (tfms.max_reqsize(), setup.iv_size as usize);
+        let req_area = RequestPool::element_size(reqsize, iv_size, scratch);
+        let req_area = if req_area <= PER_BIO_REQUEST_MAX { req_area } else { 0 };
+        let req_pool = RequestPool::new(if req_area != 0 { 1 } else { MIN_IOS }, reqsize, iv_size, scratch)
             .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))?;
         let page_pool = PagePool::new(params::BIO_MAX_VECS)
             .map_err(|e| CtrError::new(c"Cannot allocate page mempool", e))?;
@@ -853,7 +867,7 @@ impl Rcrypt {
         };
 
         target.set_bio_policy(1, u32::from(o.allow_discards));
-        target.set_per_io_data::<Rcrypt, IoState>();
+        target.set_per_io_data::<Rcrypt, IoState>(req_area);
 
         let this = KBox::new(
             Rcrypt {
@@ -1055,7 +1069,7 @@ impl Rcrypt {
     }
 
     /// Decrypts the data of a completed read in place (`kcryptd_crypt_read_convert`).
-    fn decrypt_bio(&self, io: &RcryptIo) -> Result {
+    fn decrypt_bio(&self, io: RcryptParts<'_>) -> Result {
         if self.cipher.runs {
             self.convert_runs(io, Direction::Decrypt, None)
         } else {
@@ -1065,12 +1079,12 @@ impl Rcrypt {
 
     /// `decrypt_bio` sector by sector.
     #[inline(never)]
-    fn decrypt_sectors(&self, io: &RcryptIo) -> Result {
+    fn decrypt_sectors(&self, io: RcryptParts<'_>) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
-        let mut req = self.req_pool.alloc()?;
-        let bio = io.bio();
+        let IoParts { bio, state, area, .. } = io;
+        let mut req = self.req_pool.get(area)?;
         let mut cursor = bio.cursor();
-        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
+        let mut cc_sector = state.sector.wrapping_add(self.iv_offset);
         for _ in 0..bio.size() / self.sector_size {
             // Data not aligned to the encryption sector: dm-crypt fails with -EIO.
             let at = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
@@ -1085,10 +1099,10 @@ impl Rcrypt {
     /// place or into `out` (a write's pool bio), in runs as long as the
     /// current page of both bios allows: the same bytes as sector by sector
     /// in fewer requests.
-    fn convert_runs(&self, io: &RcryptIo, dir: Direction, out: Option<&Bio>) -> Result {
+    fn convert_runs(&self, io: RcryptParts<'_>, dir: Direction, out: Option<&Bio>) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
-        let mut req = self.req_pool.alloc()?;
-        let bio = io.bio();
+        let IoParts { bio, area, .. } = io;
+        let mut req = self.req_pool.get(area)?;
         let ss = self.sector_size;
         let mut cursor = bio.cursor();
         let mut out = out.map(|b| (b, b.cursor()));
@@ -1171,7 +1185,7 @@ impl Rcrypt {
 
     /// `kcryptd_crypt_write_convert()`: encrypts the write's data into the
     /// pages of `buf`, sector by sector (or in runs, see `convert_runs`).
-    fn encrypt_bio(&self, io: &RcryptIo, buf: &PoolBio) -> Result {
+    fn encrypt_bio(&self, io: RcryptParts<'_>, buf: &PoolBio) -> Result {
         if self.cipher.runs {
             self.convert_runs(io, Direction::Encrypt, Some(buf.bio()))
         } else {
@@ -1181,12 +1195,12 @@ impl Rcrypt {
 
     /// `encrypt_bio` sector by sector.
     #[inline(never)]
-    fn encrypt_sectors(&self, io: &RcryptIo, buf: &PoolBio) -> Result {
+    fn encrypt_sectors(&self, io: RcryptParts<'_>, buf: &PoolBio) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
-        let mut req = self.req_pool.alloc()?;
-        let bio = io.bio();
+        let IoParts { bio, state, area, .. } = io;
+        let mut req = self.req_pool.get(area)?;
         let mut cursor = bio.cursor();
-        let mut cc_sector = io.state().sector.wrapping_add(self.iv_offset);
+        let mut cc_sector = state.sector.wrapping_add(self.iv_offset);
         let out_bio = buf.bio();
         let mut out = out_bio.cursor();
         for _ in 0..bio.size() / self.sector_size {
@@ -1361,8 +1375,10 @@ fn write_queued(io: RcryptIo) {
 }
 
 /// Work item: decrypt a completed read and end it.
-fn decrypt_work(io: RcryptIo) {
-    let status = match io.target().decrypt_bio(&io) {
+fn decrypt_work(mut io: RcryptIo) {
+    let p = io.parts_mut();
+    let t = p.target;
+    let status = match t.decrypt_bio(p) {
         Ok(()) => BlkStatus::OK,
         Err(_) => BlkStatus::IOERR,
     };
@@ -1402,9 +1418,12 @@ fn write_inline(io: RcryptIo) {
 /// from the crypt work queue (`queued`) through the write thread, which
 /// submits writes sorted by sector, unless `submit_from_crypt_cpus` or
 /// `no_write_workqueue` was given; inline crypto submits at once.
-fn encrypt_and_submit(io: RcryptIo, buf: PoolBio, queued: bool) {
+fn encrypt_and_submit(mut io: RcryptIo, buf: PoolBio, queued: bool) {
+    let p = io.parts_mut();
+    let t = p.target;
+    let r = t.encrypt_bio(p, &buf);
     let t = io.target();
-    match t.encrypt_bio(&io, &buf) {
+    match r {
         Ok(()) if queued && !t.submit_from_crypt_cpus && !t.no_write_workqueue => {
             t.counters.sorted_writes.fetch_add(1, Ordering::Relaxed);
             io.submit_pool_clone_sorted(buf, write_done, |t| &t.write_thread);

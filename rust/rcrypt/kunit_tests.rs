@@ -296,21 +296,34 @@ fn check_block(test: &mut Test, name: &str, cipher: &str, key: &[u8], opts: &[&s
     let Ok(reqs) = RequestPool::new(1, sc.tfms.max_reqsize(), iv_size as usize, scratch) else {
         return kunit_expect!(test, false, "{}: request pool", name);
     };
-    let (Ok(mut req), Some(mut page)) = (reqs.alloc(), pages.alloc()) else {
+    let Some(mut page) = pages.alloc() else {
         return kunit_expect!(test, false, "{}: allocation", name);
     };
-    let mut buf = [0u8; 4096];
-    let Some(out) = buf.get_mut(..ptext.len()) else {
-        return kunit_expect!(test, false, "{}: block too large", name);
+    // The request both from the pool and laid out in a caller's area (a
+    // bio's per-bio data); an area one byte short falls back to the pool.
+    let size = RequestPool::element_size(sc.tfms.max_reqsize(), iv_size as usize, scratch);
+    let Ok(mut area) = KVec::from_elem(core::mem::MaybeUninit::<u8>::uninit(), size, GFP_KERNEL) else {
+        return kunit_expect!(test, false, "{}: area", name);
     };
-    kunit_expect!(test, page.write(0, ptext));
-    let Some(tfms) = sc.tfms.enter() else {
-        return kunit_expect!(test, false, "{}: transforms busy", name);
-    };
-    let r = sc.crypt_block(&tfms, &mut req, Direction::Encrypt, sector, page.at(0), page.at(0));
-    kunit_expect!(test, r.is_ok() && page.read(0, out) && *out == *ctext, "{}: encryption differs", name);
-    let r = sc.crypt_block(&tfms, &mut req, Direction::Decrypt, sector, page.at(0), page.at(0));
-    kunit_expect!(test, r.is_ok() && page.read(0, out) && *out == *ptext, "{}: decryption differs", name);
+    for placed in [false, true] {
+        let req = if placed { reqs.get(&mut area[..]) } else { reqs.get(&mut area[..size - 1]) };
+        let Ok(mut req) = req else {
+            return kunit_expect!(test, false, "{}: request", name);
+        };
+        kunit_expect!(test, req.in_area() == placed, "{}: request placed in the area: {}", name, req.in_area());
+        let mut buf = [0u8; 4096];
+        let Some(out) = buf.get_mut(..ptext.len()) else {
+            return kunit_expect!(test, false, "{}: block too large", name);
+        };
+        kunit_expect!(test, page.write(0, ptext));
+        let Some(tfms) = sc.tfms.enter() else {
+            return kunit_expect!(test, false, "{}: transforms busy", name);
+        };
+        let r = sc.crypt_block(&tfms, &mut req, Direction::Encrypt, sector, page.at(0), page.at(0));
+        kunit_expect!(test, r.is_ok() && page.read(0, out) && *out == *ctext, "{}: encryption differs", name);
+        let r = sc.crypt_block(&tfms, &mut req, Direction::Decrypt, sector, page.at(0), page.at(0));
+        kunit_expect!(test, r.is_ok() && page.read(0, out) && *out == *ptext, "{}: decryption differs", name);
+    }
     pages.free(page);
 }
 
