@@ -244,7 +244,7 @@ pub(crate) struct PageRef<'a> {
     _holder: PhantomData<&'a ()>,
 }
 
-impl PageRef<'_> {
+impl<'a> PageRef<'a> {
     /// The first page.
     pub(crate) fn page(&self) -> *mut bindings::page {
         self.page
@@ -258,6 +258,16 @@ impl PageRef<'_> {
     /// Number of bytes.
     pub(crate) fn len(&self) -> u32 {
         self.len
+    }
+
+    /// The `len` bytes at `off` within this range, if it holds them.
+    #[inline]
+    pub(crate) fn sub(&self, off: u32, len: u32) -> Option<PageRef<'a>> {
+        if off.checked_add(len)? > self.len {
+            return None;
+        }
+        // INVARIANT: A part of this range, valid for as long.
+        Some(PageRef { page: self.page, offset: self.offset + off, len, _holder: PhantomData })
     }
 
     /// Copies the first `out.len()` bytes of the range into `out`.

@@ -1070,40 +1070,25 @@ impl Rcrypt {
 
     /// Decrypts the data of a completed read in place (`kcryptd_crypt_read_convert`).
     fn decrypt_bio(&self, io: RcryptParts<'_>) -> Result {
-        if self.cipher.runs {
-            self.convert_runs(io, Direction::Decrypt, None)
-        } else {
-            self.decrypt_sectors(io)
-        }
+        self.convert(io, Direction::Decrypt, None)
     }
 
-    /// `decrypt_bio` sector by sector.
+    /// `crypt_convert()`: encrypts or decrypts the whole sectors of `io`'s
+    /// bio, in place or into `out` (a write's pool bio). The cursors move a
+    /// page at a time (as much of the current page of both bios as holds
+    /// whole sectors), so stepping through the bios costs one call per page
+    /// rather than one per sector as in dm-crypt; within the page, each
+    /// sector is one request, or the whole run one request for a cipher
+    /// whose output does not depend on the sector (`ecb`, `cipher_null`):
+    /// the same bytes as sector by sector, in fewer requests.
     #[inline(never)]
-    fn decrypt_sectors(&self, io: RcryptParts<'_>) -> Result {
+    fn convert(&self, io: RcryptParts<'_>, dir: Direction, out: Option<&Bio>) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let IoParts { bio, state, area, .. } = io;
         let mut req = self.req_pool.get(area)?;
-        let mut cursor = bio.cursor();
-        let mut cc_sector = state.sector.wrapping_add(self.iv_offset);
-        for _ in 0..bio.size() / self.sector_size {
-            // Data not aligned to the encryption sector: dm-crypt fails with -EIO.
-            let at = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
-            self.cipher.crypt_block(&tfms, &mut req, Direction::Decrypt, cc_sector, at, at)?;
-            cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
-        }
-        Ok(())
-    }
-
-    /// `crypt_convert()` for a cipher whose output does not depend on the
-    /// sector (`ecb`, `cipher_null`): the whole sectors of `io`'s bio, in
-    /// place or into `out` (a write's pool bio), in runs as long as the
-    /// current page of both bios allows: the same bytes as sector by sector
-    /// in fewer requests.
-    fn convert_runs(&self, io: RcryptParts<'_>, dir: Direction, out: Option<&Bio>) -> Result {
-        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
-        let IoParts { bio, area, .. } = io;
-        let mut req = self.req_pool.get(area)?;
         let ss = self.sector_size;
+        let step = u64::from(ss >> SECTOR_SHIFT);
+        let mut cc_sector = state.sector.wrapping_add(self.iv_offset);
         let mut cursor = bio.cursor();
         let mut out = out.map(|b| (b, b.cursor()));
         let mut left = bio.size() / ss * ss;
@@ -1112,14 +1097,25 @@ impl Rcrypt {
             if let Some((o, oc)) = &out {
                 len = len.min(o.chunk_len(oc));
             }
-            // Under a sector: `next_chunk` below fails (-EIO), as sector by sector.
+            // Under a sector: `next_chunk` below fails, and the bio with it
+            // (-EIO, as dm-crypt fails data not aligned to the sector).
             len = (len - len % ss).max(ss);
             let src = bio.next_chunk(&mut cursor, len).ok_or(EIO)?;
             let dst = match &mut out {
                 Some((o, oc)) => o.next_chunk(oc, len).ok_or(EIO)?,
                 None => src,
             };
-            self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
+            if self.cipher.runs {
+                self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
+            } else {
+                let mut off = 0;
+                while off < len {
+                    let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
+                    self.cipher.crypt_block(&tfms, &mut req, dir, cc_sector, s, d)?;
+                    cc_sector = cc_sector.wrapping_add(step);
+                    off += ss;
+                }
+            }
             left -= len;
         }
         Ok(())
@@ -1184,33 +1180,9 @@ impl Rcrypt {
     }
 
     /// `kcryptd_crypt_write_convert()`: encrypts the write's data into the
-    /// pages of `buf`, sector by sector (or in runs, see `convert_runs`).
+    /// pages of `buf` (see `convert`).
     fn encrypt_bio(&self, io: RcryptParts<'_>, buf: &PoolBio) -> Result {
-        if self.cipher.runs {
-            self.convert_runs(io, Direction::Encrypt, Some(buf.bio()))
-        } else {
-            self.encrypt_sectors(io, buf)
-        }
-    }
-
-    /// `encrypt_bio` sector by sector.
-    #[inline(never)]
-    fn encrypt_sectors(&self, io: RcryptParts<'_>, buf: &PoolBio) -> Result {
-        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
-        let IoParts { bio, state, area, .. } = io;
-        let mut req = self.req_pool.get(area)?;
-        let mut cursor = bio.cursor();
-        let mut cc_sector = state.sector.wrapping_add(self.iv_offset);
-        let out_bio = buf.bio();
-        let mut out = out_bio.cursor();
-        for _ in 0..bio.size() / self.sector_size {
-            // Data not aligned to the encryption sector: -EIO like dm-crypt.
-            let src = bio.next_chunk(&mut cursor, self.sector_size).ok_or(EIO)?;
-            let dst = out_bio.next_chunk(&mut out, self.sector_size).ok_or(EIO)?;
-            self.cipher.crypt_block(&tfms, &mut req, Direction::Encrypt, cc_sector, src, dst)?;
-            cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
-        }
-        Ok(())
+        self.convert(io, Direction::Encrypt, Some(buf.bio()))
     }
 
     fn status_table(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {

@@ -3,7 +3,7 @@
 # fixed amount of direct I/O (fio, psync) through crypt and rcrypt, with
 # the default engine and with no_read_workqueue no_write_workqueue, for
 # cipher_null and aes-xts-plain64. Prints one line per run:
-#   RES <cipher> <target> <engine> <workload> <KB/s>
+#   RES <cipher> <target> <engine> <workload> <KB/s> <mean latency, us>
 #   icount-guest.sh MB
 set -u
 MB=${1:-32}
@@ -22,8 +22,9 @@ for c in "cipher_null-ecb -" "aes-xts-plain64 $KEY64"; do
 				r=$(fio --name=ic --filename=/dev/mapper/ic --direct=1 --ioengine=psync --rw="$1" --bs="$2" \
 					--size="${MB}M" --randrepeat=1 --output-format=terse 2>/dev/null) || { echo "fio failed"; exit 1; }
 				# terse v3: field 7 read KB/s, field 48 write KB/s
-				kbs=$(echo "$r" | awk -F';' '{ print ($7 > 0) ? $7 : $48 }')
-				echo "RES ${c%% *} $t $e $1-$2 $kbs"
+				# and fields 40 / 81 the mean total latency in us (sub-ns digits)
+				res=$(echo "$r" | awk -F';' '{ print ($7 > 0) ? $7 " " $40 : $48 " " $81 }')
+				echo "RES ${c%% *} $t $e $1-$2 $res"
 			done
 			dmsetup remove ic || exit 1
 		done
