@@ -102,8 +102,8 @@ pub(crate) enum Direction {
 /// size) holds blocks an IV generator encrypts itself (eboiv's byte offset,
 /// elephant's sector key); the scratch space holds a private copy of sector
 /// data for generators that read or rewrite it (lmk, tcw, elephant). The IV
-/// and both buffers are zeroed when a request starts, the buffers again when
-/// it is dropped.
+/// is zeroed when a request starts, both buffers when they are first used,
+/// and again, if they were used, when the request is dropped.
 ///
 /// # Invariants
 ///
@@ -220,13 +220,14 @@ impl RequestPool {
     fn init(&self, mem: NonNull<u8>, pooled: bool) -> Request<'_> {
         // SAFETY: The wait area lies inside the element, which is ours. Once
         // initialised here it serves every operation of the request
-        // (crypto_wait_req() re-arms it after waiting). The buffers are
-        // zeroed so that no uninitialised memory is ever read through them.
+        // (crypto_wait_req() re-arms it after waiting). The IV is zeroed so
+        // that no uninitialised memory is ever read through it; the other
+        // buffers are zeroed when first used (`Request::bufs`).
         unsafe {
             bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast());
-            core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.size - self.iv_off);
+            core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.iv_size);
         }
-        Request { pool: self, mem, pooled, _area: core::marker::PhantomData }
+        Request { pool: self, mem, pooled, bufs_used: false, _area: core::marker::PhantomData }
     }
 }
 
@@ -245,11 +246,16 @@ impl Drop for RequestPool {
 /// # Invariants
 ///
 /// `mem` is an element of `pool`'s layout (a pool element if `pooled`, else
-/// inside the borrowed area), used by nobody else until drop.
+/// inside the borrowed area), used by nobody else until drop. Its IV is
+/// initialised; its auxiliary buffer and scratch space are initialised once
+/// `bufs_used` is set.
 pub(crate) struct Request<'a> {
     pool: &'a RequestPool,
     mem: NonNull<u8>,
     pooled: bool,
+    /// The auxiliary buffer and scratch space were zeroed and handed out
+    /// (and so are zeroed again on drop).
+    bufs_used: bool,
     _area: core::marker::PhantomData<&'a mut [core::mem::MaybeUninit<u8>]>,
 }
 
@@ -265,16 +271,34 @@ pub(crate) struct RequestBufs<'r> {
 
 impl Request<'_> {
     /// The IV buffer (`iv_size` bytes), filled by the caller before [`Self::crypt`].
+    #[inline]
     pub(crate) fn iv_mut(&mut self) -> &mut [u8] {
-        self.bufs().iv
+        // SAFETY: The IV lies inside the element, is initialised (type
+        // invariant) and is only reachable through `&mut self`.
+        unsafe { core::slice::from_raw_parts_mut(self.mem.as_ptr().add(self.pool.iv_off), self.pool.iv_size) }
+    }
+
+    /// Zeroes the auxiliary buffer and scratch space the first time they are
+    /// used (most IV generators never touch them).
+    fn use_bufs(&mut self) {
+        if !self.bufs_used {
+            let p = self.pool;
+            // SAFETY: Both lie inside the element, which is ours; they follow
+            // each other (pool layout).
+            unsafe { core::ptr::write_bytes(self.mem.as_ptr().add(p.aux_off), 0, p.scratch_off + p.scratch_len - p.aux_off) };
+            // INVARIANT: Initialised just above.
+            self.bufs_used = true;
+        }
     }
 
     /// The IV, auxiliary and scratch buffers at once.
     pub(crate) fn bufs(&mut self) -> RequestBufs<'_> {
+        self.use_bufs();
         let p = self.pool;
         let base = self.mem.as_ptr();
         // SAFETY: The three areas lie inside the element, do not overlap (type
-        // invariant of the pool) and are only reachable through `&mut self`.
+        // invariant of the pool), are initialised (`use_bufs` above and the
+        // type invariant) and are only reachable through `&mut self`.
         unsafe {
             RequestBufs {
                 iv: core::slice::from_raw_parts_mut(base.add(p.iv_off), p.iv_size),
@@ -324,6 +348,7 @@ impl Request<'_> {
         if len as usize > self.pool.aux_len || tfm.reqsize() > self.pool.reqsize {
             return Err(EINVAL);
         }
+        self.use_bufs();
         let (req, sg, wait, iv) = self.areas();
         let mut queued = false;
         // The auxiliary buffer lies inside the element, which is kmalloc or
@@ -358,26 +383,36 @@ impl Request<'_> {
     }
 
     /// Counts an operation an asynchronous transform queued; the result.
+    #[inline(always)]
     fn finish(&self, err: i32, queued: bool) -> Result {
         if queued {
             self.pool.waits.fetch_add(1, Ordering::Relaxed);
         }
-        to_result(err)
+        // (`to_result` is a call per sector; success needs none.)
+        if err == 0 {
+            Ok(())
+        } else {
+            to_result(err)
+        }
     }
 }
 
 impl Drop for Request<'_> {
     fn drop(&mut self) {
         let p = self.pool;
-        // Key-derived blocks and sector data must not linger in the pool.
-        // SAFETY: The auxiliary buffer and the scratch space that follows it
-        // lie inside the element, which is ours until it is freed below.
-        unsafe {
-            bindings::rcrypt_memzero_explicit(
-                self.mem.as_ptr().add(p.aux_off).cast(),
-                p.scratch_off + p.scratch_len - p.aux_off,
-            )
-        };
+        // Key-derived blocks and sector data must not linger in the pool or
+        // the per-bio data (untouched buffers are still zero or were never
+        // initialised).
+        if self.bufs_used {
+            // SAFETY: The auxiliary buffer and the scratch space that follows
+            // it lie inside the element, which is ours until it is freed below.
+            unsafe {
+                bindings::rcrypt_memzero_explicit(
+                    self.mem.as_ptr().add(p.aux_off).cast(),
+                    p.scratch_off + p.scratch_len - p.aux_off,
+                )
+            };
+        }
         if self.pooled {
             // SAFETY: `mem` came from this pool and no operation is in flight
             // (every operation waits for completion).

@@ -167,9 +167,11 @@ unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm)
  * (`wait` initialised once per request; crypto_wait_req() re-arms it).
  * *queued tells whether an asynchronous transform queued or backlogged it.
  */
-int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
-			struct scatterlist *sg, unsigned int len, u8 *iv,
-			struct crypto_wait *wait, bool encrypt, bool *queued)
+static __always_inline int __rcrypt_skcipher_run(struct skcipher_request *req,
+						 struct crypto_skcipher *tfm,
+						 struct scatterlist *sg, unsigned int len,
+						 u8 *iv, struct crypto_wait *wait,
+						 bool encrypt, bool *queued)
 {
 	int r;
 
@@ -180,6 +182,13 @@ int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tf
 	r = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
 	*queued = r == -EINPROGRESS || r == -EBUSY;
 	return crypto_wait_req(r, wait);
+}
+
+int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
+			struct scatterlist *sg, unsigned int len, u8 *iv,
+			struct crypto_wait *wait, bool encrypt, bool *queued)
+{
+	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt, queued);
 }
 
 /*
@@ -195,7 +204,7 @@ int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skci
 	sg_set_page(sg, src, len, src_off);
 	sg_init_table(sg + 1, 1);
 	sg_set_page(sg + 1, dst, len, dst_off);
-	return rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt, queued);
+	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt, queued);
 }
 
 void rcrypt_crypto_init_wait(struct crypto_wait *wait)

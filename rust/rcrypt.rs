@@ -268,7 +268,7 @@ impl SectorCipher {
         src: PageRef<'p>,
         dst: PageRef<'p>,
     ) -> Result {
-        if !self.runs || src.len() % self.sector_size != 0 {
+        if !self.runs || src.len() & self.sector_size.wrapping_sub(1) != 0 {
             return Err(EINVAL);
         }
         let tfm = tfms.get(0).ok_or(EINVAL)?;
@@ -1087,11 +1087,13 @@ impl Rcrypt {
         let IoParts { bio, state, area, .. } = io;
         let mut req = self.req_pool.get(area)?;
         let ss = self.sector_size;
+        // A power of two (checked with the table): masks, not divisions.
+        let mask = ss.wrapping_sub(1);
         let step = u64::from(ss >> SECTOR_SHIFT);
         let mut cc_sector = state.sector.wrapping_add(self.iv_offset);
         let mut cursor = bio.cursor();
         let mut out = out.map(|b| (b, b.cursor()));
-        let mut left = bio.size() / ss * ss;
+        let mut left = bio.size() & !mask;
         while left > 0 {
             let mut len = bio.chunk_len(&cursor).min(left);
             if let Some((o, oc)) = &out {
@@ -1099,7 +1101,7 @@ impl Rcrypt {
             }
             // Under a sector: `next_chunk` below fails, and the bio with it
             // (-EIO, as dm-crypt fails data not aligned to the sector).
-            len = (len - len % ss).max(ss);
+            len = (len & !mask).max(ss);
             let src = bio.next_chunk(&mut cursor, len).ok_or(EIO)?;
             let dst = match &mut out {
                 Some((o, oc)) => o.next_chunk(oc, len).ok_or(EIO)?,
@@ -1116,7 +1118,7 @@ impl Rcrypt {
                     off += ss;
                 }
             }
-            left -= len;
+            left = left.saturating_sub(len);
         }
         Ok(())
     }
