@@ -8,6 +8,7 @@
 #   make stress    the reliability tests at full size (fuzzing, faults, 1 GiB stress)
 #   make bench     rcrypt against dm-crypt (fio, non-debug kernel), ratios per workload
 #   make icount    instructions per MiB of rcrypt and dm-crypt (QEMU -icount, one vCPU)
+#   make profile   the same runs per kernel function (a QEMU TCG plugin)
 #   make host-test the host-side cargo tests of the pure Rust parts
 #   make clippy    build the module with clippy
 #   make clean
@@ -16,7 +17,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?= $(shell scripts/kernel-dir debug 2>/dev/null)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
 
-.PHONY: all module setup check stress bench icount host-test clippy clean
+.PHONY: all module setup check stress bench icount profile host-test clippy clean
 
 all: module
 
@@ -42,6 +43,9 @@ bench:
 
 icount:
 	scripts/icount
+
+profile:
+	scripts/profile
 
 host-test:
 	cd rust/host && cargo test --quiet
