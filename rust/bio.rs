@@ -92,9 +92,8 @@ impl Bio {
 
     /// The operation.
     pub(crate) fn op(&self) -> BioOp {
-        // SAFETY: The bio is valid.
-        let op = unsafe { bindings::rcrypt_bio_op(self.ptr.as_ptr()) };
-        match op {
+        // `bio_op()`, read here rather than called (once or twice per bio).
+        match self.raw().bi_opf & bindings::RCRYPT_REQ_OP_MASK {
             bindings::req_op_REQ_OP_READ => BioOp::Read,
             bindings::req_op_REQ_OP_WRITE => BioOp::Write,
             bindings::req_op_REQ_OP_DISCARD => BioOp::Discard,
@@ -104,8 +103,9 @@ impl Bio {
 
     /// Whether the operation writes (`op_is_write`).
     pub(crate) fn is_write(&self) -> bool {
-        // SAFETY: The bio is valid.
-        unsafe { bindings::rcrypt_op_is_write(bindings::rcrypt_bio_op(self.ptr.as_ptr())) }
+        // `op_is_write(bio_op())`: operations that carry data to the device
+        // have odd numbers.
+        self.raw().bi_opf & bindings::RCRYPT_REQ_OP_MASK & 1 != 0
     }
 
     /// Whether the bio carries `REQ_PREFLUSH`.

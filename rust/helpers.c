@@ -105,19 +105,12 @@ struct bio *rcrypt_dm_bio_from_per_bio_data(void *data, size_t size)
 	return dm_bio_from_per_bio_data(data, size);
 }
 
+/* Bio::is_write() reads op_is_write()'s rule: odd operations write. */
+static_assert((REQ_OP_WRITE & 1) && !(REQ_OP_READ & 1) && (REQ_OP_DISCARD & 1));
+
 void rcrypt_bio_set_dev(struct bio *bio, struct block_device *bdev)
 {
 	bio_set_dev(bio, bdev);
-}
-
-unsigned int rcrypt_bio_op(struct bio *bio)
-{
-	return bio_op(bio);
-}
-
-bool rcrypt_op_is_write(unsigned int op)
-{
-	return op_is_write(op);
 }
 
 /*

@@ -4,9 +4,10 @@
 # the default engine and with no_read_workqueue no_write_workqueue, for
 # cipher_null and aes-xts-plain64. Prints one line per run:
 #   RES <cipher> <target> <engine> <workload> <KB/s> <mean latency, us>
-#   icount-guest.sh MB
+#   icount-guest.sh MB [SECTOR_SIZE]
 set -u
 MB=${1:-32}
+SS=${2:-512}
 KEY64=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
 modprobe brd rd_nr=1 rd_size=$((MB * 1024)) 2>/dev/null ||
 	insmod "$(find /lib/modules -name brd.ko | head -1)" rd_nr=1 rd_size=$((MB * 1024)) || exit 1
@@ -14,8 +15,11 @@ dd if=/dev/zero of=/dev/ram0 bs=1M count="$MB" 2>/dev/null || exit 1
 for c in "cipher_null-ecb -" "aes-xts-plain64 $KEY64"; do
 	for t in crypt rcrypt; do
 		for e in default inline; do
+			set --
+			[ $e = inline ] && set -- no_read_workqueue no_write_workqueue
+			[ "$SS" = 512 ] || set -- "$@" "sector_size:$SS"
 			opts=""
-			[ $e = inline ] && opts=" 2 no_read_workqueue no_write_workqueue"
+			[ $# = 0 ] || opts=" $# $*"
 			dmsetup create ic --table "0 $((MB * 2048)) $t $c 0 /dev/ram0 0$opts" && dmsetup mknodes ic || exit 1
 			for w in "read 1M" "write 1M" "randread 4k" "randwrite 4k"; do
 				set -- $w
