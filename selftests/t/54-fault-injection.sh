@@ -30,16 +30,20 @@ reset() {
 	done
 }
 reset
-# A live rcrypt device keeps the bio slabs of rcrypt's and device-mapper's
-# biosets: otherwise each failed load frees them, the next one creates them
-# again, and a failed kmem_cache_create() dumps a stack (a warning of the
-# slab allocator, not a bug, but it reads as a splat).
-dmsetup create fz_keep --table "0 2048 rcrypt aes-xts-plain64 $KEY64 0 /dev/ram2 0" || die "create fz_keep"
+# A live rcrypt device with the same table keeps the bio slabs of rcrypt's
+# and device-mapper's biosets (their size follows the per-bio data, which
+# holds the table's crypto request): otherwise each failed load frees them,
+# the next one creates them again, and a failed kmem_cache_create() dumps a
+# stack (a warning of the slab allocator, not a bug, but it reads as a splat).
+n=0
 for table in "aes-xts-plain64 $KEY64 0 /dev/ram0 0" \
 	"aes-cbc-elephant $KEY64 0 /dev/ram0 0 1 sector_size:4096" "aes-cbc-tcw $KEY64 0 /dev/ram0 0"; do
+	n=$((n + 1))
+	keep=$(echo "$table" | sed 's#/dev/ram0#/dev/ram2#')
+	dmsetup create fz_keep$n --table "0 2048 rcrypt $keep" || die "create fz_keep$n"
 	STRIDE=$STRIDE $F fault-loads 2048 "$table" || fail "constructor sweep: $table"
+	dmsetup remove fz_keep$n || fail "remove fz_keep$n"
 done
-dmsetup remove fz_keep || fail "remove fz_keep"
 
 for opts in "" "2 no_read_workqueue no_write_workqueue"; do
 	dmsetup create fio_i --table "0 4096 rcrypt aes-xts-plain64 $KEY64 0 /dev/ram1 0 $opts" && dmsetup mknodes fio_i || die "create"
