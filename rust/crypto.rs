@@ -218,11 +218,11 @@ impl RequestPool {
     /// Starts a request in `mem`, an element of this pool's layout that is
     /// the request's until it drops.
     fn init(&self, mem: NonNull<u8>, pooled: bool) -> Request<'_> {
-        // SAFETY: The wait area lies inside the element, which is ours. Once
-        // initialised here it serves every operation of the request
-        // (crypto_wait_req() re-arms it after waiting). The IV is zeroed so
-        // that no uninitialised memory is ever read through it; the other
-        // buffers are zeroed when first used (`Request::bufs`).
+        // The wait, once initialised here, serves every operation of the
+        // request (crypto_wait_req() re-arms it after waiting). The IV is
+        // zeroed so that no uninitialised memory is ever read through it; the
+        // other buffers are zeroed when first used (`Request::bufs`).
+        // SAFETY: The wait and the IV lie inside the element, which is ours.
         unsafe {
             bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast());
             core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.iv_size);

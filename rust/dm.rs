@@ -942,10 +942,10 @@ impl<T: Sync, S: Send> Io<T, S> {
     /// The target, the bio, the target's state and the per-bio area at once.
     pub(crate) fn parts_mut(&mut self) -> IoParts<'_, T, S> {
         let p = self.p.as_ptr();
-        // SAFETY: The per-bio data is `size` bytes, `PerBio` first (checked by
-        // `new`); the area after it is only reachable through `&mut self`, and
-        // `Io` is the only handle to the per-bio data (type invariant). The
-        // target outlives its bios (type invariant).
+        // The per-bio data is `size` bytes, `PerBio` first (checked by `new`);
+        // the area after it is only reachable through `&mut self`, and `Io` is
+        // the only handle to the per-bio data. The target outlives its bios.
+        // SAFETY: As above (type invariants of `Io`).
         unsafe {
             let len = (*p).size - core::mem::size_of::<PerBio<T, S>>();
             let area = p.add(1).cast::<core::mem::MaybeUninit<u8>>();
