@@ -146,32 +146,59 @@ impl Bio {
 
     /// The current position of the bio's data, to walk it with [`BioCursor`].
     pub(crate) fn cursor(&self) -> BioCursor {
-        BioCursor { iter: self.raw().bi_iter }
+        BioCursor { iter: self.raw().bi_iter, bio: self.ptr.as_ptr() }
     }
 
-    /// Reads `len` bytes at the cursor position and advances the cursor:
-    /// returns the page and offset holding them, or `None` if the current
-    /// segment holds fewer than `len` bytes (data not aligned to `len`).
-    pub(crate) fn next_chunk(&self, cursor: &mut BioCursor, len: u32) -> Option<PageRef<'_>> {
-        let mut page = core::ptr::null_mut();
-        let mut offset = 0;
-        // SAFETY: The bio is valid and `cursor` walks within its data; the
-        // helper checks that the current segment holds `len` bytes before it
-        // moves the cursor past them.
-        let found = unsafe {
-            bindings::rcrypt_bio_next_chunk(self.ptr.as_ptr(), &mut cursor.iter, len, &mut page, &mut offset)
+    /// The next run of whole sectors of `mask + 1` bytes (a power of two up
+    /// to a page) at `cursor`, and at `out`'s cursor if given: as much of the
+    /// current page of each bio as holds whole sectors, at most `max` bytes.
+    /// Returns the run in this bio and in `out` (of the same length) and
+    /// moves the cursors past it; `None` at the end of the data, where a
+    /// segment holds less than a sector there (data not aligned to the
+    /// sector), or if a cursor is not its bio's.
+    pub(crate) fn next_run<'b>(
+        &'b self,
+        cursor: &mut BioCursor,
+        out: Option<(&'b Bio, &mut BioCursor)>,
+        max: u32,
+        mask: u32,
+    ) -> Option<(PageRef<'b>, Option<PageRef<'b>>)> {
+        if cursor.bio != self.ptr.as_ptr() {
+            return None;
+        }
+        let (mut page, mut offset) = (core::ptr::null_mut(), 0);
+        let (mut opage, mut ooffset) = (core::ptr::null_mut(), 0);
+        let (out_ptr, oiter) = match out {
+            Some((o, oc)) if oc.bio == o.ptr.as_ptr() => (o.ptr.as_ptr(), &mut oc.iter as *mut _),
+            Some(_) => return None,
+            None => (core::ptr::null_mut(), core::ptr::null_mut()),
         };
-        // INVARIANT: The segment's pages hold `len` bytes at `offset` while
-        // the bio (borrowed by the result) lives.
-        found.then_some(PageRef { page, offset, len, _holder: PhantomData })
-    }
-
-    /// How many bytes [`Self::next_chunk`] can return at the cursor: the
-    /// data left in the current segment's page (0 at the end of the data).
-    pub(crate) fn chunk_len(&self, cursor: &BioCursor) -> u32 {
-        // SAFETY: The bio is valid and `cursor` walks within its data; the
-        // helper only reads the segment the cursor points to, if any.
-        unsafe { bindings::rcrypt_bio_iter_len(self.ptr.as_ptr(), &cursor.iter) }
+        // SAFETY: The bios are valid and each cursor walks within its own
+        // bio's data (checked above: a cursor is made by `cursor` and moved
+        // only here); the helper reads the segments the cursors point to
+        // and moves them only past data those segments hold.
+        let len = unsafe {
+            bindings::rcrypt_bio_next_run(
+                self.ptr.as_ptr(),
+                &mut cursor.iter,
+                out_ptr,
+                oiter,
+                max,
+                mask,
+                &mut page,
+                &mut offset,
+                &mut opage,
+                &mut ooffset,
+            )
+        };
+        if len == 0 {
+            return None;
+        }
+        // INVARIANT: Each segment's page holds `len` bytes at its offset
+        // while its bio (borrowed by the result) lives.
+        let run = PageRef { page, offset, len, _holder: PhantomData };
+        let orun = (!out_ptr.is_null()).then_some(PageRef { page: opage, offset: ooffset, len, _holder: PhantomData });
+        Some((run, orun))
     }
 
     /// Ends the bio with `status` (`bio_endio`).
@@ -201,6 +228,44 @@ impl Bio {
         unsafe { bindings::dm_submit_bio_remap(base.ptr.as_ptr(), self.ptr.as_ptr()) };
     }
 
+    /// Submits this bio, which device-mapper passed to a target's map
+    /// function, itself rather than a clone of it (`dm_submit_bio_remap`
+    /// with no target clone: device-mapper starts the I/O accounting of the
+    /// mapped device for it, then submits it where `set_dev` directed it).
+    ///
+    /// # Safety
+    ///
+    /// This is a bio that device-mapper passed to the target's map
+    /// function, not yet ended, with a completion callback that rejoins it
+    /// with device-mapper's (see [`Self::set_end_io`]).
+    pub(crate) unsafe fn submit_remap_self(self) {
+        // SAFETY: A target bio of device-mapper (the caller's guarantee).
+        unsafe { bindings::dm_submit_bio_remap(self.ptr.as_ptr(), core::ptr::null_mut()) };
+    }
+
+    /// The completion callback and its private pointer, for a stacking
+    /// driver that puts its own in place and restores these before it ends
+    /// the bio (as dm-verity and dm-integrity do).
+    pub(crate) fn end_io(&self) -> (bindings::bio_end_io_t, *mut core::ffi::c_void) {
+        (self.raw().bi_end_io, self.raw().bi_private)
+    }
+
+    /// Moves the bio's position (`bi_iter`) back to `cursor`: a device
+    /// below may consume it (a request's completion advances its bios to
+    /// their end; a split advances the remainder).
+    ///
+    /// # Safety
+    ///
+    /// `cursor` was taken from this bio by [`Self::cursor`] while the bio
+    /// had the segments it has now (segments are immutable once submitted,
+    /// so the position lies within them). A cursor of another bio is
+    /// ignored.
+    pub(crate) unsafe fn restore_cursor(&mut self, cursor: &BioCursor) {
+        if cursor.bio == self.ptr.as_ptr() {
+            self.raw_mut().bi_iter = cursor.iter;
+        }
+    }
+
     /// Sets the completion callback and its private pointer.
     ///
     /// # Safety
@@ -224,10 +289,21 @@ impl Bio {
     }
 }
 
-/// A position in a bio's data (`struct bvec_iter`).
+/// A position in a bio's data (`struct bvec_iter`), with the bio it walks.
+///
+/// # Invariants
+///
+/// `iter` lies within the data of the bio at `bio` (made by [`Bio::cursor`]
+/// and moved only by [`Bio::next_run`], which checks that the cursor is the
+/// bio's own).
 pub(crate) struct BioCursor {
     iter: bindings::bvec_iter,
+    bio: *const bindings::bio,
 }
+
+// SAFETY: A cursor is a position; the bio pointer is only compared, never
+// followed.
+unsafe impl Send for BioCursor {}
 
 /// A range of data in page memory: `len` bytes at byte `offset` of `page`
 /// (the offset may run past the first page: multi-page bvecs are physically
@@ -325,20 +401,10 @@ impl BioSet {
         Ok(Self { bs })
     }
 
-    /// A clone of `bio` directed at `dev`, sharing its data
-    /// (`bio_alloc_clone`). With `wait` (GFP_NOIO) it waits for the pool and
-    /// never fails; without (GFP_NOWAIT, for `map`, where bios of the same
-    /// set may wait on the submitter's bio list) it may fail.
-    pub(crate) fn clone_bio(&self, dev: &TargetDevice, bio: &Bio, wait: bool) -> Result<Bio> {
-        let gfp = if wait { bindings::RCRYPT_GFP_NOIO } else { bindings::RCRYPT_GFP_NOWAIT };
-        // SAFETY: The bio set and bio are valid; GFP_NOIO may sleep.
-        let p = unsafe { bindings::bio_alloc_clone(dev.bdev(), bio.as_ptr(), gfp, self.bs.get()) };
-        // SAFETY: A non-null result is a new bio owned by the caller.
-        unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
-    }
-
     /// A new bio for `dev` with room for `nr_vecs` pages and the flags of
-    /// `like` (`bio_alloc_bioset`; `wait` as for [`Self::clone_bio`]).
+    /// `like` (`bio_alloc_bioset`). With `wait` (GFP_NOIO) it waits for the
+    /// pool and never fails; without (GFP_NOWAIT, for `map`, where bios of
+    /// the same set may wait on the submitter's bio list) it may fail.
     pub(crate) fn alloc_bio(&self, dev: &TargetDevice, nr_vecs: u16, like: &Bio, wait: bool) -> Result<Bio> {
         let gfp = if wait { bindings::RCRYPT_GFP_NOIO } else { bindings::RCRYPT_GFP_NOWAIT };
         // SAFETY: The bio set is valid; GFP_NOIO may sleep.

@@ -12,7 +12,7 @@
 //! `struct target_type` lives in this file; bios live in [`crate::bio`].
 
 use crate::bindings;
-use crate::bio::{BlkStatus, Bio, PoolBio};
+use crate::bio::{BioCursor, BlkStatus, Bio, PoolBio};
 use crate::wq::WorkQueue;
 use core::fmt;
 use core::marker::PhantomData;
@@ -850,7 +850,11 @@ pub(crate) struct PerBio<T, S> {
     size: usize,
     target: *const T,
     work_fn: Option<fn(Io<T, S>)>,
-    clone_fn: Option<fn(Io<T, S>, Bio)>,
+    /// `Io::submit_to`: the completion step and what the bio had before.
+    self_fn: Option<fn(Io<T, S>)>,
+    saved_end_io: bindings::bio_end_io_t,
+    saved_private: *mut core::ffi::c_void,
+    saved_cursor: Option<BioCursor>,
     pool_clone_fn: Option<fn(Io<T, S>, PoolBio)>,
     clone_pool: *mut bindings::mempool_t,
     sorted: Opaque<bindings::rcrypt_sorted_bio>,
@@ -912,7 +916,10 @@ impl<T: Sync, S: Send> Io<T, S> {
                 size,
                 target: this,
                 work_fn: None,
-                clone_fn: None,
+                self_fn: None,
+                saved_end_io: None,
+                saved_private: core::ptr::null_mut(),
+                saved_cursor: None,
                 pool_clone_fn: None,
                 clone_pool: core::ptr::null_mut(),
                 sorted: Opaque::uninit(),
@@ -992,39 +999,65 @@ impl<T: Sync, S: Send> Io<T, S> {
         }
     }
 
-    /// Submits `clone` (a bio made for this I/O) and runs `done` with this
-    /// I/O and the completed clone when it ends; `done` may run in interrupt
-    /// context, so it must not sleep.
-    pub(crate) fn submit_clone(mut self, mut clone: Bio, done: fn(Io<T, S>, Bio)) {
-        // SAFETY: The per-bio data is ours; the trampoline is valid for this
-        // clone and the per-bio data outlives it (the base bio is not ended
-        // before `done` runs). `Self` is forgotten and rebuilt by the trampoline.
+    /// Directs the bio at `sector` of the target's device `dev` and submits
+    /// the bio itself, without a clone (dm-verity's way; dm-crypt clones
+    /// reads instead): `done` runs with this I/O when the bio completes,
+    /// its completion callback, private pointer and position put back as
+    /// they were at submission, so that `done` sees the data as submitted
+    /// and the status the device gave ([`Bio::status`]). `done` may run in
+    /// interrupt context, so it must not sleep.
+    pub(crate) fn submit_to(mut self, dev: fn(&T) -> &TargetDevice, sector: u64, done: fn(Io<T, S>)) {
+        let dev: *const TargetDevice = dev(self.target());
+        // SAFETY: The device belongs to the target, which outlives its bios
+        // (type invariant).
+        self.base.set_dev(unsafe { &*dev });
+        self.base.set_sector(sector);
+        let (end_io, private) = self.base.end_io();
+        let cursor = self.base.cursor();
+        // SAFETY: The per-bio data is ours (type invariant) and outlives the
+        // bio's flight (the bio is not ended before `done` runs); the
+        // trampoline puts device-mapper's callback back before anything can
+        // end the bio.
         unsafe {
-            self.p.as_mut().clone_fn = Some(done);
-            clone.set_end_io(Some(Self::clone_trampoline), self.p.as_ptr().cast());
+            let pb = self.p.as_mut();
+            pb.self_fn = Some(done);
+            pb.saved_end_io = end_io;
+            pb.saved_private = private;
+            pb.saved_cursor = Some(cursor);
+            self.base.set_end_io(Some(Self::self_trampoline), self.p.as_ptr().cast());
         }
-        self.submit_remap(clone);
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: The base bio came to the target's map function and is not
+        // ended (type invariant); its completion goes to the trampoline,
+        // which rebuilds `Self`, so `this` is not used again.
+        unsafe { core::ptr::read(&this.base).submit_remap_self() };
     }
 
     /// # Safety
     ///
-    /// Called by the kernel for a work item or clone set up by this type.
-    unsafe extern "C" fn clone_trampoline(clone: *mut bindings::bio) {
-        // SAFETY: Set up by `submit_clone`: the clone is valid and owned by
-        // this completion, its private pointer is the per-bio data of a base
-        // bio that is not ended.
+    /// Called by the kernel for a bio submitted by [`Self::submit_to`].
+    unsafe extern "C" fn self_trampoline(bio: *mut bindings::bio) {
+        // SAFETY: Set up by `submit_to`: the bio is a base bio that is not
+        // ended (its device-mapper completion has not run), its private
+        // pointer is its per-bio data, and the saved cursor was taken from
+        // it.
         unsafe {
-            let Some(clone) = Bio::from_raw(clone) else { return };
-            let p = clone.private().cast::<PerBio<T, S>>();
-            let Some(f) = (*p).clone_fn.take() else { return };
-            let base = bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), (*p).size);
-            if let (Some(p), Some(base)) = (NonNull::new(p), Bio::from_raw(base)) {
-                f(Io { p, base }, clone);
+            let Some(mut base) = Bio::from_raw(bio) else { return };
+            let p = base.private().cast::<PerBio<T, S>>();
+            let Some(f) = (*p).self_fn.take() else { return };
+            base.set_end_io((*p).saved_end_io, (*p).saved_private);
+            if let Some(cursor) = (*p).saved_cursor.take() {
+                base.restore_cursor(&cursor);
+            }
+            if let Some(p) = NonNull::new(p) {
+                f(Io { p, base });
             }
         }
     }
 
-    /// Like [`Self::submit_clone`] for a bio of pool pages (a write buffer).
+    /// Submits `clone` (a bio of pool pages made for this I/O: a write
+    /// buffer) and runs `done` with this I/O and the completed clone when it
+    /// ends; `done` may run in interrupt context, so it must not sleep.
     pub(crate) fn submit_pool_clone(mut self, clone: PoolBio, done: fn(Io<T, S>, PoolBio)) {
         let clone = self.set_pool_clone_done(clone, done);
         self.submit_remap(clone);
@@ -1064,8 +1097,10 @@ impl<T: Sync, S: Send> Io<T, S> {
     /// `done` with this I/O; returns the bio to submit.
     fn set_pool_clone_done(&mut self, clone: PoolBio, done: fn(Io<T, S>, PoolBio)) -> Bio {
         let (mut clone, pool) = clone.into_parts();
-        // SAFETY: As in `submit_clone`; the pool identity travels in the
-        // per-bio data and is rejoined with this clone by the trampoline.
+        // SAFETY: The per-bio data is ours; the trampoline is valid for this
+        // clone and the per-bio data outlives it (the base bio is not ended
+        // before `done` runs); the pool identity travels in the per-bio data
+        // and is rejoined with this clone by the trampoline.
         unsafe {
             let pb = self.p.as_mut();
             pb.pool_clone_fn = Some(done);
@@ -1091,8 +1126,10 @@ impl<T: Sync, S: Send> Io<T, S> {
     ///
     /// Called by the kernel for a work item or clone set up by this type.
     unsafe extern "C" fn pool_clone_trampoline(clone: *mut bindings::bio) {
-        // SAFETY: Set up by `submit_pool_clone` (see `clone_trampoline`); the
-        // clone and pool come from one `PoolBio::into_parts`.
+        // SAFETY: Set up by `set_pool_clone_done`: the clone is valid and
+        // owned by this completion, its private pointer is the per-bio data
+        // of a base bio that is not ended; the clone and pool come from one
+        // `PoolBio::into_parts`.
         unsafe {
             let Some(clone) = Bio::from_raw(clone) else { return };
             let p = clone.private().cast::<PerBio<T, S>>();

@@ -1095,18 +1095,13 @@ impl Rcrypt {
         let mut out = out.map(|b| (b, b.cursor()));
         let mut left = bio.size() & !mask;
         while left > 0 {
-            let mut len = bio.chunk_len(&cursor).min(left);
-            if let Some((o, oc)) = &out {
-                len = len.min(o.chunk_len(oc));
-            }
-            // Under a sector: `next_chunk` below fails, and the bio with it
-            // (-EIO, as dm-crypt fails data not aligned to the sector).
-            len = (len & !mask).max(ss);
-            let src = bio.next_chunk(&mut cursor, len).ok_or(EIO)?;
-            let dst = match &mut out {
-                Some((o, oc)) => o.next_chunk(oc, len).ok_or(EIO)?,
-                None => src,
-            };
+            // As much of the current page of each bio as holds whole sectors;
+            // under a sector there, the bio fails (-EIO, as dm-crypt fails
+            // data not aligned to the sector).
+            let oc = out.as_mut().map(|(o, oc)| (*o, oc));
+            let (src, dst) = bio.next_run(&mut cursor, oc, left, mask).ok_or(EIO)?;
+            let dst = dst.unwrap_or(src);
+            let len = src.len();
             if self.cipher.runs {
                 self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
             } else {
@@ -1271,8 +1266,6 @@ impl Rcrypt {
     }
 }
 
-/// Read path, in map context: send a clone of the bio to the device; the
-/// data is decrypted in place when it completes (`kcryptd_io_read`).
 /// Ends a read or write of the data path with `status`, counting it.
 fn finish(io: RcryptIo, status: BlkStatus) {
     let t = io.target();
@@ -1296,34 +1289,22 @@ fn finish(io: RcryptIo, status: BlkStatus) {
     io.end(status);
 }
 
+/// Read path, in map context: send the bio to the device; the data is
+/// decrypted in place when it completes (`kcryptd_io_read`).
 fn read_submit(io: RcryptIo) {
     let t = io.target();
-    // In map, like dm-crypt's kcryptd_io_read(GFP_NOWAIT): no waiting for
-    // the bio set; if it is dry, the work queue clones and may wait.
-    let mut clone = match t.bs.clone_bio(&t.dev, io.bio(), false) {
-        Ok(c) => c,
-        Err(_) => return io.queue(|t| &t.wq, read_submit_wait),
-    };
-    clone.set_sector(t.start + io.state().sector);
-    io.submit_clone(clone, read_done);
+    // The bio itself goes to the device, not a clone as in dm-crypt's
+    // kcryptd_io_read(): its segments are immutable and its position is
+    // put back on completion, so the data is decrypted in place all the same,
+    // and a read allocates nothing.
+    let sector = t.start + io.state().sector;
+    io.submit_to(|t| &t.dev, sector, read_done);
 }
 
-/// Work item: `read_submit` where the clone may wait for the bio set.
-fn read_submit_wait(io: RcryptIo) {
-    let t = io.target();
-    let mut clone = match t.bs.clone_bio(&t.dev, io.bio(), true) {
-        Ok(c) => c,
-        Err(_) => return finish(io, BlkStatus::IOERR),
-    };
-    clone.set_sector(t.start + io.state().sector);
-    io.submit_clone(clone, read_done);
-}
-
-/// A read clone completed (possibly in interrupt context): decrypt from the
-/// work queue.
-fn read_done(io: RcryptIo, clone: Bio) {
-    let status = clone.status();
-    clone.put();
+/// A read completed (possibly in interrupt context): decrypt inline or from
+/// the work queue.
+fn read_done(io: RcryptIo) {
+    let status = io.bio().status();
     if !status.is_ok() {
         return finish(io, status);
     }

@@ -43,9 +43,11 @@ void rcrypt_memzero_explicit(void *p, size_t len);
 void *rcrypt_dm_per_bio_data(struct bio *bio, size_t size);
 struct bio *rcrypt_dm_bio_from_per_bio_data(void *data, size_t size);
 void rcrypt_bio_set_dev(struct bio *bio, struct block_device *bdev);
-bool rcrypt_bio_next_chunk(struct bio *bio, struct bvec_iter *iter, unsigned int len,
-			   struct page **page, unsigned int *offset);
-unsigned int rcrypt_bio_iter_len(struct bio *bio, const struct bvec_iter *iter);
+unsigned int rcrypt_bio_next_run(struct bio *bio, struct bvec_iter *iter,
+				 struct bio *out, struct bvec_iter *oiter,
+				 unsigned int max, unsigned int mask,
+				 struct page **page, unsigned int *offset,
+				 struct page **opage, unsigned int *ooffset);
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev);
 
 /* Crypto requests. */
