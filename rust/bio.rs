@@ -173,10 +173,10 @@ impl Bio {
             Some(_) => return None,
             None => (core::ptr::null_mut(), core::ptr::null_mut()),
         };
-        // SAFETY: The bios are valid and each cursor walks within its own
-        // bio's data (checked above: a cursor is made by `cursor` and moved
-        // only here); the helper reads the segments the cursors point to
-        // and moves them only past data those segments hold.
+        // The bios are valid and each cursor walks within its own bio's data
+        // (checked above: a cursor is made by `cursor` and moved only here).
+        // SAFETY: As above; the helper reads the segments the cursors point
+        // to and moves them only past data those segments hold.
         let len = unsafe {
             bindings::rcrypt_bio_next_run(
                 self.ptr.as_ptr(),

@@ -1014,10 +1014,10 @@ impl<T: Sync, S: Send> Io<T, S> {
         self.base.set_sector(sector);
         let (end_io, private) = self.base.end_io();
         let cursor = self.base.cursor();
-        // SAFETY: The per-bio data is ours (type invariant) and outlives the
-        // bio's flight (the bio is not ended before `done` runs); the
-        // trampoline puts device-mapper's callback back before anything can
-        // end the bio.
+        // The per-bio data is ours (type invariant) and outlives the bio's
+        // flight (the bio is not ended before `done` runs).
+        // SAFETY: As above; the trampoline puts device-mapper's callback
+        // back before anything can end the bio.
         unsafe {
             let pb = self.p.as_mut();
             pb.self_fn = Some(done);
@@ -1037,10 +1037,10 @@ impl<T: Sync, S: Send> Io<T, S> {
     ///
     /// Called by the kernel for a bio submitted by [`Self::submit_to`].
     unsafe extern "C" fn self_trampoline(bio: *mut bindings::bio) {
-        // SAFETY: Set up by `submit_to`: the bio is a base bio that is not
-        // ended (its device-mapper completion has not run), its private
-        // pointer is its per-bio data, and the saved cursor was taken from
-        // it.
+        // Set up by `submit_to`: the bio is a base bio that is not ended (its
+        // device-mapper completion has not run).
+        // SAFETY: As above; its private pointer is its per-bio data, and the
+        // saved cursor was taken from it.
         unsafe {
             let Some(mut base) = Bio::from_raw(bio) else { return };
             let p = base.private().cast::<PerBio<T, S>>();
@@ -1097,10 +1097,10 @@ impl<T: Sync, S: Send> Io<T, S> {
     /// `done` with this I/O; returns the bio to submit.
     fn set_pool_clone_done(&mut self, clone: PoolBio, done: fn(Io<T, S>, PoolBio)) -> Bio {
         let (mut clone, pool) = clone.into_parts();
-        // SAFETY: The per-bio data is ours; the trampoline is valid for this
-        // clone and the per-bio data outlives it (the base bio is not ended
-        // before `done` runs); the pool identity travels in the per-bio data
-        // and is rejoined with this clone by the trampoline.
+        // The per-bio data is ours and outlives the clone (the base bio is
+        // not ended before `done` runs).
+        // SAFETY: As above; the trampoline is valid for this clone, and the
+        // pool identity travels in the per-bio data to rejoin the clone.
         unsafe {
             let pb = self.p.as_mut();
             pb.pool_clone_fn = Some(done);
@@ -1126,10 +1126,10 @@ impl<T: Sync, S: Send> Io<T, S> {
     ///
     /// Called by the kernel for a work item or clone set up by this type.
     unsafe extern "C" fn pool_clone_trampoline(clone: *mut bindings::bio) {
-        // SAFETY: Set up by `set_pool_clone_done`: the clone is valid and
-        // owned by this completion, its private pointer is the per-bio data
-        // of a base bio that is not ended; the clone and pool come from one
-        // `PoolBio::into_parts`.
+        // Set up by `set_pool_clone_done`: the clone is valid and owned by
+        // this completion; the clone and pool come from one `into_parts`.
+        // SAFETY: As above; its private pointer is the per-bio data of a
+        // base bio that is not ended.
         unsafe {
             let Some(clone) = Bio::from_raw(clone) else { return };
             let p = clone.private().cast::<PerBio<T, S>>();
