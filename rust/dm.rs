@@ -984,7 +984,7 @@ impl<T: Sync, S: Send> Io<T, S> {
 
     /// # Safety
     ///
-    /// Called by the kernel for a work item or clone set up by this type.
+    /// Called by the kernel for a work item set up by [`Self::queue`].
     unsafe extern "C" fn work_trampoline(work: *mut bindings::work_struct) {
         // `work` is the first field of a `#[repr(C)]` `PerBio`.
         let p = work.cast::<PerBio<T, S>>();
@@ -1124,7 +1124,7 @@ impl<T: Sync, S: Send> Io<T, S> {
 
     /// # Safety
     ///
-    /// Called by the kernel for a work item or clone set up by this type.
+    /// Called by the kernel for a clone set up by [`Self::set_pool_clone_done`].
     unsafe extern "C" fn pool_clone_trampoline(clone: *mut bindings::bio) {
         // Set up by `set_pool_clone_done`: the clone is valid and owned by
         // this completion; the clone and pool come from one `into_parts`.

@@ -7,8 +7,8 @@
 //! (the stage numbers are those of [`table`]'s documentation) so that every
 //! table gets the same verdict and the same `ti->error` message as dm-crypt.
 //!
-//! I/O: reads are cloned to the device and decrypted in place when they
-//! complete; writes are encrypted into pages of a mempool and submitted as a
+//! I/O: reads go to the device themselves (no clone) and are decrypted in
+//! place when they complete; writes are encrypted into pages of a mempool and submitted as a
 //! new bio. The crypto runs inline or on the work queue as the [`Engine`]
 //! decides. Every allocation on the I/O path comes from a mempool, so I/O
 //! waits for memory, never fails for want of it. Integrity (AEAD and the
