@@ -278,6 +278,18 @@ impl Request<'_> {
         unsafe { core::slice::from_raw_parts_mut(self.mem.as_ptr().add(self.pool.iv_off), self.pool.iv_size) }
     }
 
+    /// The IV buffer as 16 bytes, if that is its size (the hot path writes
+    /// it as one 128-bit value).
+    #[inline(always)]
+    pub(crate) fn iv16_mut(&mut self) -> Option<&mut [u8; 16]> {
+        if self.pool.iv_size != 16 {
+            return None;
+        }
+        // SAFETY: As in `iv_mut`; the IV is 16 bytes (checked) and `u8`
+        // needs no alignment.
+        Some(unsafe { &mut *self.mem.as_ptr().add(self.pool.iv_off).cast::<[u8; 16]>() })
+    }
+
     /// Zeroes the auxiliary buffer and scratch space the first time they are
     /// used (most IV generators never touch them).
     fn use_bufs(&mut self) {

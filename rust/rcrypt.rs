@@ -241,6 +241,10 @@ pub(crate) struct SectorCipher {
     /// The output does not depend on the sector (no IV, one transform:
     /// `ecb` and `cipher_null`), so a run of sectors goes in one request.
     runs: bool,
+    /// One transform and a 16-byte IV made from the sector number alone
+    /// (`plain64`, `essiv` and the like: [`iv::is_simple`]): each sector is
+    /// an IV store and a request, without `crypt_block`'s dispatch.
+    simple: bool,
 }
 
 impl SectorCipher {
@@ -254,7 +258,50 @@ impl SectorCipher {
             sector_size: o.sector_size,
             sector_shift: o.sector_shift,
             runs: setup.iv_size == 0 && setup.mode == IvMode::NoIv && setup.tfms_count == 1,
+            simple: setup.iv_size == 16 && setup.tfms_count == 1 && iv::is_simple(setup.mode),
         }
+    }
+
+    /// Encrypts or decrypts the whole sectors of `src` (a run inside one
+    /// page, as long as `dst`) into `dst`, the first at 512-byte sector
+    /// `*cc_sector`, which moves past them: `crypt_block` per sector, or its
+    /// shortcut for a simple IV, which does what `crypt_block` does for one
+    /// (the IV from the sector, then the request) with the transform looked
+    /// up once.
+    #[inline(always)]
+    fn crypt_sectors<'p>(
+        &self,
+        tfms: &CipherUse<'_, IvKeys>,
+        req: &mut Request<'_>,
+        dir: Direction,
+        cc_sector: &mut u64,
+        src: PageRef<'p>,
+        dst: PageRef<'p>,
+    ) -> Result {
+        let ss = self.sector_size;
+        let step = u64::from(ss >> SECTOR_SHIFT);
+        let len = src.len();
+        let mut off = 0;
+        if self.simple {
+            let tfm = tfms.get(0).ok_or(EINVAL)?;
+            while off < len {
+                let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
+                let iv_sector = iv::iv_sector(*cc_sector, self.iv_large_sectors, self.sector_shift);
+                let iv = req.iv16_mut().ok_or(EINVAL)?;
+                iv::generate16(self.mode, iv, iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
+                req.crypt(tfm, dir, s, d, ss)?;
+                *cc_sector = cc_sector.wrapping_add(step);
+                off += ss;
+            }
+        } else {
+            while off < len {
+                let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
+                self.crypt_block(tfms, req, dir, *cc_sector, s, d)?;
+                *cc_sector = cc_sector.wrapping_add(step);
+                off += ss;
+            }
+        }
+        Ok(())
     }
 
     /// Encrypts or decrypts `len` bytes (whole sectors) from `src` into
@@ -1089,7 +1136,6 @@ impl Rcrypt {
         let ss = self.sector_size;
         // A power of two (checked with the table): masks, not divisions.
         let mask = ss.wrapping_sub(1);
-        let step = u64::from(ss >> SECTOR_SHIFT);
         let mut cc_sector = state.sector.wrapping_add(self.iv_offset);
         let mut cursor = bio.cursor();
         let mut out = out.map(|b| (b, b.cursor()));
@@ -1105,13 +1151,7 @@ impl Rcrypt {
             if self.cipher.runs {
                 self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
             } else {
-                let mut off = 0;
-                while off < len {
-                    let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
-                    self.cipher.crypt_block(&tfms, &mut req, dir, cc_sector, s, d)?;
-                    cc_sector = cc_sector.wrapping_add(step);
-                    off += ss;
-                }
+                self.cipher.crypt_sectors(&tfms, &mut req, dir, &mut cc_sector, src, dst)?;
             }
             left = left.saturating_sub(len);
         }

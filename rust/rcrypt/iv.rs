@@ -53,7 +53,7 @@ pub(crate) fn generate(mode: IvMode, iv: &mut [u8], iv_sector: u64, benbi_shift:
 /// [`generate`] for a 16-byte IV: the IV's bytes as one little-endian
 /// 128-bit value (bytes 8 to 15 are its high half).
 #[inline(always)]
-fn generate16(mode: IvMode, iv: &mut [u8; 16], iv_sector: u64, benbi_shift: u32) -> Result<(), IvError> {
+pub(crate) fn generate16(mode: IvMode, iv: &mut [u8; 16], iv_sector: u64, benbi_shift: u32) -> Result<(), IvError> {
     let v = match mode {
         IvMode::NoIv | IvMode::Null => 0,
         IvMode::Plain => u128::from(iv_sector as u32),
@@ -67,6 +67,16 @@ fn generate16(mode: IvMode, iv: &mut [u8; 16], iv_sector: u64, benbi_shift: u32)
     };
     *iv = v.to_le_bytes();
     Ok(())
+}
+
+/// Whether [`generate16`] makes every IV of `mode`: the generators that
+/// depend on the sector number alone (no key of their own, no sector data,
+/// no post step), which the hot path runs without the general dispatch.
+pub(crate) fn is_simple(mode: IvMode) -> bool {
+    matches!(
+        mode,
+        IvMode::NoIv | IvMode::Null | IvMode::Plain | IvMode::Plain64 | IvMode::Essiv | IvMode::Plain64Be | IvMode::Benbi
+    )
 }
 
 /// [`generate`] for any IV size (as dm-crypt's generators write it).
