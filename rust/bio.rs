@@ -576,10 +576,42 @@ impl PagePool {
         if bio.raw().bi_vcnt != 0 {
             return Err(bio);
         }
-        Ok(PoolBio { bio, pool: self.pool })
+        Ok(PoolBio { bio, pool: self.pool, embedded: false })
     }
 
-    /// Returns the pages of `b` to this pool and releases the bio.
+    /// Sets up a bio in memory the caller provides (`bio_init` with the
+    /// `nr_vecs` vectors at `vecs`, no allocation) for `dev`, with the
+    /// operation and flags of `like`, as a bio of pages from this pool.
+    /// [`Self::release`] ends it with `bio_uninit`: such a bio is never
+    /// `bio_put`.
+    ///
+    /// # Safety
+    ///
+    /// `bio` and `vecs` (`nr_vecs` entries) are writable, suitably aligned
+    /// and used by nothing else, and stay valid for as long as the returned
+    /// value exists and any I/O of it is in flight.
+    pub(crate) unsafe fn init_embedded_bio(
+        &self,
+        bio: *mut bindings::bio,
+        vecs: *mut bindings::bio_vec,
+        nr_vecs: u16,
+        dev: &TargetDevice,
+        like: &Bio,
+    ) -> Option<PoolBio> {
+        let ptr = NonNull::new(bio)?;
+        // The flag of bios from a per-CPU bio cache (which `bio_alloc_bioset`
+        // also drops for a set without one): this bio belongs to no cache.
+        let opf = like.raw().bi_opf & !bindings::RCRYPT_REQ_ALLOC_CACHE;
+        // SAFETY: The caller's guarantee: the memory is ours and lives long
+        // enough; the device is open for the target.
+        unsafe { bindings::bio_init(ptr.as_ptr(), dev.bdev(), vecs, nr_vecs, opf) };
+        // INVARIANT: A new bio without data, valid as long as the result (the
+        // caller's guarantee); `embedded`: it came from `bio_init`.
+        Some(PoolBio { bio: Bio { ptr }, pool: self.pool, embedded: true })
+    }
+
+    /// Returns the pages of `b` to this pool and releases the bio
+    /// (`bio_put`, or `bio_uninit` for one from [`Self::init_embedded_bio`]).
     pub(crate) fn release(&self, b: PoolBio) {
         if b.pool == self.pool {
             let raw = b.bio.raw();
@@ -592,7 +624,13 @@ impl PagePool {
         } else {
             pr_err!("rcrypt: write buffer returned to the wrong pool; pages leaked\n");
         }
-        b.bio.put();
+        if b.embedded {
+            // SAFETY: Set up by `bio_init` (`embedded`, type invariant) and
+            // its I/O is over; its memory is the caller's.
+            unsafe { bindings::bio_uninit(b.bio.as_ptr()) };
+        } else {
+            b.bio.put();
+        }
     }
 }
 
@@ -601,10 +639,13 @@ impl PagePool {
 /// # Invariants
 ///
 /// Each bvec of `bio` holds one [`PoolPage`] of the pool whose mempool is
-/// `pool` (a single page or a compound page), from offset 0.
+/// `pool` (a single page or a compound page), from offset 0. With
+/// `embedded`, `bio` was set up by `bio_init` in memory of its owner's
+/// (see [`PagePool::init_embedded_bio`]), else it came from a bio set.
 pub(crate) struct PoolBio {
     bio: Bio,
     pool: NonNull<bindings::mempool_t>,
+    embedded: bool,
 }
 
 // SAFETY: Like `Bio`; the pool pointer is only compared and passed to C.
@@ -615,7 +656,10 @@ impl PoolBio {
     /// as dm-crypt's `crypt_alloc_buffer`: `bio_add_page` would merge
     /// contiguous pages into one bvec, and every page must stay findable to
     /// go back to the pool); gives the page back when the bio is full.
-    pub(crate) fn add_page(&mut self, page: PoolPage, len: u32) -> Result<(), PoolPage> {
+    ///
+    /// (`&self`: the bio is C memory reached through a pointer, and
+    /// `PoolBio` is not `Sync`, so no other thread adds at the same time.)
+    pub(crate) fn add_page(&self, page: PoolPage, len: u32) -> Result<(), PoolPage> {
         let raw = self.bio.raw();
         if raw.bi_vcnt >= raw.bi_max_vecs || len as usize > bindings::RCRYPT_PAGE_SIZE << page.order {
             return Err(page);
@@ -637,18 +681,19 @@ impl PoolBio {
         &mut self.bio
     }
 
-    /// Splits into the bio and the pool identity, to carry it through I/O.
-    pub(crate) fn into_parts(self) -> (Bio, NonNull<bindings::mempool_t>) {
-        (self.bio, self.pool)
+    /// Splits into the bio, the pool identity and whether the bio is
+    /// embedded, to carry it through I/O.
+    pub(crate) fn into_parts(self) -> (Bio, NonNull<bindings::mempool_t>, bool) {
+        (self.bio, self.pool, self.embedded)
     }
 
     /// Rebuilds a pool bio from [`PoolBio::into_parts`].
     ///
     /// # Safety
     ///
-    /// `bio` and `pool` must come from one `into_parts` call.
-    pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<bindings::mempool_t>) -> Self {
-        Self { bio, pool }
+    /// `bio`, `pool` and `embedded` must come from one `into_parts` call.
+    pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<bindings::mempool_t>, embedded: bool) -> Self {
+        Self { bio, pool, embedded }
     }
 
     /// Completion status.

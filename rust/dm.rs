@@ -12,7 +12,7 @@
 //! `struct target_type` lives in this file; bios live in [`crate::bio`].
 
 use crate::bindings;
-use crate::bio::{BioCursor, BlkStatus, Bio, PoolBio};
+use crate::bio::{BioCursor, BioSet, BlkStatus, Bio, PagePool, PoolBio, PoolPage};
 use crate::wq::WorkQueue;
 use core::fmt;
 use core::marker::PhantomData;
@@ -794,7 +794,7 @@ impl QueueLimits<'_> {
 }
 
 /// A write thread (dm-crypt's `dmcrypt_write`): a kernel thread that
-/// submits the clones given to [`Io::submit_pool_clone_sorted`] sorted by
+/// submits the clones given to [`BufferedIo::submit_sorted`] sorted by
 /// sector under a block plug, named `rcrypt_write/<major:minor>`.
 ///
 /// # Invariants
@@ -855,11 +855,22 @@ pub(crate) struct PerBio<T, S> {
     saved_end_io: bindings::bio_end_io_t,
     saved_private: *mut core::ffi::c_void,
     saved_cursor: Option<BioCursor>,
-    pool_clone_fn: Option<fn(Io<T, S>, PoolBio)>,
+    /// `BufferedIo`: the completion step, the pool and its identity.
+    buf_fn: Option<fn(BufferedIo<T, S>)>,
+    buf_pool: Option<fn(&T) -> &PagePool>,
     clone_pool: *mut bindings::mempool_t,
     sorted: Opaque<bindings::rcrypt_sorted_bio>,
+    /// The write buffer's bio and its vectors when it fits here
+    /// ([`Io::with_buffer`]).
+    buf_bio: Opaque<bindings::bio>,
+    buf_vecs: Opaque<[bindings::bio_vec; BUF_INLINE_VECS]>,
     state: S,
 }
+
+/// Pages a write buffer may have for its bio to live in the per-bio data
+/// (a write of up to 16 KiB, or larger in compound pages, needs no bio from
+/// the bio set).
+pub(crate) const BUF_INLINE_VECS: usize = 4;
 
 /// Alignment of per-bio data and of the area after [`PerBio`]: device-mapper
 /// places per-bio data `per_io_data_size` bytes before its `dm_target_io`,
@@ -894,6 +905,14 @@ pub(crate) struct Io<T, S> {
 // `Sync` (a target) and `S` is `Send`.
 unsafe impl<T: Sync, S: Send> Send for Io<T, S> {}
 
+impl<T, S> Io<T, S> {
+    /// The target.
+    pub(crate) fn target(&self) -> &T {
+        // SAFETY: The target outlives its bios (type invariant).
+        unsafe { &*self.p.as_ref().target }
+    }
+}
+
 impl<T: Sync, S: Send> Io<T, S> {
     /// Takes over `bio` for `this` target with per-bio state `state`. Fails
     /// (giving the bio back) if the target did not reserve per-bio data of
@@ -920,19 +939,16 @@ impl<T: Sync, S: Send> Io<T, S> {
                 saved_end_io: None,
                 saved_private: core::ptr::null_mut(),
                 saved_cursor: None,
-                pool_clone_fn: None,
+                buf_fn: None,
+                buf_pool: None,
                 clone_pool: core::ptr::null_mut(),
                 sorted: Opaque::uninit(),
+                buf_bio: Opaque::uninit(),
+                buf_vecs: Opaque::uninit(),
                 state,
             });
         }
         Ok(Self { p, base: bio })
-    }
-
-    /// The target.
-    pub(crate) fn target(&self) -> &T {
-        // SAFETY: The target outlives its bios (type invariant).
-        unsafe { &*self.p.as_ref().target }
     }
 
     /// The bio.
@@ -1055,59 +1071,55 @@ impl<T: Sync, S: Send> Io<T, S> {
         }
     }
 
-    /// Submits `clone` (a bio of pool pages made for this I/O: a write
-    /// buffer) and runs `done` with this I/O and the completed clone when it
-    /// ends; `done` may run in interrupt context, so it must not sleep.
-    pub(crate) fn submit_pool_clone(mut self, clone: PoolBio, done: fn(Io<T, S>, PoolBio)) {
-        let clone = self.set_pool_clone_done(clone, done);
-        self.submit_remap(clone);
-    }
-
-    /// Like [`Self::submit_pool_clone`], but the clone is submitted by the
-    /// target's write thread `thread`, in sector order with the other writes
-    /// queued there (dm-crypt's `kcryptd_crypt_write_io_submit` into
-    /// `dmcrypt_write`).
-    pub(crate) fn submit_pool_clone_sorted(
+    /// This I/O with a write buffer: a bio for the target's device `dev`
+    /// with room for `nr_pages` pages of the target's page pool `pool`, and
+    /// the operation, flags and I/O priority of the I/O's bio. Up to
+    /// [`BUF_INLINE_VECS`] pages the bio lives in the per-bio data (no
+    /// allocation); else it comes from the bio set `bs`, waiting for one with
+    /// `wait` (GFP_NOIO) and not without (GFP_NOWAIT, for `map`, where bios
+    /// of the same set may wait on the submitter's bio list). Gives the I/O
+    /// back if there is no bio.
+    pub(crate) fn with_buffer(
         mut self,
-        clone: PoolBio,
-        done: fn(Io<T, S>, PoolBio),
-        thread: fn(&T) -> &WriteThread,
-    ) {
-        let thread: *const WriteThread = thread(self.target());
-        let clone = self.set_pool_clone_done(clone, done);
-        // The base bio (not ended: type invariant) passes with the clone to
-        // the thread, which submits the clone through device-mapper; the
-        // clone's completion rebuilds `Self`, so `this` is not used again.
-        // The sorting node lives in the per-bio data, valid until that
-        // completion ends the base bio; the thread erases it before submitting.
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: As above; the thread belongs to the target, which outlives
-        // its bios.
-        unsafe {
-            bindings::rcrypt_write_thread_submit(
-                (*thread).wt.get(),
-                (*this.p.as_ptr()).sorted.get(),
-                this.base.as_ptr(),
-                clone.as_ptr(),
-            );
-        }
-    }
-
-    /// Sets up `clone`'s completion to rejoin it with its pool and run
-    /// `done` with this I/O; returns the bio to submit.
-    fn set_pool_clone_done(&mut self, clone: PoolBio, done: fn(Io<T, S>, PoolBio)) -> Bio {
-        let (mut clone, pool) = clone.into_parts();
-        // The per-bio data is ours and outlives the clone (the base bio is
-        // not ended before `done` runs).
-        // SAFETY: As above; the trampoline is valid for this clone, and the
-        // pool identity travels in the per-bio data to rejoin the clone.
-        unsafe {
-            let pb = self.p.as_mut();
-            pb.pool_clone_fn = Some(done);
-            pb.clone_pool = pool.as_ptr();
-            clone.set_end_io(Some(Self::pool_clone_trampoline), self.p.as_ptr().cast());
-        }
-        clone
+        dev: fn(&T) -> &TargetDevice,
+        bs: fn(&T) -> &BioSet,
+        pool: fn(&T) -> &PagePool,
+        nr_pages: u32,
+        wait: bool,
+    ) -> Result<BufferedIo<T, S>, Self> {
+        let t: *const T = self.target();
+        // SAFETY: The target outlives its bios (type invariant); `t` is not
+        // used past this I/O.
+        let (dev, pp) = unsafe { (dev(&*t), pool(&*t)) };
+        let buf = if nr_pages as usize <= BUF_INLINE_VECS {
+            // The per-bio data is ours (type invariant) and outlives the
+            // buffer: `BufferedIo` holds this I/O, and releases the buffer
+            // (`bio_uninit`) before it gives the I/O back or drops it. The
+            // bio slot is free: no other `BufferedIo` of this I/O exists.
+            // SAFETY: As above; both fields are suitably aligned for their types.
+            unsafe {
+                let pb = self.p.as_mut();
+                let vecs = pb.buf_vecs.get().cast::<bindings::bio_vec>();
+                pp.init_embedded_bio(pb.buf_bio.get(), vecs, BUF_INLINE_VECS as u16, dev, &self.base)
+            }
+        } else {
+            let Ok(nr) = u16::try_from(nr_pages) else { return Err(self) };
+            // SAFETY: As above.
+            let bs = bs(unsafe { &*t });
+            match bs.alloc_bio(dev, nr, &self.base, wait).map(|b| pp.make_bio(b)) {
+                Ok(Ok(b)) => Some(b),
+                Ok(Err(b)) => {
+                    b.put();
+                    None
+                }
+                Err(_) => None,
+            }
+        };
+        let Some(mut buf) = buf else { return Err(self) };
+        buf.bio_mut().copy_ioprio(&self.base);
+        // SAFETY: The per-bio data is ours (type invariant).
+        unsafe { self.p.as_mut().buf_pool = Some(pool) };
+        Ok(BufferedIo { io: self, buf: core::mem::ManuallyDrop::new(buf), pool })
     }
 
     /// Hands the base bio over to `clone`'s completion (which rebuilds
@@ -1122,26 +1134,6 @@ impl<T: Sync, S: Send> Io<T, S> {
         unsafe { clone.submit_remap(&this.base) };
     }
 
-    /// # Safety
-    ///
-    /// Called by the kernel for a clone set up by [`Self::set_pool_clone_done`].
-    unsafe extern "C" fn pool_clone_trampoline(clone: *mut bindings::bio) {
-        // Set up by `set_pool_clone_done`: the clone is valid and owned by
-        // this completion; the clone and pool come from one `into_parts`.
-        // SAFETY: As above; its private pointer is the per-bio data of a
-        // base bio that is not ended.
-        unsafe {
-            let Some(clone) = Bio::from_raw(clone) else { return };
-            let p = clone.private().cast::<PerBio<T, S>>();
-            let Some(f) = (*p).pool_clone_fn.take() else { return };
-            let Some(pool) = NonNull::new((*p).clone_pool) else { return };
-            let base = bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), (*p).size);
-            if let (Some(p), Some(base)) = (NonNull::new(p), Bio::from_raw(base)) {
-                f(Io { p, base }, PoolBio::from_parts(clone, pool));
-            }
-        }
-    }
-
     /// Ends the bio with `status`.
     pub(crate) fn end(self, status: BlkStatus) {
         // SAFETY: The state was initialised by `new` and is dropped once, here.
@@ -1153,6 +1145,150 @@ impl<T: Sync, S: Send> Io<T, S> {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used again.
         unsafe { core::ptr::read(&this.base) }
+    }
+}
+
+/// An [`Io`] with its write buffer (a bio of pool pages, dm-crypt's write
+/// clone), made by [`Io::with_buffer`]. The two travel together, so that a
+/// buffer whose bio lives in the I/O's per-bio data cannot outlive it: the
+/// buffer is released ([`Self::release`]) before the I/O comes back, and
+/// also if this is dropped (then the I/O fails).
+///
+/// # Invariants
+///
+/// `buf` was made for `io` by `with_buffer` (its bio, if embedded, is the
+/// one in `io`'s per-bio data), is not in flight, and is released exactly
+/// once; `pool` is the target's page pool it came from.
+pub(crate) struct BufferedIo<T, S> {
+    io: Io<T, S>,
+    buf: core::mem::ManuallyDrop<PoolBio>,
+    pool: fn(&T) -> &PagePool,
+}
+
+impl<T: Sync, S: Send> BufferedIo<T, S> {
+    /// The I/O.
+    pub(crate) fn io(&self) -> &Io<T, S> {
+        &self.io
+    }
+
+    /// The write buffer.
+    pub(crate) fn buffer(&self) -> &PoolBio {
+        &self.buf
+    }
+
+    /// Appends a page to the buffer ([`PoolBio::add_page`]). (`&self`, so
+    /// that the target, reached through [`Self::io`], stays borrowed while
+    /// pages are added.)
+    pub(crate) fn add_page(&self, page: PoolPage, len: u32) -> Result<(), PoolPage> {
+        self.buf.add_page(page, len)
+    }
+
+    /// Directs the buffer at `sector` of the target's device.
+    pub(crate) fn set_sector(&mut self, sector: u64) {
+        self.buf.bio_mut().set_sector(sector);
+    }
+
+    /// The I/O's parts ([`Io::parts_mut`]) and the buffer's bio, at once.
+    pub(crate) fn parts_mut(&mut self) -> (IoParts<'_, T, S>, &Bio) {
+        (self.io.parts_mut(), self.buf.bio())
+    }
+
+    /// Returns the buffer's pages to the pool, releases its bio and gives
+    /// the I/O back.
+    pub(crate) fn release(self) -> Io<T, S> {
+        let mut this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is not used again (and not dropped); the buffer is
+        // released once, here (type invariant).
+        let (io, buf) = unsafe { (core::ptr::read(&this.io), core::mem::ManuallyDrop::take(&mut this.buf)) };
+        (this.pool)(io.target()).release(buf);
+        io
+    }
+
+    /// Submits the buffer and runs `done` with this I/O and buffer when it
+    /// completes; `done` may run in interrupt context, so it must not sleep.
+    pub(crate) fn submit(self, done: fn(BufferedIo<T, S>)) {
+        let (io, clone) = self.into_flight(done);
+        io.submit_remap(clone);
+    }
+
+    /// Like [`Self::submit`], but the buffer is submitted by the target's
+    /// write thread `thread`, in sector order with the other writes queued
+    /// there (dm-crypt's `kcryptd_crypt_write_io_submit` into `dmcrypt_write`).
+    pub(crate) fn submit_sorted(self, done: fn(BufferedIo<T, S>), thread: fn(&T) -> &WriteThread) {
+        let thread: *const WriteThread = thread(self.io.target());
+        let (io, clone) = self.into_flight(done);
+        // The base bio (not ended: type invariant of `Io`) passes with the
+        // clone to the thread, which submits the clone through device-mapper;
+        // the clone's completion rebuilds `Self`, so `io` is not used again.
+        // The sorting node lives in the per-bio data, valid until that
+        // completion ends the base bio; the thread erases it before submitting.
+        let io = core::mem::ManuallyDrop::new(io);
+        // SAFETY: As above; the thread belongs to the target, which outlives
+        // its bios.
+        unsafe {
+            bindings::rcrypt_write_thread_submit(
+                (*thread).wt.get(),
+                (*io.p.as_ptr()).sorted.get(),
+                io.base.as_ptr(),
+                clone.as_ptr(),
+            );
+        }
+    }
+
+    /// Sets up the buffer's completion to rebuild `Self` and run `done`;
+    /// returns the I/O and the bio to submit.
+    fn into_flight(self, done: fn(BufferedIo<T, S>)) -> (Io<T, S>, Bio) {
+        let mut this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is not used again (and not dropped): the buffer goes
+        // into flight, and the trampoline rebuilds `Self` from its parts.
+        let (mut io, buf) = unsafe { (core::ptr::read(&this.io), core::mem::ManuallyDrop::take(&mut this.buf)) };
+        let (mut clone, pool, _embedded) = buf.into_parts();
+        // The per-bio data is ours and outlives the clone (the base bio is
+        // not ended before `done` runs); the pool accessor is already there
+        // (`with_buffer`).
+        // SAFETY: As above; the trampoline is valid for this clone, and the
+        // pool identity travels in the per-bio data to rejoin the clone.
+        unsafe {
+            let pb = io.p.as_mut();
+            pb.buf_fn = Some(done);
+            pb.clone_pool = pool.as_ptr();
+            clone.set_end_io(Some(Self::trampoline), io.p.as_ptr().cast());
+        }
+        (io, clone)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel for a clone set up by [`Self::into_flight`].
+    unsafe extern "C" fn trampoline(clone: *mut bindings::bio) {
+        // Set up by `into_flight`: the clone is valid and owned by this
+        // completion; its private pointer is the per-bio data of a base bio
+        // that is not ended, which holds the rest of the buffer's parts (an
+        // embedded clone is the bio in that per-bio data).
+        // SAFETY: As above.
+        unsafe {
+            let Some(clone) = Bio::from_raw(clone) else { return };
+            let p = clone.private().cast::<PerBio<T, S>>();
+            let Some(f) = (*p).buf_fn.take() else { return };
+            let (Some(pool), Some(ident)) = ((*p).buf_pool, NonNull::new((*p).clone_pool)) else { return };
+            let embedded = clone.as_ptr() == (*p).buf_bio.get();
+            let base = bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), (*p).size);
+            if let (Some(p), Some(base)) = (NonNull::new(p), Bio::from_raw(base)) {
+                let buf = core::mem::ManuallyDrop::new(PoolBio::from_parts(clone, ident, embedded));
+                f(BufferedIo { io: Io { p, base }, buf, pool });
+            }
+        }
+    }
+}
+
+/// A buffered I/O dropped without being released or submitted releases its
+/// buffer, then its I/O fails ([`Io`]'s `Drop`).
+impl<T, S> Drop for BufferedIo<T, S> {
+    fn drop(&mut self) {
+        // SAFETY: The buffer is released once (type invariant): `release` and
+        // `into_flight` take it without dropping `self`.
+        let buf = unsafe { core::mem::ManuallyDrop::take(&mut self.buf) };
+        (self.pool)(self.io.target()).release(buf);
     }
 }
 

@@ -26,9 +26,9 @@ mod iv_vectors;
 pub(crate) mod iv;
 pub(crate) mod policy;
 
-use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, PoolBio, MAX_LARGE_ORDER};
+use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, MAX_LARGE_ORDER};
 use crate::crypto::{CipherUse, Direction, Rekey, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
-use crate::dm::{Args, CtrError, Io, IoParts, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice, WriteThread};
+use crate::dm::{Args, BufferedIo, CtrError, Io, IoParts, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice, WriteThread};
 use crate::dm::{self, TargetOperations};
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
@@ -492,6 +492,16 @@ struct KeyState {
 type RcryptIo = Io<Rcrypt, IoState>;
 /// What the crypto of one bio works with (see [`Io::parts_mut`]).
 type RcryptParts<'a> = IoParts<'a, Rcrypt, IoState>;
+/// A write with its buffer.
+type RcryptBuf = BufferedIo<Rcrypt, IoState>;
+
+/// Why a write has no buffer ([`alloc_write_buffer`]).
+enum NoBuffer {
+    /// Not without waiting: try again where waiting is allowed.
+    Dry(RcryptIo),
+    /// The write fails.
+    Failed(RcryptIo),
+}
 
 /// Per-target state (dm-crypt's `struct crypt_config`). Fields drop in
 /// declaration order: the write thread stops and the work queue drains
@@ -1158,29 +1168,12 @@ impl Rcrypt {
         Ok(())
     }
 
-    /// `crypt_alloc_buffer()`: a bio for `dev` with pool pages for all the
-    /// data of the write. With `wait == false` pages are taken without
-    /// waiting and `Ok(None)` means the pool ran dry; with `wait == true` the
-    /// caller holds the page allocation lock and every page is waited for.
-    /// `in_map`: called from `map`, where even the bio is not waited for
-    /// (`Ok(None)` if there is none).
-    fn alloc_write_buffer(&self, io: &RcryptIo, wait: bool, in_map: bool) -> Result<Option<PoolBio>> {
-        let bio = io.bio();
-        let size = bio.size();
-        let nr_pages = size.div_ceil(params::PAGE_SIZE);
-        let clone = match self.bs.alloc_bio(&self.dev, nr_pages as u16, bio, !in_map) {
-            Ok(c) => c,
-            Err(_) if in_map => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let mut clone = match self.page_pool.make_bio(clone) {
-            Ok(c) => c,
-            Err(b) => {
-                b.put();
-                return Err(EIO);
-            }
-        };
-        clone.bio_mut().copy_ioprio(bio);
+    /// The pool pages of a write buffer (`crypt_alloc_buffer()`'s loop):
+    /// `size` bytes of them into `buf`. With `wait == false` pages are taken
+    /// without waiting and `Ok(false)` means the pool ran dry; with `wait ==
+    /// true` the caller holds the page allocation lock and every page is
+    /// waited for.
+    fn fill_write_buffer(&self, buf: &RcryptBuf, size: u32, wait: bool) -> Result<bool> {
         let mut left = size;
         // Compound pages first, as large as what is left (and no larger than
         // the last one that failed), then single pages from the pool. The
@@ -1200,26 +1193,15 @@ impl Rcrypt {
                 None if wait => self.page_pool.alloc(),
                 None => self.page_pool.try_alloc(),
             };
-            let Some(page) = page else {
-                self.page_pool.release(clone);
-                return Ok(None);
-            };
+            let Some(page) = page else { return Ok(false) };
             let len = left.min(page.size());
-            if let Err(page) = clone.add_page(page, len) {
+            if let Err(page) = buf.add_page(page, len) {
                 self.page_pool.free(page);
-                self.page_pool.release(clone);
                 return Err(EIO);
             }
             left -= len;
         }
-        clone.bio_mut().set_sector(self.start + io.state().sector);
-        Ok(Some(clone))
-    }
-
-    /// `kcryptd_crypt_write_convert()`: encrypts the write's data into the
-    /// pages of `buf` (see `convert`).
-    fn encrypt_bio(&self, io: RcryptParts<'_>, buf: &PoolBio) -> Result {
-        self.convert(io, Direction::Encrypt, Some(buf.bio()))
+        Ok(true)
     }
 
     fn status_table(&self, target: &Target<'_>, out: &mut StatusWriter<'_>) {
@@ -1380,6 +1362,34 @@ fn decrypt_work(mut io: RcryptIo) {
     finish(io, status);
 }
 
+/// `crypt_alloc_buffer()`: `io` with a write buffer, a bio for the target's
+/// device with pool pages for all the data of the write (see
+/// [`Rcrypt::fill_write_buffer`] for `wait`). `in_map`: called from `map`,
+/// where even a bio from the bio set is not waited for (a small write's bio
+/// lives in the per-bio data and needs none).
+fn alloc_write_buffer(io: RcryptIo, wait: bool, in_map: bool) -> Result<RcryptBuf, NoBuffer> {
+    let size = io.bio().size();
+    let nr_pages = size.div_ceil(params::PAGE_SIZE);
+    let mut buf = match io.with_buffer(|t| &t.dev, |t| &t.bs, |t| &t.page_pool, nr_pages, !in_map) {
+        Ok(b) => b,
+        Err(io) if in_map => return Err(NoBuffer::Dry(io)),
+        Err(io) => return Err(NoBuffer::Failed(io)),
+    };
+    let filled = {
+        let t = buf.io().target();
+        let _guard = wait.then(|| t.page_alloc_lock.lock());
+        t.fill_write_buffer(&buf, size, wait)
+    };
+    match filled {
+        Ok(true) => {}
+        Ok(false) => return Err(NoBuffer::Dry(buf.release())),
+        Err(_) => return Err(NoBuffer::Failed(buf.release())),
+    }
+    let sector = buf.io().target().start + buf.io().state().sector;
+    buf.set_sector(sector);
+    Ok(buf)
+}
+
 /// Work item: encrypt a write into pool pages and submit it
 /// (`kcryptd_crypt_write_convert`). Pages are first taken without waiting;
 /// if the pool runs dry, the allocation starts over holding the allocation
@@ -1387,53 +1397,49 @@ fn decrypt_work(mut io: RcryptIo) {
 /// the pool while waiting for the rest. Encryption starts once every page is
 /// there, so nothing is encrypted twice and the lock never covers crypto.
 fn write_work(io: RcryptIo) {
-    let t = io.target();
-    let mut buf = t.alloc_write_buffer(&io, false, false);
-    if let Ok(None) = buf {
-        let _guard = t.page_alloc_lock.lock();
-        buf = t.alloc_write_buffer(&io, true, false);
-    }
-    let Ok(Some(buf)) = buf else {
-        return finish(io, BlkStatus::IOERR);
+    let buf = match alloc_write_buffer(io, false, false) {
+        Ok(buf) => buf,
+        Err(NoBuffer::Dry(io)) => match alloc_write_buffer(io, true, false) {
+            Ok(buf) => buf,
+            Err(NoBuffer::Dry(io) | NoBuffer::Failed(io)) => return finish(io, BlkStatus::IOERR),
+        },
+        Err(NoBuffer::Failed(io)) => return finish(io, BlkStatus::IOERR),
     };
-    encrypt_and_submit(io, buf, true);
+    encrypt_and_submit(buf, true);
 }
 
 /// A write encrypted inline (from `map`): pages are taken without waiting;
 /// if the pool runs dry the write goes to the work queue, which may wait.
 fn write_inline(io: RcryptIo) {
-    match io.target().alloc_write_buffer(&io, false, true) {
-        Ok(Some(buf)) => encrypt_and_submit(io, buf, false),
-        Ok(None) => io.queue(|t| &t.wq, write_work),
-        Err(_) => finish(io, BlkStatus::IOERR),
+    match alloc_write_buffer(io, false, true) {
+        Ok(buf) => encrypt_and_submit(buf, false),
+        Err(NoBuffer::Dry(io)) => io.queue(|t| &t.wq, write_work),
+        Err(NoBuffer::Failed(io)) => finish(io, BlkStatus::IOERR),
     }
 }
 
-/// Encrypts a write into `buf` and submits it (`kcryptd_crypt_write_io_submit`):
-/// from the crypt work queue (`queued`) through the write thread, which
-/// submits writes sorted by sector, unless `submit_from_crypt_cpus` or
+/// Encrypts a write into its buffer and submits it
+/// (`kcryptd_crypt_write_convert`, `kcryptd_crypt_write_io_submit`): from
+/// the crypt work queue (`queued`) through the write thread, which submits
+/// writes sorted by sector, unless `submit_from_crypt_cpus` or
 /// `no_write_workqueue` was given; inline crypto submits at once.
-fn encrypt_and_submit(mut io: RcryptIo, buf: PoolBio, queued: bool) {
-    let p = io.parts_mut();
+fn encrypt_and_submit(mut buf: RcryptBuf, queued: bool) {
+    let (p, out) = buf.parts_mut();
     let t = p.target;
-    let r = t.encrypt_bio(p, &buf);
-    let t = io.target();
+    let r = t.convert(p, Direction::Encrypt, Some(out));
+    let t = buf.io().target();
     match r {
         Ok(()) if queued && !t.submit_from_crypt_cpus && !t.no_write_workqueue => {
             t.counters.sorted_writes.fetch_add(1, Ordering::Relaxed);
-            io.submit_pool_clone_sorted(buf, write_done, |t| &t.write_thread);
+            buf.submit_sorted(write_done, |t| &t.write_thread);
         }
-        Ok(()) => io.submit_pool_clone(buf, write_done),
-        Err(_) => {
-            t.page_pool.release(buf);
-            finish(io, BlkStatus::IOERR);
-        }
+        Ok(()) => buf.submit(write_done),
+        Err(_) => finish(buf.release(), BlkStatus::IOERR),
     }
 }
 
-/// A write clone completed: return its pages, end the original bio.
-fn write_done(io: RcryptIo, clone: PoolBio) {
-    let status = clone.status();
-    io.target().page_pool.release(clone);
-    finish(io, status);
+/// A write buffer completed: return its pages, end the original bio.
+fn write_done(buf: RcryptBuf) {
+    let status = buf.buffer().status();
+    finish(buf.release(), status);
 }

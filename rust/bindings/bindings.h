@@ -124,6 +124,7 @@ const blk_status_t RCRYPT_BLK_STS_IOERR = BLK_STS_IOERR;
 const blk_status_t RCRYPT_BLK_STS_RESOURCE = BLK_STS_RESOURCE;
 const blk_opf_t RCRYPT_REQ_PREFLUSH = REQ_PREFLUSH;
 const blk_opf_t RCRYPT_REQ_OP_MASK = REQ_OP_MASK;
+const blk_opf_t RCRYPT_REQ_ALLOC_CACHE = REQ_ALLOC_CACHE;
 const unsigned int RCRYPT_BIO_MAX_VECS = BIO_MAX_VECS;
 const unsigned long RCRYPT_PAGE_SIZE = PAGE_SIZE;
 const unsigned int RCRYPT_MAX_PAGE_ORDER = MAX_PAGE_ORDER;
