@@ -126,4 +126,9 @@ while [ $rep -le "$REPS" ]; do
 	rep=$((rep + 1))
 done
 dmsetup table >/dev/null
+# Time in the guest comes from this clocksource (a TSC the kernel found
+# unstable under emulation would have been replaced, and every clock read
+# would then cost a device access).
+echo "bench: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+dmesg | grep -i "clocksource.*unstable\|tsc.*unstable" | head -3
 echo "bench: done"
