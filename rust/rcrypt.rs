@@ -281,21 +281,25 @@ impl SectorCipher {
         let ss = self.sector_size;
         let step = u64::from(ss >> SECTOR_SHIFT);
         let len = src.len();
-        let simple_tfm = if self.simple { Some(tfms.get(0).ok_or(EINVAL)?) } else { None };
         let mut off = 0;
-        while off < len {
-            let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
-            match simple_tfm {
-                Some(tfm) => {
-                    let iv_sector = iv::iv_sector(*cc_sector, self.iv_large_sectors, self.sector_shift);
-                    let iv = req.iv16_mut().ok_or(EINVAL)?;
-                    iv::generate16(self.mode, iv, iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
-                    req.crypt(tfm, dir, s, d, ss)?;
-                }
-                None => self.crypt_block(tfms, req, dir, *cc_sector, s, d)?,
+        if self.simple {
+            let tfm = tfms.get(0).ok_or(EINVAL)?;
+            while off < len {
+                let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
+                let iv_sector = iv::iv_sector(*cc_sector, self.iv_large_sectors, self.sector_shift);
+                let iv = req.iv16_mut().ok_or(EINVAL)?;
+                iv::generate16(self.mode, iv, iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
+                req.crypt(tfm, dir, s, d, ss)?;
+                *cc_sector = cc_sector.wrapping_add(step);
+                off += ss;
             }
-            *cc_sector = cc_sector.wrapping_add(step);
-            off += ss;
+        } else {
+            while off < len {
+                let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
+                self.crypt_block(tfms, req, dir, *cc_sector, s, d)?;
+                *cc_sector = cc_sector.wrapping_add(step);
+                off += ss;
+            }
         }
         Ok(())
     }
