@@ -691,7 +691,9 @@ impl PoolBio {
     ///
     /// # Safety
     ///
-    /// `bio`, `pool` and `embedded` must come from one `into_parts` call.
+    /// `bio` and `pool` must come from one `into_parts` call, and `embedded`
+    /// must be what that call returned (or what a comparison of `bio` with
+    /// the memory it was set up in says, as the buffer's completion does).
     pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<bindings::mempool_t>, embedded: bool) -> Self {
         Self { bio, pool, embedded }
     }

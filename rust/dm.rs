@@ -1242,6 +1242,8 @@ impl<T: Sync, S: Send> BufferedIo<T, S> {
         // SAFETY: `this` is not used again (and not dropped): the buffer goes
         // into flight, and the trampoline rebuilds `Self` from its parts.
         let (mut io, buf) = unsafe { (core::ptr::read(&this.io), core::mem::ManuallyDrop::take(&mut this.buf)) };
+        // Whether the clone is embedded is found again on completion, by its
+        // address (`trampoline`), so it need not travel.
         let (mut clone, pool, _embedded) = buf.into_parts();
         // The per-bio data is ours and outlives the clone (the base bio is
         // not ended before `done` runs); the pool accessor is already there
