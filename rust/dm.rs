@@ -292,6 +292,13 @@ impl TargetDevice {
         unsafe { bindings::rcrypt_bdev_logical_block_size(self.bdev()) }
     }
 
+    /// Whether the device is rotational (its queue's `rotational` flag, which
+    /// may change at any time through sysfs).
+    pub(crate) fn is_rotational(&self) -> bool {
+        // SAFETY: The bdev of an opened device is valid.
+        unsafe { bindings::rcrypt_bdev_rotational(self.bdev()) }
+    }
+
     /// Whether the device carries a block integrity profile.
     pub(crate) fn has_integrity(&self) -> bool {
         // SAFETY: `dev` is a valid opened device (type invariant), so its bdev is valid.

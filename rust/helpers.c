@@ -160,6 +160,11 @@ unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev)
 	return bdev_logical_block_size(bdev);
 }
 
+bool rcrypt_bdev_rotational(struct block_device *bdev)
+{
+	return !bdev_nonrot(bdev);
+}
+
 unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm)
 {
 	return crypto_skcipher_reqsize(tfm);

@@ -1090,6 +1090,19 @@ impl Rcrypt {
         inline
     }
 
+    /// Whether writes encrypted on the work queue go to the write thread,
+    /// which submits them sorted by sector: dm-crypt's model does unless
+    /// `submit_from_crypt_cpus` or `no_write_workqueue` was given; the
+    /// adaptive engine does only for a rotational device, the one kind that
+    /// gains from the order, and otherwise submits from the CPU that
+    /// encrypted, without the hand-over (see `Documentation/design.rst`).
+    fn sorts_writes(&self) -> bool {
+        match self.engine {
+            Engine::Classic { .. } => !self.submit_from_crypt_cpus && !self.no_write_workqueue,
+            Engine::Adaptive => !self.submit_from_crypt_cpus && self.dev.is_rotational(),
+        }
+    }
+
     /// A crypto work item was queued (counted for the adaptive engine's
     /// helping only; the engine never changes, so `backlog_sub` agrees).
     fn backlog_add(&self) {
@@ -1420,16 +1433,15 @@ fn write_inline(io: RcryptIo) {
 
 /// Encrypts a write into its buffer and submits it
 /// (`kcryptd_crypt_write_convert`, `kcryptd_crypt_write_io_submit`): from
-/// the crypt work queue (`queued`) through the write thread, which submits
-/// writes sorted by sector, unless `submit_from_crypt_cpus` or
-/// `no_write_workqueue` was given; inline crypto submits at once.
+/// the crypt work queue (`queued`) through the write thread when
+/// [`Rcrypt::sorts_writes`], else at once, as inline crypto always does.
 fn encrypt_and_submit(mut buf: RcryptBuf, queued: bool) {
     let (p, out) = buf.parts_mut();
     let t = p.target;
     let r = t.convert(p, Direction::Encrypt, Some(out));
     let t = buf.io().target();
     match r {
-        Ok(()) if queued && !t.submit_from_crypt_cpus && !t.no_write_workqueue => {
+        Ok(()) if queued && t.sorts_writes() => {
             t.counters.sorted_writes.fetch_add(1, Ordering::Relaxed);
             buf.submit_sorted(write_done, |t| &t.write_thread);
         }

@@ -49,6 +49,7 @@ unsigned int rcrypt_bio_next_run(struct bio *bio, struct bvec_iter *iter,
 				 struct page **page, unsigned int *offset,
 				 struct page **opage, unsigned int *ooffset);
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev);
+bool rcrypt_bdev_rotational(struct block_device *bdev);
 
 /* Crypto requests. */
 unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm);

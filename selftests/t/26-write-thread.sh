@@ -3,7 +3,8 @@
 # at the same nice level as crypt's (-20 with high_priority), gone with the
 # device. Writes encrypted on the work queue are submitted by it, sorted by
 # sector (counted in sorted_writes), unless submit_from_crypt_cpus or
-# no_write_workqueue is given; what it writes reads back through crypt.
+# no_write_workqueue is given, or, with no option, unless the device is not
+# rotational; what it writes reads back through crypt.
 . "$SELFTESTS/lib.sh"
 ramdisks
 
@@ -78,5 +79,40 @@ echo "8 concurrent writers: sorted_writes=$n"
 [ "$n" = 1024 ] || die "$n writes through the write thread, expected 1024"
 dmsetup remove wr || die "remove"
 crypt_reads 8192 /tmp/wt.big "concurrent writes"
+
+# The adaptive engine (no options) sends the writes it encrypted on the work
+# queue through the thread only when the device is rotational; otherwise the
+# CPU that encrypted a write submits it. Rounds of concurrent writers, until
+# the engine has put some writes on the work queue.
+R=/sys/block/ram0/queue/rotational
+[ -w $R ] || die "no $R"
+for i in 0 1 2 3 4 5 6 7; do cat /tmp/wt.in; done >/tmp/wt.big
+for rot in 0 1; do
+	echo $rot >$R || die "cannot set $R"
+	dmsetup create wr --table "0 2048 rcrypt aes-xts-plain64 $KEY64 0 /dev/ram0 0" &&
+		dmsetup mknodes wr || die "rcrypt, no options"
+	rounds=0 q=0
+	while [ "$q" = 0 ] && [ $rounds -lt 30 ]; do
+		for i in 0 1 2 3 4 5 6 7; do
+			dd if=/tmp/wt.in of=/dev/mapper/wr bs=4k seek=$((i * 32)) count=32 oflag=direct 2>/dev/null &
+		done
+		wait
+		q=$(field wr queued_ios)
+		rounds=$((rounds + 1))
+	done
+	n=$(field wr sorted_writes)
+	echo "no options, rotational=$rot: queued_ios=$q sorted_writes=$n after $rounds rounds"
+	[ "$q" -gt 0 ] || die "rotational=$rot: no write took the work queue in $rounds rounds"
+	if [ $rot = 1 ]; then
+		# Every queued write, and any whose inline buffer ran dry.
+		[ "$n" -ge "$q" ] && [ "$n" -le $((rounds * 256)) ] ||
+			die "rotational: $n writes through the thread, expected $q or more"
+	else
+		[ "$n" = 0 ] || die "non-rotational: $n writes through the thread, expected none"
+	fi
+	dmsetup remove wr || die "remove"
+	crypt_reads 2048 /tmp/wt.big "no options, rotational=$rot"
+done
+echo 0 >$R
 echo 0 >$P
 rm -f /tmp/wt.in /tmp/wt.out /tmp/wt.big
