@@ -1097,10 +1097,11 @@ impl Rcrypt {
     /// gains from the order, and otherwise submits from the CPU that
     /// encrypted, without the hand-over (see `Documentation/design.rst`).
     fn sorts_writes(&self) -> bool {
-        match self.engine {
-            Engine::Classic { .. } => !self.submit_from_crypt_cpus && !self.no_write_workqueue,
-            Engine::Adaptive => !self.submit_from_crypt_cpus && self.dev.is_rotational(),
-        }
+        !self.submit_from_crypt_cpus
+            && match self.engine {
+                Engine::Classic { .. } => !self.no_write_workqueue,
+                Engine::Adaptive => self.dev.is_rotational(),
+            }
     }
 
     /// A crypto work item was queued (counted for the adaptive engine's

@@ -86,6 +86,8 @@ crypt_reads 8192 /tmp/wt.big "concurrent writes"
 # the engine has put some writes on the work queue.
 R=/sys/block/ram0/queue/rotational
 [ -w $R ] || die "no $R"
+# The ramdisks outlive this test: ram0 goes back to non-rotational however it ends.
+trap 'echo 0 >$R' EXIT
 for i in 0 1 2 3 4 5 6 7; do cat /tmp/wt.in; done >/tmp/wt.big
 for rot in 0 1; do
 	echo $rot >$R || die "cannot set $R"
