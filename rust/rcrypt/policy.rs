@@ -23,7 +23,10 @@
 //! *explores* the other path; if the other path was faster by more than an
 //! eighth, it becomes the current path. An exploration that loses quadruples
 //! the number of epochs until the next one (up to [`MAX_GAP`]), so the loser
-//! costs about 1% of the time once the workload is steady; after a win the
+//! costs about 1% of the time once the workload is steady; an exploration of
+//! the queue whose bios ran in parallel gets a second look one epoch after it
+//! loses, before the gap grows, since a stall of one CPU during its few
+//! milliseconds leaves the queue one worker's rate; after a win the
 //! next exploration comes soon, which undoes a win that was only noise; two
 //! epochs in a row at under half the current path's average rate (the
 //! workload or the machine changed) bring one at once and shorten the gap
@@ -135,6 +138,9 @@ pub(crate) struct Chooser {
     peak: AtomicU32,
     /// Epochs spent on each path (for the INFO counters and the tests).
     epochs: [AtomicU64; 2],
+    /// Whether the last exploration was of the queue with bios in
+    /// parallel and lost, and the next one looks again before the gap grows.
+    second_look: AtomicBool,
 }
 
 impl Chooser {
@@ -157,6 +163,7 @@ impl Chooser {
             busy: AtomicBool::new(false),
             peak: AtomicU32::new(0),
             epochs: [AtomicU64::new(0), AtomicU64::new(0)],
+            second_look: AtomicBool::new(false),
         }
     }
 
@@ -247,13 +254,23 @@ impl Chooser {
         let next = if self.exploring.swap(false, Relaxed) {
             // `path` was explored against `other`'s running average.
             self.rate[path as usize].store(rate, Relaxed);
-            let (next, gap) = if rate > other_rate + other_rate / 8 && !serial {
-                (path, MIN_GAP)
+            let parallel = path == Path::Queue && self.peak.load(Relaxed) > 1;
+            let (next, gap, countdown) = if rate > other_rate + other_rate / 8 && !serial {
+                self.second_look.store(false, Relaxed);
+                (path, MIN_GAP, MIN_GAP)
+            } else if parallel && !self.second_look.swap(true, Relaxed) {
+                // A short look at the queue that one stalled CPU can spoil
+                // (its bios then run at one worker's rate): look again
+                // after one epoch before the gap grows.
+                let gap = self.gap.load(Relaxed);
+                (other, gap, 1)
             } else {
-                (other, (self.gap.load(Relaxed) * 4).min(MAX_GAP))
+                self.second_look.store(false, Relaxed);
+                let gap = (self.gap.load(Relaxed) * 4).min(MAX_GAP);
+                (other, gap, gap)
             };
             self.gap.store(gap, Relaxed);
-            self.countdown.store(gap, Relaxed);
+            self.countdown.store(countdown, Relaxed);
             next
         } else {
             let old = self.rate[path as usize].load(Relaxed);
