@@ -199,15 +199,21 @@ impl Chooser {
             }
             return;
         }
-        let bytes = self.bytes.fetch_add(u64::from(len), Relaxed) + u64::from(len);
-        let bios = self.bios.fetch_add(1, Relaxed) + 1;
+        let bytes = self.bytes.fetch_add(u64::from(len), Relaxed).saturating_add(u64::from(len));
+        let bios = self.bios.fetch_add(1, Relaxed).saturating_add(1);
         let elapsed = now.saturating_sub(self.start.load(Relaxed));
         let min = if self.exploring.load(Relaxed) { EXPLORE_NS } else { EPOCH_NS };
-        // A queue epoch whose bios all ran alone ends early (see `close_epoch`).
+        // A queue epoch whose bios all ran alone ends early (see
+        // `close_epoch`), once its time is measurable: on a coarse clock
+        // (jiffies) many completions fall in one tick.
         let serial = bios >= SERIAL_BIOS && self.current() == Path::Queue && self.peak.load(Relaxed) == 1;
         if (elapsed >= min || serial) && bios >= MIN_BIOS && !self.busy.swap(true, Relaxed) {
-            if tag.0 == self.epoch.load(Relaxed) && self.measuring.load(Relaxed) {
-                self.close_epoch(bytes * 1_000_000 / elapsed);
+            // `None` only while no time has been measured (`elapsed` is 0).
+            let rate = bytes.saturating_mul(1_000_000).checked_div(elapsed);
+            if let Some(rate) = rate {
+                if tag.0 == self.epoch.load(Relaxed) && self.measuring.load(Relaxed) {
+                    self.close_epoch(rate);
+                }
             }
             self.busy.store(false, Relaxed);
         }
@@ -255,7 +261,7 @@ impl Chooser {
             // `path` was explored against `other`'s running average.
             self.rate[path as usize].store(rate, Relaxed);
             let parallel = path == Path::Queue && self.peak.load(Relaxed) > 1;
-            let (next, gap, countdown) = if rate > other_rate + other_rate / 8 && !serial {
+            let (next, gap, countdown) = if rate > other_rate.saturating_add(other_rate / 8) && !serial {
                 self.second_look.store(false, Relaxed);
                 (path, MIN_GAP, MIN_GAP)
             } else if parallel && !self.second_look.swap(true, Relaxed) {
@@ -266,7 +272,7 @@ impl Chooser {
                 (other, gap, 1)
             } else {
                 self.second_look.store(false, Relaxed);
-                let gap = (self.gap.load(Relaxed) * 4).min(MAX_GAP);
+                let gap = self.gap.load(Relaxed).saturating_mul(4).min(MAX_GAP);
                 (other, gap, gap)
             };
             self.gap.store(gap, Relaxed);
@@ -274,13 +280,13 @@ impl Chooser {
             next
         } else {
             let old = self.rate[path as usize].load(Relaxed);
-            let avg = if old == 0 { rate } else { (old + rate) / 2 };
+            let avg = if old == 0 { rate } else { old / 2 + rate / 2 + (old & rate & 1) };
             self.rate[path as usize].store(avg, Relaxed);
             let mut left = self.countdown.load(Relaxed).saturating_sub(1);
             // Two epochs in a row at under half the average: the workload or
             // the machine changed, and the other path may win now. (One such
             // epoch is often just a host hiccup.)
-            let low = if old != 0 && rate < old / 2 { self.low.load(Relaxed) + 1 } else { 0 };
+            let low = if old != 0 && rate < old / 2 { self.low.load(Relaxed).saturating_add(1) } else { 0 };
             self.low.store(low, Relaxed);
             if low >= 2 {
                 // The old average describes the old workload: the

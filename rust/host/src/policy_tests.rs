@@ -436,3 +436,33 @@ fn split_writes_keep_the_queue_through_vcpu_stalls() {
     assert!(most_inline < 0.25, "a run spent {:.0}% of its bios inline", most_inline * 100.0);
     assert!(worst > 0.9 && mean > 0.97, "efficiency against the queue: worst {worst:.3}, mean {mean:.3}");
 }
+
+/// A coarse clock (jiffies, refined-jiffies) can put many completions in one
+/// tick: a serial queue epoch of `SERIAL_BIOS` bios then has no measured
+/// time, and must neither divide by it nor end on a rate it cannot know.
+/// The clock here does not move at all; then it moves in 4 ms ticks.
+#[test]
+fn a_clock_that_does_not_move() {
+    use crate::policy::SERIAL_BIOS;
+    for first in [Path::Queue, Path::Inline] {
+        let c = Chooser::new(first);
+        let now = 1_000_000_000;
+        for _ in 0..4 * SERIAL_BIOS {
+            let (_, tag) = c.choose(now);
+            c.note_depth(1);
+            c.complete(now, 4096, tag);
+        }
+        assert_eq!(c.epochs(Path::Queue) + c.epochs(Path::Inline), 0, "an epoch closed with no time measured");
+        // Ticks: epochs close, on rates the ticks can measure.
+        let mut t = now;
+        for i in 0..20_000u64 {
+            if i % 64 == 0 {
+                t += 4_000_000;
+            }
+            let (_, tag) = c.choose(t);
+            c.note_depth(1);
+            c.complete(t, 4096, tag);
+        }
+        assert!(c.epochs(Path::Queue) + c.epochs(Path::Inline) > 0, "no epoch closed on a ticking clock");
+    }
+}
