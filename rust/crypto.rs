@@ -7,7 +7,8 @@
 use crate::bindings;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
+use crate::gate::Gate;
 use crate::bio::PageRef;
 use kernel::error::{code::{EINVAL, ENOMEM}, from_err_ptr, to_result};
 use kernel::prelude::*;
@@ -439,43 +440,50 @@ pub(crate) const CRYPTO_ALG_ALLOCATES_MEMORY: u32 = bindings::CRYPTO_ALG_ALLOCAT
 
 /// The transforms of a target, an optional auxiliary transform of its IV
 /// generator (elephant's `ecb(aes)`) and the generator's key state `S`,
-/// with a gate that lets keys change only while no request uses them
-/// (`key set` / `key wipe` while suspended).
+/// behind a [`Gate`] that lets keys change only while no request uses them
+/// (`key set` / `key wipe` while suspended) and refuses requests while the
+/// key is not valid.
 ///
 /// # Invariants
 ///
-/// `users` counts the holders of [`CipherUse`] guards plus [`CLOSED`] while a
-/// re-key runs. Keys are set and `state` is written only through a
-/// [`Rekey`], which exists only while `users` is exactly `CLOSED` (closed,
-/// no user); `state` is read only through a [`CipherUse`].
+/// Each [`CipherUse`] holds one entry of `gate`; each [`Rekey`] holds the
+/// gate closed (no user, see [`crate::gate`]). Keys are set and `state` is
+/// written only through a [`Rekey`]; `state` is read only through a
+/// [`CipherUse`].
 pub(crate) struct TfmSet<S> {
     tfms: KVec<Skcipher>,
     aux: Option<Skcipher>,
     state: UnsafeCell<S>,
-    users: AtomicUsize,
+    gate: Gate,
 }
 
 // SAFETY: `state` is written only with the gate closed and no reader (type
 // invariant), so sharing the set shares `S` like `&S`, or moves it under `&mut`.
 unsafe impl<S: Send + Sync> Sync for TfmSet<S> {}
 
-/// Bit of [`TfmSet::users`] set while the key changes.
-const CLOSED: usize = 1 << (usize::BITS - 1);
-
 /// Proof that the transforms of a [`TfmSet`] are in use by a request path.
+///
+/// # Invariants
+///
+/// Holds one entry of `set.gate`, left on drop.
 pub(crate) struct CipherUse<'a, S> {
     set: &'a TfmSet<S>,
 }
 
 /// Exclusive access to the keys of a [`TfmSet`] while its gate is closed.
+///
+/// # Invariants
+///
+/// `set.gate` is closed by this re-key, with no user, while it lives.
 pub(crate) struct Rekey<'a, S> {
     set: &'a TfmSet<S>,
+    key_valid: bool,
 }
 
 impl<S> TfmSet<S> {
     /// Takes the transforms and the IV generator's key state.
     pub(crate) fn new(tfms: KVec<Skcipher>, state: S) -> Self {
-        Self { tfms, aux: None, state: UnsafeCell::new(state), users: AtomicUsize::new(0) }
+        Self { tfms, aux: None, state: UnsafeCell::new(state), gate: Gate::new() }
     }
 
     /// The IV generator's key state (before the set is shared).
@@ -489,14 +497,12 @@ impl<S> TfmSet<S> {
     }
 
     /// Uses the transforms for I/O; `None` while their key changes (which
-    /// only happens while the device is suspended, so never during I/O).
+    /// only happens while the device is suspended, so never during I/O) or
+    /// is not valid (wiped, or a `key set` failed).
+    #[inline]
     pub(crate) fn enter(&self) -> Option<CipherUse<'_, S>> {
-        let prev = self.users.fetch_add(1, Ordering::Acquire);
-        if prev & CLOSED != 0 {
-            self.users.fetch_sub(1, Ordering::Release);
-            return None;
-        }
-        Some(CipherUse { set: self })
+        // INVARIANT: The entry succeeded; the guard leaves it on drop.
+        self.gate.enter().then_some(CipherUse { set: self })
     }
 
     /// The first transform (they are all alike).
@@ -509,22 +515,35 @@ impl<S> TfmSet<S> {
         Iterator::chain(self.tfms.iter(), self.aux.iter()).map(Skcipher::reqsize).max().unwrap_or(0)
     }
 
-    /// Runs `f` with the gate closed: `f` may set keys and the key state.
-    /// Fails with `EBUSY` (without running `f`) if a request path uses the
-    /// transforms.
+    /// Runs `f` with the gate closed: `f` may set keys and the key state,
+    /// and says with [`Rekey::set_key_valid`] whether the gate reopens to
+    /// requests (unchanged if it does not say). Fails with `EBUSY` (without
+    /// running `f`) if a request path uses the transforms or another re-key
+    /// runs.
     pub(crate) fn rekey<R>(&self, f: impl FnOnce(&mut Rekey<'_, S>) -> R) -> Result<R> {
-        if self.users.compare_exchange(0, CLOSED, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        if !self.gate.close() {
             return Err(kernel::error::code::EBUSY);
         }
         // INVARIANT: The gate is closed with no user while `rk` lives.
-        let mut rk = Rekey { set: self };
+        let mut rk = Rekey { set: self, key_valid: self.gate.key_valid() };
         let r = f(&mut rk);
-        self.users.store(0, Ordering::Release);
+        self.gate.open(rk.key_valid);
         Ok(r)
+    }
+
+    /// Refuses requests until a re-key sets a valid key (a `key set` that
+    /// failed before it reached the transforms).
+    pub(crate) fn forget_key(&self) {
+        self.gate.forget_key();
     }
 }
 
 impl<S> Rekey<'_, S> {
+    /// Whether the transforms hold a valid key when the gate reopens.
+    pub(crate) fn set_key_valid(&mut self, valid: bool) {
+        self.key_valid = valid;
+    }
+
     /// Number of transforms.
     pub(crate) fn count(&self) -> usize {
         self.set.tfms.len()
@@ -574,6 +593,7 @@ impl<S> CipherUse<'_, S> {
 
 impl<S> Drop for CipherUse<'_, S> {
     fn drop(&mut self) {
-        self.set.users.fetch_sub(1, Ordering::Release);
+        // The entry this guard holds (type invariant).
+        self.set.gate.leave();
     }
 }

@@ -422,6 +422,31 @@ impl StatusWriter<'_> {
     }
 }
 
+impl StatusWriter<'_> {
+    /// Appends `bytes` as lower-case hex digits, two per byte, written
+    /// straight into the result buffer (no `core::fmt` buffer on the stack
+    /// holds them: for keys), truncating like [`Self::emit`].
+    pub(crate) fn emit_hex(&mut self, bytes: &[u8]) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        // Room for the digits and the terminating NUL (type invariant).
+        let end = self.buf.len().saturating_sub(1);
+        'bytes: for b in bytes {
+            for nibble in [b >> 4, b & 0xf] {
+                if self.sz >= end {
+                    break 'bytes;
+                }
+                if let (Some(slot), Some(digit)) = (self.buf.get_mut(self.sz), DIGITS.get(usize::from(nibble))) {
+                    *slot = *digit;
+                    self.sz += 1;
+                }
+            }
+        }
+        if let Some(nul) = self.buf.get_mut(self.sz) {
+            *nul = 0;
+        }
+    }
+}
+
 impl fmt::Write for StatusWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.emit_bytes(s.as_bytes());

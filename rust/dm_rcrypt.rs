@@ -15,6 +15,7 @@ mod bio;
 mod crypto;
 mod dm;
 mod errno;
+mod gate;
 mod keys;
 #[cfg(CONFIG_KUNIT)]
 mod kunit;

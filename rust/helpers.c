@@ -245,6 +245,12 @@ bool rcrypt_may_sleep(void)
 #endif
 }
 
+/* cond_resched() (a macro): a scheduling point in long conversions. */
+void rcrypt_cond_resched(void)
+{
+	cond_resched();
+}
+
 size_t rcrypt_kmalloc_max_size(void)
 {
 	return KMALLOC_MAX_SIZE;

@@ -42,6 +42,7 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use core::cell::Cell;
+use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::Mutex;
 use table::{IvMode, IvSetup, KeySource, KeyringType, ParseError, Table, CRYPTO_MAX_ALG_NAME, SECTOR_SHIFT};
 use table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
@@ -410,7 +411,7 @@ impl SectorCipher {
                 let b = req.bufs();
                 if dir == Direction::Decrypt {
                     src.read(b.scratch)?;
-                    iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch).map_err(ivfail)?;
+                    iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch, b.aux).map_err(ivfail)?;
                     src.write(b.scratch)?;
                 }
                 iv::tcw_iv(iv_seed, iv_sector, b.iv).map_err(ivfail)?;
@@ -450,7 +451,7 @@ impl SectorCipher {
             (IvMode::Tcw, Direction::Encrypt, IvKeys::Tcw { whitening, .. }) => {
                 let b = req.bufs();
                 dst.read(b.scratch)?;
-                iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch).map_err(ivfail)?;
+                iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch, b.aux).map_err(ivfail)?;
                 dst.write(b.scratch)
             }
             // crypt_iv_elephant_post(): reads undo the diffusers.
@@ -484,7 +485,8 @@ struct KeyState {
     key: SecretBytes,
     /// `cc->key_string`: `<type>:<description>` of a keyring key.
     key_string: Option<KVec<u8>>,
-    /// Whether the transforms hold a valid key (resume is refused if not).
+    /// Whether the transforms hold a valid key (resume is refused if not,
+    /// and the gate of the transforms refuses I/O while not).
     valid: bool,
 }
 
@@ -783,9 +785,14 @@ impl TargetOperations for Rcrypt {
         Ok(())
     }
 
-    /// `crypt_resume()`.
+    /// `crypt_resume()`, after any key message that began while suspended
+    /// (see [`Rcrypt::keys_for_message`]). A `key wipe` that came after
+    /// `preresume` leaves no valid key: the gate of the transforms then fails
+    /// every bio with EIO until `key set` and another resume.
     fn resume(&self, _target: &Target<'_>) {
+        let keys = self.keys.lock();
         self.suspended.store(false, Ordering::Release);
+        drop(keys);
     }
 }
 
@@ -970,12 +977,16 @@ impl Rcrypt {
     /// IV generator takes its part (its failure is the message's result).
     fn apply_key(&self, valid: &mut bool, key: &[u8]) -> Result {
         let setup = &self.iv;
+        // Not valid (and no I/O through the gate) unless the transforms take
+        // the key.
         *valid = false;
+        self.cipher.tfms.forget_key();
         self.cipher
             .tfms
             .rekey(|rk| {
                 setkey_parts(rk, setup, key)?;
                 *valid = true;
+                rk.set_key_valid(true);
                 iv_init(rk, setup, key)
             })
             .and_then(|r| r)
@@ -997,8 +1008,9 @@ impl Rcrypt {
                 // the bad digit: the device cannot resume until a good key.
                 if let table::KeySpec::Hex { text, size } = spec {
                     if size != 0 {
-                        let mut keys = self.keys.lock();
+                        let mut keys = self.keys_for_message()?;
                         keys.valid = false;
+                        self.cipher.tfms.forget_key();
                         keys.key_string = None;
                         table::hex2bin_prefix(text, &mut keys.key);
                     }
@@ -1006,11 +1018,19 @@ impl Rcrypt {
                 return Err(EINVAL);
             }
         };
-        let mut keys = self.keys.lock();
-        match source {
+        // A keyring key is read before the keys are locked: `request_key`
+        // may call out to user space, and status and resume take the lock.
+        let fresh = match source {
             KeySource::Keyring { key_type, description } => {
-                let mut fresh = SecretBytes::new_zeroed(keys.key.len())?;
+                let mut fresh = SecretBytes::new_zeroed(self.key_size as usize)?;
                 read_keyring_key(key_type, description, &mut fresh)?;
+                Some(fresh)
+            }
+            KeySource::Hex(_) | KeySource::Empty => None,
+        };
+        let mut keys = self.keys_for_message()?;
+        match (source, fresh) {
+            (KeySource::Keyring { .. }, Some(fresh)) => {
                 let spec_copy = match spec {
                     table::KeySpec::Keyring { spec, .. } => {
                         let mut v = KVec::with_capacity(spec.len(), GFP_KERNEL)?;
@@ -1026,8 +1046,10 @@ impl Rcrypt {
                 keys.key.wipe();
                 Ok(())
             }
-            KeySource::Hex(_) | KeySource::Empty => {
+            (KeySource::Keyring { .. }, None) => Err(EINVAL),
+            (source @ (KeySource::Hex(_) | KeySource::Empty), _) => {
                 keys.valid = false;
+                self.cipher.tfms.forget_key();
                 keys.key_string = None;
                 if let KeySource::Hex(hex) = source {
                     table::decode_hex_key(hex, &mut keys.key).map_err(|_| EINVAL)?;
@@ -1038,11 +1060,26 @@ impl Rcrypt {
         }
     }
 
+    /// The keys, locked for a key message, which `message` accepted while
+    /// the device was suspended: refused as a message to a device not
+    /// suspended if `resume` ran since. `resume` takes the lock too, so no
+    /// bio meets a key message's re-key: it either ends before the device
+    /// resumes or is refused.
+    fn keys_for_message(&self) -> Result<Guard<'_, KeyState, MutexBackend>> {
+        let keys = self.keys.lock();
+        if !self.suspended.load(Ordering::Acquire) {
+            dm::dm_warn(c"not suspended during key manipulation.");
+            return Err(EINVAL);
+        }
+        Ok(keys)
+    }
+
     /// `key wipe` (`crypt_wipe_key()`): the transforms get a random key, the
     /// key is zeroed and the device cannot resume until `key set`.
     fn wipe_key(&self) -> Result {
-        let mut keys = self.keys.lock();
+        let mut keys = self.keys_for_message()?;
         keys.valid = false;
+        self.cipher.tfms.forget_key();
         keys.key.fill_random();
         let st = &mut *keys;
         let setup = &self.iv;
@@ -1178,6 +1215,12 @@ impl Rcrypt {
                 self.cipher.crypt_sectors(&tfms, &mut req, dir, &mut cc_sector, src, dst)?;
             }
             left = left.saturating_sub(len);
+            // A scheduling point between pages of a long bio where the
+            // context may sleep (dm-crypt's per-sector `cond_resched()` on
+            // its work queue); a one-page bio does not pay for it.
+            if left > 0 {
+                wq::cond_resched();
+            }
         }
         Ok(())
     }
@@ -1228,9 +1271,7 @@ impl Rcrypt {
             out.emit(format_args!(":{}:", keys.key.len()));
             out.emit_bytes(ks);
         } else {
-            for b in keys.key.iter() {
-                out.emit(format_args!("{:02x}", b));
-            }
+            out.emit_hex(&keys.key);
         }
         drop(keys);
         out.emit(format_args!(" {} {} {}", self.iv_offset, self.dev.name(), self.start));

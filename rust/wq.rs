@@ -28,6 +28,15 @@ pub(crate) fn may_sleep() -> bool {
     unsafe { bindings::rcrypt_may_sleep() }
 }
 
+/// `cond_resched()`: lets another task run if one should, when the current
+/// context may sleep ([`may_sleep`]); nothing otherwise.
+pub(crate) fn cond_resched() {
+    if may_sleep() {
+        // SAFETY: The context may sleep (checked just above).
+        unsafe { bindings::rcrypt_cond_resched() };
+    }
+}
+
 /// `num_online_cpus()`.
 pub(crate) fn num_online_cpus() -> u32 {
     // SAFETY: Reads a counter only.

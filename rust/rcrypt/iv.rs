@@ -203,11 +203,19 @@ pub(crate) fn crc32_le(seed: u32, data: &[u8]) -> u32 {
 }
 
 /// `crypt_iv_tcw_whitening()`: XORs the tcw whitening of `iv_sector` over
-/// the 512-byte sector `data` (its own inverse).
-pub(crate) fn tcw_whitening(whitening: &[u8; TCW_WHITENING_SIZE], iv_sector: u64, data: &mut [u8]) -> Result<(), IvError> {
+/// the 512-byte sector `data` (its own inverse). The key-derived whitening
+/// of the sector is built in `scratch` (at least [`TCW_WHITENING_SIZE`]
+/// bytes), which the caller wipes (the C's `memzero_explicit`): a local
+/// array cleared before returning would be a dead store.
+pub(crate) fn tcw_whitening(
+    whitening: &[u8; TCW_WHITENING_SIZE],
+    iv_sector: u64,
+    data: &mut [u8],
+    scratch: &mut [u8],
+) -> Result<(), IvError> {
     let data = data.get_mut(..SECTOR_512).ok_or(IvError::TooShort)?;
     let sector = iv_sector.to_le_bytes();
-    let mut buf = [0u8; TCW_WHITENING_SIZE];
+    let buf = scratch.get_mut(..TCW_WHITENING_SIZE).ok_or(IvError::TooShort)?;
     for (i, b) in buf.iter_mut().enumerate() {
         *b = whitening[i] ^ sector[i % 8];
     }
@@ -224,7 +232,6 @@ pub(crate) fn tcw_whitening(whitening: &[u8; TCW_WHITENING_SIZE], iv_sector: u64
             *d ^= w;
         }
     }
-    buf.fill(0);
     Ok(())
 }
 

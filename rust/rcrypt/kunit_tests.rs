@@ -14,6 +14,7 @@ use crate::crypto::{Direction, RequestPool, Skcipher};
 use crate::keys::SecretBytes;
 use crate::kunit::Test;
 use crate::kunit_expect;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::prelude::{KVec, GFP_KERNEL};
 
 const KEY32: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -440,6 +441,96 @@ fn rekey_gate(test: &mut Test) {
     kunit_expect!(test, guard.as_ref().is_some_and(|g| *g.state() == 5), "gate left closed, or state lost");
 }
 
+/// What [`rekey_gate_hammer`]'s two threads share.
+#[kernel::prelude::pin_data]
+struct Hammer {
+    set: crate::crypto::TfmSet<[u64; 2]>,
+    stop: AtomicBool,
+    torn: AtomicU64,
+    entered: AtomicU64,
+    #[pin]
+    done: kernel::sync::Mutex<bool>,
+    #[pin]
+    done_cv: kernel::sync::CondVar,
+}
+
+/// The key gate under load: a kworker enters and leaves as fast as it can
+/// while the test's thread re-keys (a real `setkey` between two writes of
+/// the key state), leaving the key wiped every eighth time. No user may see
+/// the state half written, and the gate ends open: with the old gate, a
+/// `fetch_add` undone after a reopening's `store(0)` wrapped the count and
+/// shut it for good.
+fn rekey_gate_hammer(test: &mut Test) {
+    use kernel::init::InPlaceInit;
+    use kernel::sync::Arc;
+    let mut tfms = KVec::new();
+    match Skcipher::new(c"xts(aes)", 0, 0) {
+        Ok(tfm) => kunit_expect!(test, tfms.push(tfm, GFP_KERNEL).is_ok()),
+        Err(_) => return kunit_expect!(test, false, "xts(aes) allocation failed"),
+    }
+    let init = kernel::prelude::pin_init!(Hammer {
+        set: crate::crypto::TfmSet::new(tfms, [0u64; 2]),
+        stop: AtomicBool::new(false),
+        torn: AtomicU64::new(0),
+        entered: AtomicU64::new(0),
+        done <- kernel::new_mutex!(false),
+        done_cv <- kernel::new_condvar!(),
+    });
+    let Ok(shared) = Arc::pin_init(init, GFP_KERNEL) else {
+        return kunit_expect!(test, false, "allocation");
+    };
+    let key = [7u8; 64];
+    let worker = shared.clone();
+    let spawned = kernel::workqueue::system_unbound().try_spawn(GFP_KERNEL, move || {
+        while !worker.stop.load(Relaxed) {
+            if let Some(user) = worker.set.enter() {
+                let first = user.state()[0];
+                core::hint::spin_loop();
+                if user.state()[1] != first {
+                    worker.torn.fetch_add(1, Relaxed);
+                }
+                worker.entered.fetch_add(1, Relaxed);
+            }
+        }
+        *worker.done.lock() = true;
+        worker.done_cv.notify_all();
+    });
+    if spawned.is_err() {
+        return kunit_expect!(test, false, "cannot start the worker");
+    }
+    let (mut rekeys, mut busy, mut k) = (0u64, 0u64, 0u64);
+    let deadline = crate::wq::now_ns().saturating_add(1_000_000_000);
+    while crate::wq::now_ns() < deadline {
+        k = k.wrapping_add(1);
+        let r = shared.set.rekey(|rk| {
+            rk.state()[0] = k;
+            let r = rk.set_key(0, &key);
+            rk.state()[1] = k;
+            rk.set_key_valid(k % 8 != 0);
+            r
+        });
+        match r {
+            Ok(r) => {
+                kunit_expect!(test, r.is_ok(), "setkey failed");
+                rekeys += 1;
+            }
+            Err(_) => busy += 1,
+        }
+    }
+    shared.stop.store(true, Relaxed);
+    let mut done = shared.done.lock();
+    while !*done {
+        shared.done_cv.wait(&mut done);
+    }
+    drop(done);
+    let (torn, entered) = (shared.torn.load(Relaxed), shared.entered.load(Relaxed));
+    kunit_expect!(test, torn == 0, "{} users saw a re-key half done", torn);
+    kunit_expect!(test, entered > 0 && rekeys > 0, "no contention: {} entries, {} re-keys", entered, rekeys);
+    kunit_expect!(test, shared.set.rekey(|rk| rk.set_key_valid(true)).is_ok(), "gate not idle after the hammer");
+    kunit_expect!(test, shared.set.enter().is_some(), "gate shut after the hammer");
+    kernel::pr_info!("rcrypt kunit: gate hammer: {} entries, {} re-keys, {} refused as busy\n", entered, rekeys, busy);
+}
+
 /// Decodes `hex` into `out`; the number of bytes, or `None` on bad input.
 fn unhex(hex: &str, out: &mut [u8]) -> Option<usize> {
     let h = hex.as_bytes();
@@ -544,5 +635,6 @@ crate::kunit_suite!(
         stateful_iv_known_answers,
         iv_keys_wipe_and_init,
         rekey_gate,
+        rekey_gate_hammer,
     ]
 );

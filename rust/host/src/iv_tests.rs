@@ -155,10 +155,10 @@ mod stateful {
     fn tcw_whitening_is_an_involution_of_period_8() {
         let wh = [0x5au8; 16];
         let mut data = [0u8; 512];
-        tcw_whitening(&wh, 9, &mut data).unwrap();
+        tcw_whitening(&wh, 9, &mut data, &mut [0u8; 16]).unwrap();
         assert_ne!(data, [0u8; 512]);
         assert!(data.chunks_exact(8).all(|c| c == &data[..8]));
-        tcw_whitening(&wh, 9, &mut data).unwrap();
+        tcw_whitening(&wh, 9, &mut data, &mut [0u8; 16]).unwrap();
         assert_eq!(data, [0u8; 512]);
     }
 

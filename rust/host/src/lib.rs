@@ -32,3 +32,11 @@ mod policy;
 
 #[cfg(test)]
 mod policy_tests;
+
+/// The key gate, shared with the kernel module.
+#[cfg_attr(not(test), allow(dead_code))]
+#[path = "../../gate.rs"]
+mod gate;
+
+#[cfg(test)]
+mod gate_tests;
