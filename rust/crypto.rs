@@ -501,8 +501,14 @@ impl<S> TfmSet<S> {
     /// is not valid (wiped, or a `key set` failed).
     #[inline]
     pub(crate) fn enter(&self) -> Option<CipherUse<'_, S>> {
-        // INVARIANT: The entry succeeded; the guard leaves it on drop.
-        self.gate.enter().then_some(CipherUse { set: self })
+        // (Not `then_some`: it would build, and drop, a guard that leaves
+        // the gate when the entry failed.)
+        if self.gate.enter() {
+            // INVARIANT: The entry succeeded; the guard leaves it on drop.
+            Some(CipherUse { set: self })
+        } else {
+            None
+        }
     }
 
     /// The first transform (they are all alike).

@@ -9,11 +9,11 @@
  * NAME is an active rcrypt device whose first bytes hold DATAFILE's
  * (written with KEYHEX, its key; /dev/mapper/NAME must exist). Each round
  * suspends the device, then resumes it while a second thread sends "key
- * wipe" a moment after the resume ioctl began. The moment moves from round
- * to round towards the window between the target's preresume (which checks
- * the key) and its resume: later after a wipe that came before preresume
- * (the resume was refused), earlier after a wipe that came after resume
- * (refused as not suspended). Then:
+ * wipe" a moment before or after the resume ioctl begins. The moment moves
+ * from round to round towards the window between the target's preresume
+ * (which checks the key) and its resume: later after a wipe that came
+ * before preresume (the resume was refused), earlier after a wipe that came
+ * after resume (refused as not suspended). Then:
  *
  *  - resume refused: the wipe must have succeeded;
  *  - both succeeded (the wipe fell in the window): the device runs without
@@ -89,20 +89,29 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The wiper: waits for the start time, then until `delay` ns past it. */
+/*
+ * Both threads wait for the start time; then the wiper waits `wipe_wait`
+ * ns and sends "key wipe", the main thread waits `resume_wait` ns and
+ * resumes.
+ */
 static _Atomic uint64_t start_at;
-static uint64_t wait_ns;
+static uint64_t wipe_wait, resume_wait;
 static int wipe_err;
 
-static void *wiper(void *arg)
+static void wait_start(uint64_t ns)
 {
 	uint64_t t0;
 
-	(void)arg;
 	while (!(t0 = atomic_load(&start_at)))
 		;
-	while (now_ns() < t0 + wait_ns)
+	while (now_ns() < t0 + ns)
 		;
+}
+
+static void *wiper(void *arg)
+{
+	(void)arg;
+	wait_start(wipe_wait);
 	wipe_err = message("key wipe");
 	return NULL;
 }
@@ -127,7 +136,9 @@ static int transfer(int write, void *buf, off_t off)
 int main(int argc, char **argv)
 {
 	unsigned long rounds, refused = 0, keyless = 0, late = 0, bad = 0;
-	uint64_t step = 2000, delay = 0;
+	/* The wipe's lead (< 0) or lag (> 0) on the resume, ns. */
+	int64_t step = 16000, offset = 0;
+	int last = 0; /* +1: the last move was later, -1: earlier */
 	static char setkey[1024];
 	unsigned char *data, *io;
 	off_t chunks;
@@ -165,10 +176,18 @@ int main(int argc, char **argv)
 			break;
 		}
 		atomic_store(&start_at, 0);
-		/* A little jitter, so that the wipe is not aimed at one spot. */
-		wait_ns = delay + (uint64_t)(rand() % 1000);
+		{
+			/* A little jitter, so that the wipe is not aimed at one spot. */
+			int64_t o = offset + rand() % (step + 1) - step / 2;
+
+			wipe_wait = o > 0 ? (uint64_t)o : 0;
+			resume_wait = o < 0 ? (uint64_t)-o : 0;
+		}
 		pthread_create(&t, NULL, wiper, NULL);
+		/* Let the wiper reach its wait before the start. */
+		usleep(1000);
 		atomic_store(&start_at, now_ns());
+		wait_start(resume_wait);
 		rerr = suspend_resume(0);
 		pthread_join(t, NULL);
 
@@ -180,7 +199,11 @@ int main(int argc, char **argv)
 				bad++;
 			}
 			refused++;
-			delay += step;
+			/* A binary search for the edge, which noise moves. */
+			if (last < 0 && step > 250)
+				step /= 2;
+			last = 1;
+			offset += step;
 		} else if (wipe_err) {
 			/* The wipe came after resume: the device has its key. */
 			if ((err = transfer(0, io, c * CHUNK)) || memcmp(io, want, CHUNK)) {
@@ -192,7 +215,10 @@ int main(int argc, char **argv)
 				bad++;
 			}
 			late++;
-			delay = delay > step ? delay - step : 0;
+			if (last > 0 && step > 250)
+				step /= 2;
+			last = -1;
+			offset -= step;
 		} else {
 			/* Both succeeded: running without a valid key. */
 			if (!transfer(0, io, c * CHUNK)) {
@@ -211,8 +237,13 @@ int main(int argc, char **argv)
 			bad++;
 			break;
 		}
-		if ((err = message(setkey)) || (err = suspend_resume(0))) {
-			printf("round %lu: key set and resume: %s\n", r, strerror(err));
+		if ((err = message(setkey))) {
+			printf("round %lu: key set: %s\n", r, strerror(err));
+			bad++;
+			break;
+		}
+		if ((err = suspend_resume(0))) {
+			printf("round %lu: resume after key set: %s\n", r, strerror(err));
 			bad++;
 			break;
 		}
@@ -225,7 +256,7 @@ int main(int argc, char **argv)
 	memset(setkey, 0, sizeof(setkey));
 	printf("keyrace: %lu rounds: wipe before preresume (resume refused) %lu, "
 	       "between preresume and resume (device keyless, I/O failed) %lu, after resume (refused) %lu; "
-	       "final delay %llu ns; %lu violations\n",
-	       rounds, refused, keyless, late, (unsigned long long)delay, bad);
+	       "final offset of the wipe %lld ns; %lu violations\n",
+	       rounds, refused, keyless, late, (long long)offset, bad);
 	return bad ? 1 : 0;
 }
