@@ -6,6 +6,7 @@
  * dm-crypt's dmcrypt_write() loop. Decisions of the target stay in Rust.
  */
 #include "bindings/bindings.h"
+#include <linux/sched/task_stack.h>
 
 unsigned int rcrypt_skcipher_ivsize(struct crypto_skcipher *tfm)
 {
@@ -243,6 +244,26 @@ bool rcrypt_may_sleep(void)
 #else
 	return false;
 #endif
+}
+
+/*
+ * Bytes of the current task's stack left below the stack pointer; SIZE_MAX
+ * outside task context or off the task's stack (an interrupt stack), where
+ * the caller does not run inline crypto anyway.
+ */
+size_t rcrypt_task_stack_left(void)
+{
+	unsigned long sp = current_stack_pointer;
+	unsigned long base = (unsigned long)task_stack_page(current);
+
+	if (!in_task() || sp < base || sp - base >= THREAD_SIZE)
+		return SIZE_MAX;
+	return sp - base;
+}
+
+size_t rcrypt_thread_size(void)
+{
+	return THREAD_SIZE;
 }
 
 /* cond_resched() (a macro): a scheduling point in long conversions. */

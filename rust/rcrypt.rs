@@ -539,6 +539,13 @@ pub(crate) struct Rcrypt {
     help_at: u32,
     /// `cc->key_size`.
     key_size: u32,
+    /// Stack a read's completion needs left to decrypt inline: a quarter of
+    /// the task's stack. Completions of stacked devices nest on one stack (a
+    /// ramdisk ends a read in its submitter's context, and each rcrypt
+    /// device above decrypts in the completion of the one below), so a deep
+    /// stack of devices hands its reads to the work queue, whose worker
+    /// starts on a fresh stack.
+    inline_read_stack: usize,
     iv_offset: u64,
     start: u64,
     sector_size: u32,
@@ -953,6 +960,7 @@ impl Rcrypt {
                 backlog: AtomicU32::new(0),
                 help_at: max_active as u32,
                 key_size,
+                inline_read_stack: wq::thread_size() / 4,
                 iv_offset,
                 start,
                 sector_size: o.sector_size,
@@ -1099,11 +1107,14 @@ impl Rcrypt {
     }
 
     /// Whether the crypto of `io` runs in the current context rather than
-    /// on the work queue (see [`Engine`]).
+    /// on the work queue (see [`Engine`]). A read whose completion finds
+    /// less than [`Rcrypt::inline_read_stack`] bytes of stack left goes to
+    /// the work queue whatever the engine.
     fn run_inline(&self, io: &RcryptIo) -> bool {
         let bio = io.bio();
         let write = bio.is_write();
         let inline = wq::may_sleep()
+            && (write || wq::task_stack_left() >= self.inline_read_stack)
             && match self.engine {
                 Engine::Adaptive => {
                     let dir = usize::from(write);

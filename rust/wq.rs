@@ -37,6 +37,19 @@ pub(crate) fn cond_resched() {
     }
 }
 
+/// Bytes of the current task's stack left below the stack pointer;
+/// `usize::MAX` outside task context (where no crypto runs inline).
+pub(crate) fn task_stack_left() -> usize {
+    // SAFETY: Reads the stack pointer and the current task's stack base only.
+    unsafe { bindings::rcrypt_task_stack_left() }
+}
+
+/// `THREAD_SIZE`: the size of a task's kernel stack.
+pub(crate) fn thread_size() -> usize {
+    // SAFETY: Returns a constant.
+    unsafe { bindings::rcrypt_thread_size() }
+}
+
 /// `num_online_cpus()`.
 pub(crate) fn num_online_cpus() -> u32 {
     // SAFETY: Reads a counter only.

@@ -68,6 +68,8 @@ void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, s
 /* Execution context. */
 bool rcrypt_may_sleep(void);
 void rcrypt_cond_resched(void);
+size_t rcrypt_task_stack_left(void);
+size_t rcrypt_thread_size(void);
 void rcrypt_dm_log(bool err, const char *msg);
 unsigned int rcrypt_num_online_cpus(void);
 size_t rcrypt_kmalloc_max_size(void);
