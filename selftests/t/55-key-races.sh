@@ -11,7 +11,8 @@
 #    keyrace.c aims the wipe): a wipe before preresume makes the resume
 #    fail; a wipe between preresume and resume must leave a device whose
 #    bios fail (EIO) rather than use the wipe's random key; a wipe after
-#    resume is refused and the device reads and writes right. After every
+#    resume is refused and the device reads and writes right. Every other
+#    round races one of the fuzzer's mutated messages instead. After every
 #    round the key is set again; at the end every byte is read back through
 #    crypt.
 . "$SELFTESTS/lib.sh"
@@ -54,7 +55,7 @@ B=$SELFTESTS/.build
 head -c 1048576 /dev/urandom >/tmp/kr.data
 dmsetup create kr --table "0 2048 rcrypt aes-xts-plain64 $KEY64 0 /dev/ram1 0" && dmsetup mknodes kr || die "create"
 dd if=/tmp/kr.data of=/dev/mapper/kr bs=64k oflag=direct 2>/dev/null || die "initial write"
-$B/keyrace kr /tmp/kr.data "$KEY64" "$ROUNDS"
+$B/keyrace kr /tmp/kr.data "$KEY64" "$ROUNDS" $B/fuzz-messages.txt
 krc=$?
 dmsetup remove kr
 [ $krc = 0 ] || die "keyrace found violations"

@@ -4,7 +4,7 @@
  * ioctls (a message lands within microseconds of the resume, which
  * dmsetup's process per call cannot aim at).
  *
- *   keyrace NAME DATAFILE KEYHEX ROUNDS
+ *   keyrace NAME DATAFILE KEYHEX ROUNDS [MSGFILE]
  *
  * NAME is an active rcrypt device whose first bytes hold DATAFILE's
  * (written with KEYHEX, its key; /dev/mapper/NAME must exist). Each round
@@ -21,6 +21,11 @@
  *    wipe's random key);
  *  - wipe refused: a read must return DATAFILE's bytes and a write of the
  *    same bytes must succeed.
+ *
+ * With MSGFILE (dmfuzz's message script: its "msg<TAB>TEXT" lines), every
+ * other round races one of those messages, picked at random, instead of
+ * "key wipe" (bad hex, other keys, other sizes, unknown words): whatever
+ * it did, the round's end must hold.
  *
  * After each round "key set KEYHEX" and a resume must succeed and the data
  * read back right. Prints the count of each outcome; exits 1 on any
@@ -97,6 +102,7 @@ static uint64_t now_ns(void)
 static _Atomic uint64_t start_at;
 static uint64_t wipe_wait, resume_wait;
 static int wipe_err;
+static const char *race_msg = "key wipe";
 
 static void wait_start(uint64_t ns)
 {
@@ -112,7 +118,7 @@ static void *wiper(void *arg)
 {
 	(void)arg;
 	wait_start(wipe_wait);
-	wipe_err = message("key wipe");
+	wipe_err = message(race_msg);
 	return NULL;
 }
 
@@ -135,7 +141,9 @@ static int transfer(int write, void *buf, off_t off)
 
 int main(int argc, char **argv)
 {
-	unsigned long rounds, refused = 0, keyless = 0, late = 0, bad = 0;
+	unsigned long rounds, refused = 0, keyless = 0, late = 0, fuzzed = 0, bad = 0;
+	static char msgs[1024][512];
+	size_t nmsgs = 0;
 	/* The wipe's lead (< 0) or lag (> 0) on the resume, ns. */
 	int64_t step = 16000, offset = 0;
 	int last = 0; /* +1: the last move was later, -1: earlier */
@@ -144,9 +152,23 @@ int main(int argc, char **argv)
 	off_t chunks;
 	FILE *f;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: keyrace NAME DATAFILE KEYHEX ROUNDS\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: keyrace NAME DATAFILE KEYHEX ROUNDS [MSGFILE]\n");
 		return 2;
+	}
+	if (argc == 6) {
+		char line[sizeof(msgs[0]) + 8];
+
+		f = fopen(argv[5], "r");
+		if (!f)
+			return perror(argv[5]), 2;
+		while (nmsgs < sizeof(msgs) / sizeof(msgs[0]) && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "msg\t", 4))
+				continue;
+			line[strcspn(line, "\n")] = 0;
+			snprintf(msgs[nmsgs++], sizeof(msgs[0]), "%s", line + 4);
+		}
+		fclose(f);
 	}
 	name = argv[1];
 	rounds = strtoul(argv[4], NULL, 10);
@@ -183,6 +205,7 @@ int main(int argc, char **argv)
 			wipe_wait = o > 0 ? (uint64_t)o : 0;
 			resume_wait = o < 0 ? (uint64_t)-o : 0;
 		}
+		race_msg = nmsgs && r % 2 ? msgs[(size_t)rand() % nmsgs] : "key wipe";
 		pthread_create(&t, NULL, wiper, NULL);
 		/* Let the wiper reach its wait before the start. */
 		usleep(1000);
@@ -191,7 +214,10 @@ int main(int argc, char **argv)
 		rerr = suspend_resume(0);
 		pthread_join(t, NULL);
 
-		if (rerr) {
+		if (strcmp(race_msg, "key wipe")) {
+			/* A fuzzed message: only the end of the round is checked. */
+			fuzzed++;
+		} else if (rerr) {
 			/* Refused: the wipe came before preresume. */
 			if (wipe_err) {
 				printf("round %lu: resume refused (%s) though the wipe was refused (%s)\n", r,
@@ -255,8 +281,8 @@ int main(int argc, char **argv)
 	}
 	memset(setkey, 0, sizeof(setkey));
 	printf("keyrace: %lu rounds: wipe before preresume (resume refused) %lu, "
-	       "between preresume and resume (device keyless, I/O failed) %lu, after resume (refused) %lu; "
-	       "final offset of the wipe %lld ns; %lu violations\n",
-	       rounds, refused, keyless, late, (long long)offset, bad);
+	       "between preresume and resume (device keyless, I/O failed) %lu, after resume (refused) %lu, "
+	       "fuzzed messages %lu; final offset of the wipe %lld ns; %lu violations\n",
+	       rounds, refused, keyless, late, fuzzed, (long long)offset, bad);
 	return bad ? 1 : 0;
 }
