@@ -531,8 +531,10 @@ impl<S> TfmSet<S> {
     /// is not valid (wiped, or a `key set` failed).
     #[inline]
     pub(crate) fn enter(&self) -> Option<CipherUse<'_, S>> {
+        // Built only once the entry succeeded (`then_some` would build it
+        // first and drop it on failure, leaving an entry never made).
         // INVARIANT: The entry succeeded; the guard leaves it on drop.
-        self.gate.enter().then_some(CipherUse { set: self })
+        self.gate.enter().then(|| CipherUse { set: self })
     }
 
     /// The first transform (they are all alike).
