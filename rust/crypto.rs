@@ -4,6 +4,15 @@
 //!
 //! C header: `include/crypto/skcipher.h`.
 
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::integer_division
+)]
+
 use crate::bindings;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
@@ -123,6 +132,9 @@ pub(crate) struct RequestPool {
     aux_len: usize,
     scratch_off: usize,
     scratch_len: usize,
+    /// Bytes from the auxiliary buffer to the end of the scratch space
+    /// (zeroed together).
+    bufs_len: usize,
     /// Size of one element (request, scatterlists, wait, buffers).
     size: usize,
     /// Operations an asynchronous transform queued (`-EINPROGRESS`) or
@@ -139,8 +151,20 @@ unsafe impl Send for RequestPool {}
 // SAFETY: As above.
 unsafe impl Sync for RequestPool {}
 
-const fn align_up(v: usize, a: usize) -> usize {
-    (v + a - 1) & !(a - 1)
+/// Where the areas of a [`RequestPool`] element lie, in this order.
+struct Layout {
+    sg_off: usize,
+    wait_off: usize,
+    iv_off: usize,
+    aux_off: usize,
+    aux_len: usize,
+    scratch_off: usize,
+    size: usize,
+}
+
+/// `v` rounded up to a multiple of 16; `None` if that overflows.
+fn align16(v: usize) -> Option<usize> {
+    Some(v.checked_add(15)? & !15)
 }
 
 impl RequestPool {
@@ -148,8 +172,9 @@ impl RequestPool {
     /// is at most `reqsize` bytes ([`Skcipher::reqsize`]), with IVs of
     /// `iv_size` bytes and `scratch_len` bytes of scratch space.
     pub(crate) fn new(min_nr: u32, reqsize: usize, iv_size: usize, scratch_len: usize) -> Result<Self> {
-        let (sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off) = Self::layout(reqsize, iv_size);
-        let size = scratch_off + scratch_len;
+        let Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size } =
+            Self::layout(reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
+        let bufs_len = size.checked_sub(aux_off).ok_or(ENOMEM)?;
         // SAFETY: FFI call; returns null on failure.
         let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
         Ok(Self {
@@ -163,6 +188,7 @@ impl RequestPool {
             aux_len,
             scratch_off,
             scratch_len,
+            bufs_len,
             size,
             waits: AtomicU64::new(0),
         })
@@ -174,23 +200,27 @@ impl RequestPool {
         self.waits.load(Ordering::Relaxed)
     }
 
-    /// Offsets of the scatterlists, wait, IV, auxiliary buffer (and its
-    /// length) and scratch space in an element.
-    fn layout(reqsize: usize, iv_size: usize) -> (usize, usize, usize, usize, usize, usize) {
-        let req_len = core::mem::size_of::<bindings::skcipher_request>() + reqsize;
-        let sg_off = align_up(req_len, 16);
-        let wait_off = align_up(sg_off + 2 * core::mem::size_of::<bindings::scatterlist>(), 16);
-        let iv_off = align_up(wait_off + core::mem::size_of::<bindings::crypto_wait>(), 16);
-        let aux_off = align_up(iv_off + iv_size.max(8), 16);
+    /// The layout of an element: offsets of the scatterlists, wait, IV,
+    /// auxiliary buffer (and its length) and scratch space, and the size;
+    /// `None` if the sizes overflow.
+    fn layout(reqsize: usize, iv_size: usize, scratch_len: usize) -> Option<Layout> {
+        let req_len = core::mem::size_of::<bindings::skcipher_request>().checked_add(reqsize)?;
+        let sg_off = align16(req_len)?;
+        let wait_off = align16(sg_off.checked_add(core::mem::size_of::<[bindings::scatterlist; 2]>())?)?;
+        let iv_off = align16(wait_off.checked_add(core::mem::size_of::<bindings::crypto_wait>())?)?;
+        let aux_off = align16(iv_off.checked_add(iv_size.max(8))?)?;
         let aux_len = AUX_LEN.max(iv_size);
-        let scratch_off = align_up(aux_off + aux_len, 16);
-        (sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off)
+        let scratch_off = align16(aux_off.checked_add(aux_len)?)?;
+        let size = scratch_off.checked_add(scratch_len)?;
+        Some(Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size })
     }
 
     /// Bytes one request takes in a pool made with these arguments ([`Self::new`]):
-    /// what [`Self::get`] needs in its `area` to place the request there.
+    /// what [`Self::get`] needs in its `area` to place the request there
+    /// (`usize::MAX` if the sizes overflow: no area is that large, and
+    /// [`Self::new`] fails).
     pub(crate) fn element_size(reqsize: usize, iv_size: usize, scratch_len: usize) -> usize {
-        Self::layout(reqsize, iv_size).5 + scratch_len
+        Self::layout(reqsize, iv_size, scratch_len).map_or(usize::MAX, |l| l.size)
     }
 
     /// A request, waiting for one to come back to the pool if needed
@@ -297,8 +327,8 @@ impl Request<'_> {
         if !self.bufs_used {
             let p = self.pool;
             // SAFETY: Both lie inside the element, which is ours; they follow
-            // each other (pool layout).
-            unsafe { core::ptr::write_bytes(self.mem.as_ptr().add(p.aux_off), 0, p.scratch_off + p.scratch_len - p.aux_off) };
+            // each other up to its end (pool layout).
+            unsafe { core::ptr::write_bytes(self.mem.as_ptr().add(p.aux_off), 0, p.bufs_len) };
             // INVARIANT: Initialised just above.
             self.bufs_used = true;
         }
@@ -422,7 +452,7 @@ impl Drop for Request<'_> {
             unsafe {
                 bindings::rcrypt_memzero_explicit(
                     self.mem.as_ptr().add(p.aux_off).cast(),
-                    p.scratch_off + p.scratch_len - p.aux_off,
+                    p.bufs_len,
                 )
             };
         }

@@ -11,6 +11,15 @@
 //! destructor. Everything `unsafe` about `struct dm_target` and
 //! `struct target_type` lives in this file; bios live in [`crate::bio`].
 
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::integer_division
+)]
+
 use crate::bindings;
 use crate::bio::{BioCursor, BioSet, BlkStatus, Bio, PagePool, PoolBio, PoolPage};
 use crate::wq::WorkQueue;
@@ -237,10 +246,16 @@ impl<'a> Target<'a> {
     }
 
     /// Reserves per-bio data for [`Io`] values of type `Io<T, S>`, followed
-    /// by a byte area of at least `area` bytes ([`Io::parts_mut`]).
+    /// by a byte area of at least `area` bytes ([`Io::parts_mut`]), or of
+    /// none if that size does not fit device-mapper's 32-bit field (users of
+    /// the area see its length).
     pub(crate) fn set_per_io_data<T, S>(&mut self, area: usize) {
-        let area = area.next_multiple_of(PER_BIO_ALIGN);
-        self.raw_mut().per_io_data_size = (core::mem::size_of::<PerBio<T, S>>() + area) as u32;
+        let head = core::mem::size_of::<PerBio<T, S>>();
+        let size = area
+            .checked_next_multiple_of(PER_BIO_ALIGN)
+            .and_then(|area| area.checked_add(head))
+            .and_then(|size| u32::try_from(size).ok());
+        self.raw_mut().per_io_data_size = size.unwrap_or(head as u32);
     }
 }
 
@@ -410,15 +425,29 @@ impl StatusWriter<'_> {
     /// Appends raw bytes (table arguments need not be UTF-8), truncating like
     /// [`Self::emit`].
     pub(crate) fn emit_bytes(&mut self, bytes: &[u8]) {
-        let cap = self.buf.len();
-        if cap == 0 {
-            return;
+        let room = self.room();
+        let n = bytes.len().min(room.len());
+        for (d, s) in room.iter_mut().zip(bytes) {
+            *d = *s;
         }
-        let room = cap - 1 - self.sz;
-        let n = bytes.len().min(room);
-        self.buf[self.sz..self.sz + n].copy_from_slice(&bytes[..n]);
-        self.sz += n;
-        self.buf[self.sz] = 0;
+        self.advance(n);
+    }
+
+    /// The free bytes before the last one, which the terminating NUL needs
+    /// (type invariant): empty when the buffer is full or empty.
+    fn room(&mut self) -> &mut [u8] {
+        let end = self.buf.len().saturating_sub(1);
+        self.buf.get_mut(self.sz..end).unwrap_or_default()
+    }
+
+    /// Counts `n` bytes written to the start of [`Self::room`] and
+    /// terminates the text after them.
+    fn advance(&mut self, n: usize) {
+        // At most the room: `sz` stays below the buffer's length.
+        self.sz = self.sz.saturating_add(n);
+        if let Some(nul) = self.buf.get_mut(self.sz) {
+            *nul = 0;
+        }
     }
 }
 
@@ -428,22 +457,15 @@ impl StatusWriter<'_> {
     /// holds them: for keys), truncating like [`Self::emit`].
     pub(crate) fn emit_hex(&mut self, bytes: &[u8]) {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        // Room for the digits and the terminating NUL (type invariant).
-        let end = self.buf.len().saturating_sub(1);
-        'bytes: for b in bytes {
-            for nibble in [b >> 4, b & 0xf] {
-                if self.sz >= end {
-                    break 'bytes;
-                }
-                if let (Some(slot), Some(digit)) = (self.buf.get_mut(self.sz), DIGITS.get(usize::from(nibble))) {
-                    *slot = *digit;
-                    self.sz += 1;
-                }
+        let room = self.room();
+        let n = room.len().min(bytes.len().saturating_mul(2));
+        let digits = bytes.iter().flat_map(|b| [b >> 4, b & 0xf]);
+        for (slot, nibble) in room.iter_mut().zip(digits) {
+            if let Some(digit) = DIGITS.get(usize::from(nibble)) {
+                *slot = *digit;
             }
         }
-        if let Some(nul) = self.buf.get_mut(self.sz) {
-            *nul = 0;
-        }
+        self.advance(n);
     }
 }
 
@@ -821,7 +843,7 @@ impl QueueLimits<'_> {
         l.logical_block_size = l.logical_block_size.max(size);
         l.physical_block_size = l.physical_block_size.max(size);
         l.io_min = l.io_min.max(size);
-        l.dma_alignment = l.logical_block_size - 1;
+        l.dma_alignment = l.logical_block_size.saturating_sub(1);
     }
 }
 
@@ -1002,7 +1024,7 @@ impl<T: Sync, S: Send> Io<T, S> {
         // the only handle to the per-bio data. The target outlives its bios.
         // SAFETY: As above (type invariants of `Io`).
         unsafe {
-            let len = (*p).size - core::mem::size_of::<PerBio<T, S>>();
+            let len = (*p).size.saturating_sub(core::mem::size_of::<PerBio<T, S>>());
             let area = p.add(1).cast::<core::mem::MaybeUninit<u8>>();
             IoParts {
                 target: &*(*p).target,

@@ -2,6 +2,15 @@
 
 //! Error codes the `kernel` crate of this kernel does not name.
 
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::integer_division
+)]
+
 use crate::bindings;
 use kernel::error::Error;
 
@@ -11,7 +20,8 @@ pub(crate) struct Errno(u32);
 
 impl From<Errno> for Error {
     fn from(e: Errno) -> Error {
-        Error::from_errno(-(e.0 as i32))
+        // Error numbers are small positive values: the negation never wraps.
+        Error::from_errno((e.0 as i32).wrapping_neg())
     }
 }
 

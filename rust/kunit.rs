@@ -11,6 +11,15 @@
 //! `fn(&mut Test)` and report failed expectations with [`kunit_expect!`],
 //! which records the failure and lets the case continue.
 
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::integer_division
+)]
+
 use kernel::bindings;
 use kernel::ffi::c_char;
 
@@ -95,6 +104,9 @@ pub(crate) const fn c_cases<const N: usize>(
     // SAFETY: `kunit_case` is a C struct for which all-zero is the valid "unset" value.
     let mut out: [bindings::kunit_case; N] = unsafe { core::mem::zeroed() };
     let mut i = 0;
+    // `i < N`, the length of both arrays; and this runs at compile time
+    // (the statics of `kunit_suite!`), where a panic fails the build.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
     while i < N {
         out[i].run_case = Some(cases[i].1);
         out[i].name = cases[i].0.as_ptr().cast();
@@ -144,6 +156,8 @@ macro_rules! kunit_suite {
                 // SAFETY: all-zero is the terminating entry of a case table.
                 let mut all: [bindings::kunit_case; N + 1] = unsafe { core::mem::zeroed() };
                 let mut i = 0;
+                // `i < N`, within both arrays; at compile time (a static).
+                #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
                 while i < N {
                     all[i] = c[i];
                     i += 1;
@@ -156,6 +170,9 @@ macro_rules! kunit_suite {
                 let mut s: bindings::kunit_suite = unsafe { core::mem::zeroed() };
                 let name = $name.as_bytes();
                 let mut i = 0;
+                // `i` within both (the last byte of `s.name` stays NUL); at
+                // compile time (a static).
+                #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
                 while i < name.len() && i + 1 < s.name.len() {
                     s.name[i] = name[i];
                     i += 1;

@@ -10,6 +10,15 @@
 //! `dmreq->iv_sector`: the sector number in 512-byte units plus `iv_offset`,
 //! shifted right by `sector_shift` with `iv_large_sectors`.
 
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::integer_division
+)]
+
 use super::table::IvMode;
 
 /// Why an IV could not be generated.
@@ -122,8 +131,14 @@ pub(crate) const TCW_WHITENING_SIZE: usize = 16;
 pub(crate) const SECTOR_512: usize = 512;
 
 /// One MD5 compression round over a 64-byte block (RFC 1321, no padding).
-pub(crate) fn md5_block(state: &mut [u32; 4], block: &[u8]) {
-    const S: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+pub(crate) fn md5_block(state: &mut [u32; 4], block: &[u8; 64]) {
+    // Per step: the left rotation (four per round, repeated four times).
+    const S: [u32; 64] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, //
+        5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, //
+        4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, //
+        6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ];
     // K[i] = floor(abs(sin(i + 1)) * 2^32)
     const K: [u32; 64] = [
         0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
@@ -136,22 +151,30 @@ pub(crate) fn md5_block(state: &mut [u32; 4], block: &[u8]) {
         0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
     ];
     let mut m = [0u32; 16];
-    for (i, w) in m.iter_mut().enumerate() {
-        *w = u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]);
+    let mut words = block.chunks_exact(4);
+    for w in &mut m {
+        if let Some(&[b0, b1, b2, b3]) = words.next() {
+            *w = u32::from_le_bytes([b0, b1, b2, b3]);
+        }
     }
     let [mut a, mut b, mut c, mut d] = *state;
-    for i in 0..64 {
-        let (f, g) = match i / 16 {
+    for (i, (&k, &s)) in K.iter().zip(&S).enumerate() {
+        // The message word of step `i`, an index modulo 16 (computed with
+        // wrapping arithmetic, which is exact modulo 16).
+        let (f, g) = match i >> 4 {
             0 => ((b & c) | (!b & d), i),
-            1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-            2 => (b ^ c ^ d, (3 * i + 5) % 16),
-            _ => (c ^ (b | !d), (7 * i) % 16),
+            1 => ((d & b) | (!d & c), i.wrapping_mul(5).wrapping_add(1)),
+            2 => (b ^ c ^ d, i.wrapping_mul(3).wrapping_add(5)),
+            _ => (c ^ (b | !d), i.wrapping_mul(7)),
         };
-        let t = a.wrapping_add(f).wrapping_add(K[i]).wrapping_add(m[g]);
+        // In bounds: masked to 0..16, the length of `m`.
+        #[allow(clippy::indexing_slicing)]
+        let w = m[g & 15];
+        let t = a.wrapping_add(f).wrapping_add(k).wrapping_add(w);
         a = d;
         d = c;
         c = b;
-        b = b.wrapping_add(t.rotate_left(S[(i / 16) * 4 + i % 4]));
+        b = b.wrapping_add(t.rotate_left(s));
     }
     for (s, v) in state.iter_mut().zip([a, b, c, d]) {
         *s = s.wrapping_add(v);
@@ -164,19 +187,22 @@ pub(crate) fn md5_block(state: &mut [u32; 4], block: &[u8]) {
 /// copied into `iv` (at most the 16 bytes of the digest; a longer IV keeps
 /// zeros where the C would copy MD5's internal buffer).
 pub(crate) fn lmk_iv(seed: Option<&[u8; LMK_SEED_SIZE]>, data: &[u8], iv_sector: u64, iv: &mut [u8]) -> Result<(), IvError> {
-    let data = data.get(16..SECTOR_512).ok_or(IvError::TooShort)?;
+    let sector: &[u8; SECTOR_512] = data.first_chunk().ok_or(IvError::TooShort)?;
     let mut state = [0x67452301u32, 0xefcdab89, 0x98badcfe, 0x10325476];
     if let Some(seed) = seed {
         md5_block(&mut state, seed);
     }
-    // 496 bytes of data and 16 of sector number: eight whole MD5 blocks.
+    // Bytes 16 to 511 of the sector and 16 of sector number: eight whole
+    // MD5 blocks.
     let mut tail = [0u8; 64];
-    tail[..48].copy_from_slice(&data[448..]);
+    tail[..48].copy_from_slice(&sector[464..]);
     tail[48..52].copy_from_slice(&(iv_sector as u32).to_le_bytes());
     tail[52..56].copy_from_slice(&((((iv_sector >> 32) as u32) & 0x00ff_ffff) | 0x8000_0000).to_le_bytes());
     tail[56..60].copy_from_slice(&4024u32.to_le_bytes());
-    for block in data[..448].chunks_exact(64) {
-        md5_block(&mut state, block);
+    for block in sector[16..464].chunks_exact(64) {
+        if let Ok(block) = block.try_into() {
+            md5_block(&mut state, block);
+        }
     }
     md5_block(&mut state, &tail);
     let mut digest = [0u8; 16];
@@ -184,8 +210,9 @@ pub(crate) fn lmk_iv(seed: Option<&[u8; LMK_SEED_SIZE]>, data: &[u8], iv_sector:
         d.copy_from_slice(&s.to_le_bytes());
     }
     iv.fill(0);
-    let n = iv.len().min(16);
-    iv[..n].copy_from_slice(&digest[..n]);
+    for (v, d) in iv.iter_mut().zip(digest) {
+        *v = d;
+    }
     Ok(())
 }
 
@@ -213,22 +240,24 @@ pub(crate) fn tcw_whitening(
     data: &mut [u8],
     scratch: &mut [u8],
 ) -> Result<(), IvError> {
-    let data = data.get_mut(..SECTOR_512).ok_or(IvError::TooShort)?;
+    let data: &mut [u8; SECTOR_512] = data.first_chunk_mut().ok_or(IvError::TooShort)?;
     let sector = iv_sector.to_le_bytes();
-    let buf = scratch.get_mut(..TCW_WHITENING_SIZE).ok_or(IvError::TooShort)?;
-    for (i, b) in buf.iter_mut().enumerate() {
-        *b = whitening[i] ^ sector[i % 8];
+    let buf: &mut [u8; TCW_WHITENING_SIZE] = scratch.first_chunk_mut().ok_or(IvError::TooShort)?;
+    for ((b, w), s) in buf.iter_mut().zip(whitening).zip(sector.iter().cycle()) {
+        *b = w ^ s;
     }
     for part in buf.chunks_exact_mut(4) {
         let crc = crc32_le(0, part);
         part.copy_from_slice(&crc.to_le_bytes());
     }
-    for i in 0..4 {
-        buf[i] ^= buf[12 + i];
-        buf[4 + i] ^= buf[8 + i];
+    // Bytes 0 to 3 ^= 12 to 15, bytes 4 to 7 ^= 8 to 11.
+    let (lo, hi) = buf.split_at_mut(8);
+    let ((w0, w1), (w2, w3)) = (lo.split_at_mut(4), hi.split_at(4));
+    for (x, y) in w0.iter_mut().zip(w3.iter()).chain(w1.iter_mut().zip(w2.iter())) {
+        *x ^= y;
     }
     for chunk in data.chunks_exact_mut(8) {
-        for (d, w) in chunk.iter_mut().zip(&buf[..8]) {
+        for (d, w) in chunk.iter_mut().zip(lo.iter()) {
             *d ^= w;
         }
     }
@@ -243,8 +272,9 @@ pub(crate) fn tcw_iv(iv_seed: &[u8], iv_sector: u64, iv: &mut [u8]) -> Result<()
         return Err(IvError::TooShort);
     }
     let sector = iv_sector.to_le_bytes();
-    for (i, (v, s)) in iv.iter_mut().zip(iv_seed).enumerate() {
-        *v = if i < 16 { s ^ sector[i % 8] } else { *s };
+    let mask = sector.iter().cycle().take(16).chain(core::iter::repeat(&0));
+    for ((v, s), m) in iv.iter_mut().zip(iv_seed).zip(mask) {
+        *v = s ^ m;
     }
     Ok(())
 }
@@ -260,20 +290,25 @@ pub(crate) fn eboiv_block(iv_sector: u64, sector_size: u32, block: &mut [u8]) ->
 /// 32-bit little-endian words of one sector, and the sector key XOR.
 pub(crate) mod elephant {
     /// A sector as the diffusers see it: 32-bit little-endian words.
+    ///
+    /// The diffusers' indices stay below [`Self::len`] (see [`check`]); one
+    /// outside would read 0 and write nothing rather than panic.
     struct Words<'a>(&'a mut [u8]);
 
     impl Words<'_> {
         fn len(&self) -> usize {
-            self.0.len() / 4
+            self.0.len() >> 2
         }
 
         fn get(&self, i: usize) -> u32 {
-            let c = &self.0[4 * i..4 * i + 4];
-            u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+            let w = self.0.get(i.wrapping_mul(4)..).and_then(<[u8]>::first_chunk::<4>);
+            w.map_or(0, |w| u32::from_le_bytes(*w))
         }
 
         fn set(&mut self, i: usize, v: u32) {
-            self.0[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+            if let Some(w) = self.0.get_mut(i.wrapping_mul(4)..).and_then(<[u8]>::first_chunk_mut::<4>) {
+                *w = v.to_le_bytes();
+            }
         }
 
         fn add(&mut self, i: usize, v: u32) {
@@ -286,7 +321,10 @@ pub(crate) mod elephant {
     }
 
     /// The diffusers' index arithmetic stays in bounds for a whole number of
-    /// 32-byte chunks (sector sizes 512 to 4096).
+    /// 32-byte chunks (sector sizes 512 to 4096): `n`, the number of words,
+    /// is a multiple of 8, so each pass is `n / 4` rounds of four steps and
+    /// an index that runs off one end wraps to the other exactly at the
+    /// steps where the C checks it.
     fn check(data: &[u8]) -> Result<(), super::IvError> {
         if data.len() >= 32 && data.len() & 31 == 0 {
             Ok(())
@@ -295,65 +333,70 @@ pub(crate) mod elephant {
         }
     }
 
+    // The indices below are word indices modulo `n`, with the C's wrapping
+    // (`i -= n` past the end, `i += n` below 0) done in wrapping `usize`
+    // arithmetic: below 0 is then `usize::MAX` and up, at or above `n`.
+
+    /// `i + 1`, the index one word on.
+    fn up(i: usize) -> usize {
+        i.wrapping_add(1)
+    }
+
+    /// `i - 1`, the index one word back (`usize::MAX` below 0).
+    fn down(i: usize) -> usize {
+        i.wrapping_sub(1)
+    }
+
+    /// An index one past the last word back to the first.
+    fn wrap_up(i: usize, n: usize) -> usize {
+        if i >= n {
+            i.wrapping_sub(n)
+        } else {
+            i
+        }
+    }
+
+    /// An index one before the first word (`usize::MAX`) to the last.
+    fn wrap_down(i: usize, n: usize) -> usize {
+        if i >= n {
+            i.wrapping_add(n)
+        } else {
+            i
+        }
+    }
+
     fn a_decrypt(d: &mut Words<'_>) {
         let n = d.len();
         for _ in 0..5 {
-            let (mut i1, mut i2, mut i3) = (0, n - 2, n - 5);
-            while i1 < n - 1 {
+            let (mut i1, mut i2, mut i3) = (0, n.wrapping_sub(2), n.wrapping_sub(5));
+            // `while i1 < n - 1`, four steps a round.
+            for _ in 0..n >> 2 {
                 d.add(i1, d.get(i2) ^ d.get(i3).rotate_left(9));
-                i1 += 1;
-                i2 += 1;
-                i3 += 1;
-                if i3 >= n {
-                    i3 -= n;
-                }
+                (i1, i2, i3) = (up(i1), up(i2), wrap_up(up(i3), n));
                 d.add(i1, d.get(i2) ^ d.get(i3));
-                i1 += 1;
-                i2 += 1;
-                i3 += 1;
-                if i2 >= n {
-                    i2 -= n;
-                }
+                (i1, i2, i3) = (up(i1), wrap_up(up(i2), n), up(i3));
                 d.add(i1, d.get(i2) ^ d.get(i3).rotate_left(13));
-                i1 += 1;
-                i2 += 1;
-                i3 += 1;
+                (i1, i2, i3) = (up(i1), up(i2), up(i3));
                 d.add(i1, d.get(i2) ^ d.get(i3));
-                i1 += 1;
-                i2 += 1;
-                i3 += 1;
+                (i1, i2, i3) = (up(i1), up(i2), up(i3));
             }
         }
     }
 
     fn a_encrypt(d: &mut Words<'_>) {
-        let n = d.len() as isize;
-        let at = |i: isize| i as usize;
+        let n = d.len();
         for _ in 0..5 {
-            let (mut i1, mut i2, mut i3) = (n - 1, n - 3, n - 6);
-            while i1 > 0 {
-                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)));
-                i1 -= 1;
-                i2 -= 1;
-                i3 -= 1;
-                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)).rotate_left(13));
-                i1 -= 1;
-                i2 -= 1;
-                i3 -= 1;
-                if i2 < 0 {
-                    i2 += n;
-                }
-                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)));
-                i1 -= 1;
-                i2 -= 1;
-                i3 -= 1;
-                if i3 < 0 {
-                    i3 += n;
-                }
-                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)).rotate_left(9));
-                i1 -= 1;
-                i2 -= 1;
-                i3 -= 1;
+            let (mut i1, mut i2, mut i3) = (n.wrapping_sub(1), n.wrapping_sub(3), n.wrapping_sub(6));
+            // `while i1 > 0`, four steps a round.
+            for _ in 0..n >> 2 {
+                d.sub(i1, d.get(i2) ^ d.get(i3));
+                (i1, i2, i3) = (down(i1), down(i2), down(i3));
+                d.sub(i1, d.get(i2) ^ d.get(i3).rotate_left(13));
+                (i1, i2, i3) = (down(i1), wrap_down(down(i2), n), down(i3));
+                d.sub(i1, d.get(i2) ^ d.get(i3));
+                (i1, i2, i3) = (down(i1), down(i2), wrap_down(down(i3), n));
+                d.sub(i1, d.get(i2) ^ d.get(i3).rotate_left(9));
+                (i1, i2, i3) = (down(i1), down(i2), down(i3));
             }
         }
     }
@@ -362,61 +405,34 @@ pub(crate) mod elephant {
         let n = d.len();
         for _ in 0..3 {
             let (mut i1, mut i2, mut i3) = (0, 2, 5);
-            while i1 < n - 1 {
+            // `while i1 < n - 1`, four steps a round.
+            for _ in 0..n >> 2 {
                 d.add(i1, d.get(i2) ^ d.get(i3));
-                i1 += 1;
-                i2 += 1;
-                i3 += 1;
+                (i1, i2, i3) = (up(i1), up(i2), up(i3));
                 d.add(i1, d.get(i2) ^ d.get(i3).rotate_left(10));
-                i1 += 1;
-                i2 += 1;
-                i3 += 1;
-                if i2 >= n {
-                    i2 -= n;
-                }
+                (i1, i2, i3) = (up(i1), wrap_up(up(i2), n), up(i3));
                 d.add(i1, d.get(i2) ^ d.get(i3));
-                i1 += 1;
-                i2 += 1;
-                i3 += 1;
-                if i3 >= n {
-                    i3 -= n;
-                }
+                (i1, i2, i3) = (up(i1), up(i2), wrap_up(up(i3), n));
                 d.add(i1, d.get(i2) ^ d.get(i3).rotate_left(25));
-                i1 += 1;
-                i2 += 1;
-                i3 += 1;
+                (i1, i2, i3) = (up(i1), up(i2), up(i3));
             }
         }
     }
 
     fn b_encrypt(d: &mut Words<'_>) {
-        let n = d.len() as isize;
-        let at = |i: isize| i as usize;
+        let n = d.len();
         for _ in 0..3 {
-            let (mut i1, mut i2, mut i3) = (n - 1, 1isize, 4isize);
-            while i1 > 0 {
-                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)).rotate_left(25));
-                i1 -= 1;
-                i2 -= 1;
-                i3 -= 1;
-                if i3 < 0 {
-                    i3 += n;
-                }
-                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)));
-                i1 -= 1;
-                i2 -= 1;
-                i3 -= 1;
-                if i2 < 0 {
-                    i2 += n;
-                }
-                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)).rotate_left(10));
-                i1 -= 1;
-                i2 -= 1;
-                i3 -= 1;
-                d.sub(at(i1), d.get(at(i2)) ^ d.get(at(i3)));
-                i1 -= 1;
-                i2 -= 1;
-                i3 -= 1;
+            let (mut i1, mut i2, mut i3) = (n.wrapping_sub(1), 1, 4);
+            // `while i1 > 0`, four steps a round.
+            for _ in 0..n >> 2 {
+                d.sub(i1, d.get(i2) ^ d.get(i3).rotate_left(25));
+                (i1, i2, i3) = (down(i1), down(i2), wrap_down(down(i3), n));
+                d.sub(i1, d.get(i2) ^ d.get(i3));
+                (i1, i2, i3) = (down(i1), wrap_down(down(i2), n), down(i3));
+                d.sub(i1, d.get(i2) ^ d.get(i3).rotate_left(10));
+                (i1, i2, i3) = (down(i1), down(i2), down(i3));
+                d.sub(i1, d.get(i2) ^ d.get(i3));
+                (i1, i2, i3) = (down(i1), down(i2), down(i3));
             }
         }
     }

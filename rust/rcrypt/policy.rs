@@ -57,6 +57,15 @@
 //! This file is pure `core` Rust (time is passed in), shared by the kernel
 //! module and the host tests, which simulate workloads against it.
 
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::integer_division
+)]
+
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 
 /// The two ways a bio's crypto can run.
@@ -236,7 +245,25 @@ impl Chooser {
     /// Epochs measured on `path` so far.
     #[allow(dead_code)] // Read by the host tests.
     pub(crate) fn epochs(&self, path: Path) -> u64 {
-        self.epochs[path as usize].load(Relaxed)
+        self.epochs_of(path).load(Relaxed)
+    }
+
+    /// The running average rate of `path`.
+    fn rate_of(&self, path: Path) -> &AtomicU64 {
+        let [inline, queue] = &self.rate;
+        match path {
+            Path::Inline => inline,
+            Path::Queue => queue,
+        }
+    }
+
+    /// The count of epochs measured on `path`.
+    fn epochs_of(&self, path: Path) -> &AtomicU64 {
+        let [inline, queue] = &self.epochs;
+        match path {
+            Path::Inline => inline,
+            Path::Queue => queue,
+        }
     }
 
     /// Starts a new epoch on the current path, unmeasured until a bio
@@ -250,18 +277,18 @@ impl Chooser {
     /// Ends the epoch whose path measured `rate` bytes/ms; picks the next.
     fn close_epoch(&self, rate: u64) {
         let path = self.current();
-        self.epochs[path as usize].fetch_add(1, Relaxed);
+        self.epochs_of(path).fetch_add(1, Relaxed);
         let other = path.other();
-        let other_rate = self.rate[other as usize].load(Relaxed);
+        let other_rate = self.rate_of(other).load(Relaxed);
         // The work queue had one bio at a time all epoch: nothing to run in
         // parallel, so it only added hand-overs, whatever the rate says
         // (after a change of workload it is compared with an old average).
         let serial = path == Path::Queue && self.peak.load(Relaxed) == 1;
         let next = if self.exploring.swap(false, Relaxed) {
             // `path` was explored against `other`'s running average.
-            self.rate[path as usize].store(rate, Relaxed);
+            self.rate_of(path).store(rate, Relaxed);
             let parallel = path == Path::Queue && self.peak.load(Relaxed) > 1;
-            let (next, gap, countdown) = if rate > other_rate.saturating_add(other_rate / 8) && !serial {
+            let (next, gap, countdown) = if rate > other_rate.saturating_add(other_rate >> 3) && !serial {
                 self.second_look.store(false, Relaxed);
                 (path, MIN_GAP, MIN_GAP)
             } else if parallel && !self.second_look.swap(true, Relaxed) {
@@ -279,19 +306,22 @@ impl Chooser {
             self.countdown.store(countdown, Relaxed);
             next
         } else {
-            let old = self.rate[path as usize].load(Relaxed);
-            let avg = if old == 0 { rate } else { old / 2 + rate / 2 + (old & rate & 1) };
-            self.rate[path as usize].store(avg, Relaxed);
+            let old = self.rate_of(path).load(Relaxed);
+            // The mean rounded down: half of each plus the carry of the two
+            // halves, at most the larger of the two (no overflow).
+            #[allow(clippy::arithmetic_side_effects)]
+            let avg = if old == 0 { rate } else { (old >> 1) + (rate >> 1) + (old & rate & 1) };
+            self.rate_of(path).store(avg, Relaxed);
             let mut left = self.countdown.load(Relaxed).saturating_sub(1);
             // Two epochs in a row at under half the average: the workload or
             // the machine changed, and the other path may win now. (One such
             // epoch is often just a host hiccup.)
-            let low = if old != 0 && rate < old / 2 { self.low.load(Relaxed).saturating_add(1) } else { 0 };
+            let low = if old != 0 && rate < old >> 1 { self.low.load(Relaxed).saturating_add(1) } else { 0 };
             self.low.store(low, Relaxed);
             if low >= 2 {
                 // The old average describes the old workload: the
                 // exploration is compared with this epoch's rate.
-                self.rate[path as usize].store(rate, Relaxed);
+                self.rate_of(path).store(rate, Relaxed);
                 self.low.store(0, Relaxed);
                 self.gap.store(MIN_GAP, Relaxed);
                 left = 0;
