@@ -10,18 +10,23 @@
 MSG="Device sector plus target length overflows"
 MAX=18446744073709551615 # 2^64 - 1
 bad=0
-fail() { echo "$*"; bad=1; }
+fail() { echo "$*"; bad=$((bad + 1)); }
 
 lo=$(losetup -f) || die "no free loop device"
 [ -b "$lo" ] || die "$lo is not a block device"
 [ "$(cat "/sys/block/${lo#/dev/}/size")" = 0 ] || die "$lo has a size"
 
-# io NAME FIRST LAST: reads and writes of sectors FIRST and LAST of the
-# mapping; prints "ok" or "fail" for each (the device below has no data).
+# io NAME FIRST LAST: O_DIRECT reads and writes of sectors FIRST and LAST
+# of the mapping (busybox dd drops O_DIRECT for its unaligned buffer and
+# goes through the page cache, in whole pages); prints the outcome of each
+# ("ok" or the errno name: the device below has no data).
+F=$SELFTESTS/.build/dmfuzz
+[ -x "$F" ] || die "no $F (selftests/tools/build)"
+head -c 512 /dev/zero >/tmp/so-sector
 io() {
 	for s in "$2" "$3"; do
-		dd if="/dev/mapper/$1" of=/dev/null bs=512 skip="$s" count=1 iflag=direct 2>/dev/null && echo ok || echo fail
-		dd if=/dev/zero of="/dev/mapper/$1" bs=512 seek="$s" count=1 oflag=direct conv=notrunc 2>/dev/null && echo ok || echo fail
+		$F odirect r "/dev/mapper/$1" /tmp/so-sector 0 $((s * 512))
+		$F odirect w "/dev/mapper/$1" /tmp/so-sector 0 $((s * 512))
 	done | tr '\n' ' '
 }
 
@@ -55,7 +60,7 @@ check() {
 	cio=
 	if [ "$c" = accept ]; then
 		cio=$(io so_crypt $first $last)
-		case "$cio" in *ok*) fail "$desc: crypt I/O on an empty device succeeded: $cio" ;; esac
+		[ "$cio" = "EIO EIO EIO EIO " ] || fail "$desc: crypt I/O on an empty device: $cio"
 	fi
 	case "$3:$r" in
 	accept:accept)
@@ -94,5 +99,6 @@ check 8 18446744073709551615 reject "0 8 error
 "
 check 8 18446744073709551607 accept "0 8 error
 "
+rm -f /tmp/so-sector
 echo "$n tables on an empty loop device, $bad wrong"
 [ $bad = 0 ]

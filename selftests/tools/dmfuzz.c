@@ -36,12 +36,12 @@
  *	return the right data, and every chunk whose write returned success
  *	must read back intact afterwards.
  *
- *   dmfuzz odirect r|w DEVICE FILE SHIFT
- *	One O_DIRECT write of FILE's bytes to DEVICE at offset 0 (w), or one
- *	read of that many bytes into FILE (r), through a buffer SHIFT bytes
- *	past a page boundary, so that the bio's segments straddle pages.
- *	Prints "ok" or the errno name; exits 0 either way (1 on a short
- *	transfer or a local error).
+ *   dmfuzz odirect r|w DEVICE FILE SHIFT [OFFSET]
+ *	One O_DIRECT write of FILE's bytes to DEVICE at byte OFFSET (default
+ *	0) (w), or one read of that many bytes into FILE (r), through a
+ *	buffer SHIFT bytes past a page boundary, so that the bio's segments
+ *	straddle pages. Prints "ok" or the errno name; exits 0 either way (1
+ *	on a short transfer or a local error).
  *
  * Messages are read from /dev/kmsg; device names and numbers and the target
  * name are normalised before comparing. Any kernel record that looks like
@@ -637,8 +637,8 @@ static int do_fault_io(const char *dev, unsigned long chunks)
 	return bad ? 1 : 0;
 }
 
-/* dmfuzz odirect r|w DEVICE FILE SHIFT: see the top of the file. */
-static int do_odirect(const char *op, const char *dev, const char *file, size_t shift)
+/* dmfuzz odirect r|w DEVICE FILE SHIFT [OFFSET]: see the top of the file. */
+static int do_odirect(const char *op, const char *dev, const char *file, size_t shift, off_t offset)
 {
 	int fd, ffd, write_op = !strcmp(op, "w");
 	struct stat st;
@@ -666,7 +666,7 @@ static int do_odirect(const char *op, const char *dev, const char *file, size_t 
 		perror("dmfuzz odirect: device");
 		return 1;
 	}
-	n = write_op ? pwrite(fd, mem + shift, len, 0) : pread(fd, mem + shift, len, 0);
+	n = write_op ? pwrite(fd, mem + shift, len, offset) : pread(fd, mem + shift, len, offset);
 	if (n < 0) {
 		printf("%s\n", strerrorname_np(errno));
 		return 0;
@@ -692,8 +692,10 @@ int main(int argc, char **argv)
 {
 	FILE *f;
 
-	if (argc == 6 && !strcmp(argv[1], "odirect") && (!strcmp(argv[2], "r") || !strcmp(argv[2], "w")))
-		return do_odirect(argv[2], argv[3], argv[4], strtoul(argv[5], NULL, 0));
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "odirect") &&
+	    (!strcmp(argv[2], "r") || !strcmp(argv[2], "w")))
+		return do_odirect(argv[2], argv[3], argv[4], strtoul(argv[5], NULL, 0),
+				  argc == 7 ? (off_t)strtoull(argv[6], NULL, 0) : 0);
 
 	if (argc == 4 && (!strcmp(argv[1], "fault-loads") || !strcmp(argv[1], "fault-io"))) {
 		make_it_fail = open("/proc/self/make-it-fail", O_WRONLY);
@@ -711,7 +713,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: dmfuzz tables|messages FILE\n"
 				"       dmfuzz fault-loads LENGTH PARAMS\n"
 				"       dmfuzz fault-io DEVICE CHUNKS\n"
-				"       dmfuzz odirect r|w DEVICE FILE SHIFT\n");
+				"       dmfuzz odirect r|w DEVICE FILE SHIFT [OFFSET]\n");
 		return 2;
 	}
 	f = fopen(argv[2], "r");
