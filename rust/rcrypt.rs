@@ -1074,7 +1074,7 @@ impl Rcrypt {
             && match self.engine {
                 Engine::Adaptive => {
                     let dir = usize::from(write);
-                    let depth = self.inflight[dir].fetch_add(1, Ordering::Relaxed) + 1;
+                    let depth = self.inflight[dir].fetch_add(1, Ordering::Relaxed).wrapping_add(1);
                     let (path, tag) = self.choosers[dir].choose(wq::now_ns());
                     self.choosers[dir].note_depth(depth);
                     io.state().chosen.set(Some(tag));

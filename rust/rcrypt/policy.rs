@@ -199,15 +199,17 @@ impl Chooser {
             }
             return;
         }
-        let bytes = self.bytes.fetch_add(u64::from(len), Relaxed) + u64::from(len);
-        let bios = self.bios.fetch_add(1, Relaxed) + 1;
+        let bytes = self.bytes.fetch_add(u64::from(len), Relaxed).wrapping_add(u64::from(len));
+        let bios = self.bios.fetch_add(1, Relaxed).wrapping_add(1);
         let elapsed = now.saturating_sub(self.start.load(Relaxed));
         let min = if self.exploring.load(Relaxed) { EXPLORE_NS } else { EPOCH_NS };
         // A queue epoch whose bios all ran alone ends early (see `close_epoch`).
         let serial = bios >= SERIAL_BIOS && self.current() == Path::Queue && self.peak.load(Relaxed) == 1;
         if (elapsed >= min || serial) && bios >= MIN_BIOS && !self.busy.swap(true, Relaxed) {
             if tag.0 == self.epoch.load(Relaxed) && self.measuring.load(Relaxed) {
-                self.close_epoch(bytes * 1_000_000 / elapsed);
+                // A serial epoch may end with no time measured (clock
+                // reads on other CPUs): count it as 1 ns, never divide by 0.
+                self.close_epoch(bytes.saturating_mul(1_000_000) / elapsed.max(1));
             }
             self.busy.store(false, Relaxed);
         }
@@ -255,7 +257,7 @@ impl Chooser {
             // `path` was explored against `other`'s running average.
             self.rate[path as usize].store(rate, Relaxed);
             let parallel = path == Path::Queue && self.peak.load(Relaxed) > 1;
-            let (next, gap, countdown) = if rate > other_rate + other_rate / 8 && !serial {
+            let (next, gap, countdown) = if rate > other_rate.saturating_add(other_rate / 8) && !serial {
                 self.second_look.store(false, Relaxed);
                 (path, MIN_GAP, MIN_GAP)
             } else if parallel && !self.second_look.swap(true, Relaxed) {
@@ -274,7 +276,7 @@ impl Chooser {
             next
         } else {
             let old = self.rate[path as usize].load(Relaxed);
-            let avg = if old == 0 { rate } else { (old + rate) / 2 };
+            let avg = if old == 0 { rate } else { old.saturating_add(rate) / 2 };
             self.rate[path as usize].store(avg, Relaxed);
             let mut left = self.countdown.load(Relaxed).saturating_sub(1);
             // Two epochs in a row at under half the average: the workload or

@@ -436,3 +436,20 @@ fn split_writes_keep_the_queue_through_vcpu_stalls() {
     assert!(most_inline < 0.25, "a run spent {:.0}% of its bios inline", most_inline * 100.0);
     assert!(worst > 0.9 && mean > 0.97, "efficiency against the queue: worst {worst:.3}, mean {mean:.3}");
 }
+
+#[test]
+fn a_serial_queue_epoch_without_measured_time() {
+    // Serial bios on the queue whose completions all read the clock at the
+    // epoch's start (a clock read on another CPU can even be earlier): the
+    // epoch closes with no time measured, and neither that nor the
+    // largest sizes may overflow or divide by zero.
+    let c = Chooser::new(Path::Queue);
+    for len in [4096, u32::MAX] {
+        for _ in 0..64 {
+            let (_, tag) = c.choose(1_000);
+            c.note_depth(1);
+            c.complete(1_000, len, tag);
+        }
+    }
+    assert!(c.epochs(Path::Queue) >= 1, "the serial epoch never closed");
+}
