@@ -676,7 +676,7 @@ impl TargetOperations for Rcrypt {
         if bio.is_preflush() || bio.op() == BioOp::Discard {
             bio.set_dev(&self.dev);
             if bio.sectors() != 0 {
-                bio.set_sector(self.start + target.offset_of(bio.sector()));
+                bio.set_sector(self.dev_sector(target.offset_of(bio.sector())));
             }
             return MapResult::Remapped;
         }
@@ -889,6 +889,10 @@ impl Rcrypt {
         if setup.mode == IvMode::Random {
             return Err(CtrError::new(c"IV mode not supported yet", EOPNOTSUPP.into()));
         }
+
+        // rcrypt's own: the mapped area must end within sector_t (dm-crypt
+        // wraps; dm core does not check the area on a device of size 0).
+        t.check_device_range(start).map_err(perr)?;
 
         let o = &t.options;
         // dm-crypt's crypt_queue: per CPU and CPU-intensive with
@@ -1118,7 +1122,7 @@ impl Rcrypt {
             && match self.engine {
                 Engine::Adaptive => {
                     let dir = usize::from(write);
-                    let depth = self.inflight[dir].fetch_add(1, Ordering::Relaxed) + 1;
+                    let depth = self.inflight[dir].fetch_add(1, Ordering::Relaxed).wrapping_add(1);
                     let (path, tag) = self.choosers[dir].choose(wq::now_ns());
                     self.choosers[dir].note_depth(depth);
                     io.state().chosen.set(Some(tag));
@@ -1165,6 +1169,15 @@ impl Rcrypt {
         if self.engine == Engine::Adaptive {
             self.backlog.fetch_sub(1, Ordering::Relaxed);
         }
+    }
+
+    /// The sector of the backing device for `offset` sectors into the
+    /// target (`cc->start + dm_target_offset()`). The constructor refused
+    /// a table whose `start + length` overflows and dm core hands the
+    /// target only bios inside it, so this never wraps; it wraps like the C
+    /// rather than trapping if it did.
+    fn dev_sector(&self, offset: u64) -> u64 {
+        self.start.wrapping_add(offset)
     }
 
     /// `get_max_request_sectors()`: the largest bio this target takes at once.
@@ -1385,7 +1398,7 @@ fn read_submit(io: RcryptIo) {
     // kcryptd_io_read(): its segments are immutable and its position is
     // put back on completion, so the data is decrypted in place all the same,
     // and a read allocates nothing.
-    let sector = t.start + io.state().sector;
+    let sector = t.dev_sector(io.state().sector);
     io.submit_to(|t| &t.dev, sector, read_done);
 }
 
@@ -1451,7 +1464,7 @@ fn alloc_write_buffer(io: RcryptIo, wait: bool, in_map: bool) -> Result<RcryptBu
         Ok(false) => return Err(NoBuffer::Dry(buf.release())),
         Err(_) => return Err(NoBuffer::Failed(buf.release())),
     }
-    let sector = buf.io().target().start + buf.io().state().sector;
+    let sector = buf.io().target().dev_sector(buf.io().state().sector);
     buf.set_sector(sector);
     Ok(buf)
 }

@@ -54,6 +54,11 @@
 //!     [`IvSetup::integrity_iv_size`] `!= 0` (needs the device's integrity profile: on a device
 //!     without one, "Integrity profile not supported."); workqueues, write thread.
 //!
+//! rcrypt adds one check of its own, after stage 10 and before the workqueues, so that every
+//! table dm-crypt rejects is still rejected with dm-crypt's message:
+//! [`Table::check_device_range`] ("Device sector plus target length overflows"; dm-crypt
+//! accepts such a table and its sector arithmetic wraps).
+//!
 //! Afterwards dm core validates the area (`device_area_is_invalid()`): start + length must fit
 //! in the device and, with `sector_size` > the device's logical block size, start and length
 //! must be aligned to it. Those rejections are not dm-crypt's and are not modelled here.
@@ -78,6 +83,10 @@
 //!   `crypt_setkey()` write through the NULL `cc->authenc_key`.
 //! - A huge key size (`:<size>:...`) or keycount makes `kzalloc()`/`kcalloc()` exceed the page
 //!   allocator's maximum order: -ENOMEM after a WARN.
+//! - A start sector whose area wraps past the last sector (`start + ti->len > 2^64 - 1`, which
+//!   dm core lets through on a device of size 0, where it skips its area check): the C accepts
+//!   it and `cc->start + dm_target_offset()` wraps; here it is rejected
+//!   ([`Table::check_device_range`]).
 
 use core::ffi::CStr;
 
@@ -158,6 +167,8 @@ pub(crate) const E_IV_OFFSET: &CStr = c"Invalid iv_offset sector";
 pub(crate) const E_DEVICE_LOOKUP: &CStr = c"Device lookup failed";
 /// `crypt_ctr`: bad start sector.
 pub(crate) const E_DEVICE_SECTOR: &CStr = c"Invalid device sector";
+/// rcrypt's own: the start sector plus the target length does not fit in a `sector_t`.
+pub(crate) const E_DEVICE_RANGE: &CStr = c"Device sector plus target length overflows";
 
 /// A rejected table: the exact `ti->error` dm-crypt sets and the (positive) errno it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1138,9 +1149,30 @@ impl<'a> Table<'a> {
         scan_u64_exact(self.start_arg).ok_or(ParseError::inval(E_DEVICE_SECTOR))
     }
 
+    /// rcrypt's own check, after stage 10: [`check_device_range`] of `start` (from
+    /// [`Table::start`]) and the target length.
+    pub(crate) fn check_device_range(&self, start: u64) -> Result<(), ParseError> {
+        check_device_range(start, self.target_len)
+    }
+
     /// Whether the kernel must run `crypt_integrity_ctr()` (stage 10): AEAD mode or an IV
     /// stored in the integrity metadata (`random`).
     pub(crate) fn needs_integrity_profile(&self, setup: &IvSetup) -> bool {
         self.options.integrity_aead || setup.integrity_iv_size != 0
+    }
+}
+
+/// The area of the backing device a target maps, sectors `start` to `start + target_len - 1`,
+/// must lie below 2^64 - 1 with its end: `start + target_len` must not overflow a `sector_t`,
+/// else -EINVAL "Device sector plus target length overflows". Then no remapped sector
+/// (`start` + the bio's offset in the target, below `target_len`) nor the end of a remapped
+/// bio (at most `start + target_len`) wraps. dm-crypt has no such check (its sums wrap); dm
+/// core's area check catches such a table only on a device with a size (on an empty one, an
+/// unattached loop device for example, it skips the check), and its own limit (the mapped
+/// device's end at most `LLONG_MAX >> 9`) bounds the target length, not the start.
+pub(crate) fn check_device_range(start: u64, target_len: u64) -> Result<(), ParseError> {
+    match start.checked_add(target_len) {
+        Some(_) => Ok(()),
+        None => Err(ParseError::inval(E_DEVICE_RANGE)),
     }
 }

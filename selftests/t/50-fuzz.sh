@@ -1,11 +1,14 @@
 # Differential fuzzing of the constructor and of the messages: thousands of
 # generated tables (valid ones from data/, and mutations: bad hex, odd key
 # lengths, huge numbers, unknown options, wrong option counts, spaces,
-# unicode, empty fields, escapes) are loaded into a crypt and an rcrypt
-# device through the raw DM ioctls; both must give the same verdict, the same
-# errno and the same device-mapper messages. Then a script of suspend, resume,
-# table loads and (mutated) "key set" / "key wipe" messages runs on both,
-# with the data read back compared. Inputs: selftests/tools/build (host).
+# unicode, empty fields, escapes; every numeric field and the target length
+# at edge values around 2^32, 2^63 and 2^64) are loaded into a crypt and an
+# rcrypt device through the raw DM ioctls; both must give the same verdict,
+# the same errno and the same device-mapper messages, but for rcrypt's own
+# refusal of a start sector plus length past 2^64 - 1 (counted apart). Then
+# a script of suspend, resume, table loads and (mutated) "key set" / "key
+# wipe" messages runs on both, with the data read back compared. Inputs:
+# selftests/tools/build (host).
 . "$SELFTESTS/lib.sh"
 ramdisks
 B=$SELFTESTS/.build

@@ -9,7 +9,9 @@ from a seed.
 Tables come from selftests/data/{good,bad}-tables.txt, with fresh random keys,
 and from mutations of them: bad hex, odd key lengths, huge and negative
 numbers, unknown options, wrong option counts, extra or missing spaces,
-unicode, empty fields, escapes, truncation, duplicated or dropped words.
+unicode, empty fields, escapes, truncation, duplicated or dropped words; and
+valid tables with one numeric field (or the target length) at an edge value
+(see edge_table). Message scripts also set keyring keys of edge sizes.
 """
 import os
 import random
@@ -142,6 +144,86 @@ def mutate_length(length, rng):
                                        "4611686018427387904", "18446744073709551615"])
 
 
+# Edge values of the numeric fields. The kernel's sscanf wraps modulo 2^64
+# (2^64 reads as 0) and the %u / %hu stores truncate to 32 / 16 bits, so the
+# values near 2^32 and 2^64 land on small ones; dm core limits the mapped
+# device to LLONG_MAX >> 9 sectors (2^54 - 1).
+EDGES = [0, 1, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 2**64 - 1, 2**64]
+DM_MAX_SECTORS = (2**63 - 1) >> 9
+
+
+def edge(rng, bases=(), deltas=()):
+    """An edge value: a power-of-two boundary (or one of `bases`) plus a
+    small delta (or one of `deltas`), never negative."""
+    base = rng.choice(EDGES + list(bases))
+    delta = rng.choice([0, 0, 0, -1, 1, -8, 8] + list(deltas))
+    return str(max(0, base + delta))
+
+
+def safe_keycount(v):
+    """dm-crypt kcallocs `keycount` transform pointers and allocates every
+    transform before it looks at the key: a power of two past 64 (after the
+    32-bit truncation of %u) would allocate (or WARN about) gigabytes."""
+    n = int(v) % 2**32
+    return not (n > 64 and n & (n - 1) == 0)
+
+
+KEYCOUNT_CIPHERS = ["aes:{}-xts-plain64", "aes:{}-cbc-essiv:sha256", "aes:{}-cbc-plain64",
+                    "aes:{}-cbc-lmk", "serpent:{}-cbc-benbi", "aes:{}-ecb"]
+KEYRING_KEYS = ["logon:fuzz:k", "user:fz", "logon:nosuch", "user:fuzz:k"]
+
+
+def edge_table(length, args, rng):
+    """A table (from the good list) with one numeric field, or the target
+    length, at an edge value. Returns (length, args)."""
+    words = args.split(" ")
+    field = rng.choice(["iv_offset", "start", "start", "range", "length", "keycount",
+                        "key_size", "opt_count", "sector_size", "integrity",
+                        "integrity_key_size"])
+    if len(words) < 5:
+        return length, args
+    opts = words[6:] if len(words) > 5 else []
+    if field == "iv_offset":
+        words[2] = edge(rng, [4096], [4096, -4096])
+    elif field == "start":
+        words[4] = edge(rng, [131072], [4096, -4096])
+    elif field == "range":
+        # start + length around 2^64: rcrypt refuses the table when the sum
+        # does not fit in 64 bits (dmfuzz checks that this is the reason).
+        length = rng.choice(["1", "8", "4096", "131072", str(DM_MAX_SECTORS)])
+        words[4] = str(max(0, 2**64 - int(length) + rng.choice([-1, 0, 0, 1, 7, -8])))
+    elif field == "length":
+        # 2^64 does not fit the ioctl's 64-bit length: dmfuzz must refuse it.
+        length = edge(rng, [DM_MAX_SECTORS, DM_MAX_SECTORS + 1, 131072], [4096])
+    elif field == "keycount":
+        n = edge(rng, [2**16, 2**31], [2, 4, 64, 3])
+        while not safe_keycount(n):
+            n = edge(rng, [], [2, 3, 64])
+        words[0] = rng.choice(KEYCOUNT_CIPHERS).format(n)
+    elif field == "key_size":
+        words[1] = ":" + edge(rng, [2**31], [16, 32, 64, -32]) + ":" + rng.choice(KEYRING_KEYS)
+    elif field == "opt_count":
+        opts = rng.sample(["allow_discards", "same_cpu_crypt", "iv_large_sectors",
+                           "no_read_workqueue", "sector_size:4096"], rng.randrange(0, 4))
+        words = words[:5] + [edge(rng, [9], [2, 9, 10])] + opts
+    elif field in ("sector_size", "integrity", "integrity_key_size"):
+        if field == "sector_size":
+            opt = "sector_size:" + edge(rng, [512, 4096, 2**16], [512, 1024, 4096, 2**16])
+        elif field == "integrity":
+            opt = "integrity:" + edge(rng, [480], [28, 32, 480, 481]) + ":" + rng.choice(
+                ["none", "none", "aead"])
+        else:
+            opt = "integrity_key_size:" + edge(rng, [], [16, 32])
+        # Added to the table's options (a count that is not a number is
+        # left alone: the edge then lies beyond the count).
+        if len(words) > 5 and words[5].isdigit() and int(words[5]) == len(opts):
+            opts.insert(rng.randrange(len(opts) + 1), opt)
+            words = words[:5] + [str(len(opts))] + opts
+        elif len(words) == 5:
+            words = words + ["1", opt]
+    return length, " ".join(words)
+
+
 def tables(n, seed, dev):
     rng = random.Random(seed)
     good, bad = load_tables(dev, rng)
@@ -156,6 +238,8 @@ def tables(n, seed, dev):
             pass  # a valid table unchanged
         elif r < 0.07:
             length = mutate_length(length, rng)
+        elif r < 0.17:
+            length, args = edge_table(length, args, rng)
         else:
             args = mutate(args, rng)
             if rng.random() < 0.1:
@@ -171,6 +255,16 @@ def undefined_iv(args):
     words = args.split()
     c = words[0] if words else ""
     return c.startswith("capi:") and "-" not in c.rsplit(")", 1)[-1]
+
+
+def start_overflows(length, args):
+    """Whether start + length does not fit in 64 bits, where rcrypt refuses
+    a table that dm-crypt takes (rcrypt.rst). In a message script the
+    devices would then go separate ways: such tables are left out there."""
+    words = args.split()
+    if len(words) < 5 or not words[4].isdigit() or not length.isdigit():
+        return False
+    return int(words[4]) % 2**64 + int(length) > 2**64 - 1
 
 
 def messages(n, seed, dev):
@@ -203,6 +297,11 @@ def messages(n, seed, dev):
                 out.append(f"msg\tkey set {rhex(rng, len(key) // 2)}")
             elif r < 0.67:
                 out.append(f"msg\tkey set {key}")
+            elif r < 0.7:
+                # A keyring key size at an edge value (%u into an int:
+                # truncated to 32 bits, negative from 2^31).
+                size = edge(rng, [2**31, len(key) // 2], [16, 32, 64, -32])
+                out.append(f"msg\tkey set :{size}:" + rng.choice(KEYRING_KEYS))
             elif r < 0.95:
                 # Mutated messages.
                 base = rng.choice(["key set " + key, "key wipe", "key set", "key",
@@ -219,7 +318,7 @@ def messages(n, seed, dev):
                 out.append(f"table\t{length}\t{args}")
             else:
                 m = mutate(args, rng)
-                if not undefined_iv(m):
+                if not undefined_iv(m) and not start_overflows(length, m):
                     out.append(f"table\t{length}\t{m}")
         out.append("resume")
         out.append("read")
@@ -230,12 +329,20 @@ def messages(n, seed, dev):
 HUGE_KEY = re.compile(r"(^|[ \t]):([0-9]{7,})(:|$|[ \t])")
 
 
+def tame_size(m):
+    # What get_key_size() reads: sscanf %u wraps modulo 2^64, then the store
+    # keeps 32 bits; from 2^31 the int is negative and the key size refused.
+    size = int(m.group(2)) % 2**32
+    big = 1000000 <= size < 2**31
+    return m.group(1) + ":" + ("4096" if big else m.group(2)) + m.group(3)
+
+
 def tame(line):
     """dm-crypt kzallocs its context with the key size of a keyring key
     before any other check: past KMALLOC_MAX_SIZE (4 MiB) the page allocator
-    WARNs, a splat of the C target. Such sizes become 4096 here; 50-fuzz
-    checks rcrypt's verdict for them apart."""
-    return HUGE_KEY.sub(lambda m: m.group(1) + ":4096" + m.group(3), line)
+    WARNs, a splat of the C target. Such sizes (as the kernel reads them)
+    become 4096 here; 50-fuzz checks rcrypt's verdict for them apart."""
+    return HUGE_KEY.sub(tame_size, line)
 
 
 def main():

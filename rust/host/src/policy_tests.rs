@@ -466,3 +466,20 @@ fn a_clock_that_does_not_move() {
         assert!(c.epochs(Path::Queue) + c.epochs(Path::Inline) > 0, "no epoch closed on a ticking clock");
     }
 }
+
+#[test]
+fn the_largest_sizes_on_a_serial_queue_epoch() {
+    // Serial bios of the largest size on the queue, the clock still or
+    // moving a nanosecond at a time: no overflow, no division by zero.
+    let c = Chooser::new(Path::Queue);
+    for step in [0, 1] {
+        let mut t = 1_000;
+        for _ in 0..64 {
+            t += step;
+            let (_, tag) = c.choose(t);
+            c.note_depth(1);
+            c.complete(t, u32::MAX, tag);
+        }
+    }
+    assert!(c.epochs(Path::Queue) >= 1, "the serial epoch never closed once time moved");
+}

@@ -1154,6 +1154,74 @@ fn iv_offset_and_start() {
 }
 
 #[test]
+fn device_range() {
+    const P32: u64 = 1 << 32;
+    const P63: u64 = 1 << 63;
+    const MAX: u64 = u64::MAX;
+    let range_err = Err(ParseError::inval(E_DEVICE_RANGE));
+    // (start, target length, whether start + length fits in 64 bits).
+    let cases = [
+        (0, 1, true),
+        (0, MAX, true),
+        (1, MAX - 1, true),
+        (1, MAX, false),
+        (MAX, 1, false),
+        (MAX - 1, 1, true),
+        (MAX - 8, 8, true),
+        (MAX - 7, 8, false),
+        (MAX, 8, false),
+        (P32 - 1, P32 + 1, true),
+        (P63 - 1, P63, true),
+        (P63, P63 - 1, true),
+        (P63, P63, false),
+        (P63 + 1, P63 - 1, false),
+        (MAX - (1 << 54), 1 << 54, true),
+        (MAX - (1 << 54) + 1, 1 << 54, false),
+        (0, 0, true),
+        (MAX, 0, true),
+    ];
+    for (start, len, fits) in cases {
+        let want = if fits { Ok(()) } else { range_err };
+        assert_eq!(check_device_range(start, len), want, "{start} + {len}");
+    }
+    // Through the table: `start` is argv[4] (wrapped modulo 2^64 like sscanf %llu), the length
+    // is the target's.
+    let cases = [
+        ("18446744073709551615", 8, false),
+        ("18446744073709551607", 8, true),
+        ("18446744073709551608", 8, false),
+        ("18446744073709551614", 1, true),
+        ("9223372036854775808", 9223372036854775808, false),
+        ("9223372036854775807", 9223372036854775808, true),
+        ("4294967296", 4294967296, true),
+        // 2^64 + 7 wraps to 7.
+        ("18446744073709551623", 8, true),
+        ("0", 18014398509481983, true),
+    ];
+    for (start, len, fits) in cases {
+        let t = parse_len(&format!("aes-xts-plain64 {K64} 0 /dev/x {start}"), len).unwrap();
+        let start = t.start().unwrap();
+        let want = if fits { Ok(()) } else { range_err };
+        assert_eq!(t.check_device_range(start), want, "{start} + {len}");
+    }
+    // The whole constructor: checked after stage 10, so every rejection of dm-crypt comes first
+    // with dm-crypt's message; dm core's area check (for a device with a size) comes after.
+    let huge = "18446744073709551615";
+    let args = format!("aes-xts-plain64 {K64} 0 {DEV} {huge}");
+    assert_eq!(simulate(&split(&args), 8), range_err);
+    let args = format!("aes-xts-plain64 {K64} 1 {DEV} {huge} 1 sector_size:4096");
+    assert_eq!(simulate(&split(&args), 8), Err(ParseError::inval(E_IV_OFFSET)));
+    let args = format!("aes-xts-plain64 {K64} 0 /dev/nosuch {huge}");
+    assert_eq!(simulate(&split(&args), 8).unwrap_err().msg, E_DEVICE_LOOKUP);
+    let args = format!("aes-xts-random {K64} 0 {DEV} {huge}");
+    assert_eq!(simulate(&split(&args), 8), Err(ParseError::inval(E_INTEGRITY_PROFILE_NS)));
+    let args = format!("aes-xts-plain64 {K64} 0 {DEV} {}", DEV_SECTORS - 8);
+    assert_eq!(simulate(&split(&args), 8), Ok(()));
+    let args = format!("aes-xts-plain64 {K64} 0 {DEV} 18446744073709551607");
+    assert_eq!(simulate(&split(&args), 8), Err(ParseError::inval(E_DM_CORE)));
+}
+
+#[test]
 fn byte_arguments() {
     // Arguments are bytes; non-UTF-8 is fine wherever the C does not look.
     let args: [&[u8]; 8] = [
@@ -1335,6 +1403,8 @@ fn simulate(args: &[&str], len: u64) -> Result<(), ParseError> {
     if t.needs_integrity_profile(&setup) {
         return Err(ParseError::inval(E_INTEGRITY_PROFILE_NS));
     }
+    // rcrypt's own check, before the workqueues.
+    t.check_device_range(start)?;
     // dm core: device_area_is_invalid() with the io_hints logical block size.
     let lbs = u64::from(t.options.sector_size.max(512) / 512);
     let end = start.checked_add(len);
