@@ -7,7 +7,10 @@
  *   keyrace NAME DATAFILE KEYHEX ROUNDS [MSGFILE]
  *
  * NAME is an active rcrypt device whose first bytes hold DATAFILE's
- * (written with KEYHEX, its key; /dev/mapper/NAME must exist). Each round
+ * (written with KEYHEX, its key; /dev/mapper/NAME must exist); messages go
+ * to its target at sector 0, which must hold at least the first 64 KiB. A
+ * table of several targets widens the window aimed at below: device-mapper
+ * runs every target's preresume before the first target's resume. Each round
  * suspends the device, then resumes it while a second thread sends "key
  * wipe" a moment before or after the resume ioctl begins. The moment moves
  * from round to round towards the window between the target's preresume
@@ -187,7 +190,9 @@ int main(int argc, char **argv)
 		return perror("/dev/mapper/control"), 2;
 
 	for (unsigned long r = 1; r <= rounds && bad < 5; r++) {
-		off_t c = (off_t)(r % chunks);
+		/* The first 64 KiB: the part of the device the message's target
+		 * (the one at sector 0) holds, in a table of several. */
+		off_t c = 0;
 		unsigned char *want = data + c * CHUNK;
 		pthread_t t;
 		int rerr, err;
