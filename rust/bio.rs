@@ -9,7 +9,6 @@ use crate::bindings;
 use crate::dm::TargetDevice;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -427,16 +426,13 @@ impl Drop for BioSet {
 ///
 /// # Invariants
 ///
-/// `page` is owned by the holder; with `order > 0` it is the head of a
-/// compound page of that order, counted in its pool's `large`.
+/// `page` is owned by the holder and counted in its pool's pages; with
+/// `order > 0` it is the head of a compound page of that order.
 pub(crate) struct PoolPage {
     page: NonNull<bindings::page>,
     order: u32,
 }
 
-/// Fewest pages a pool may hold in compound pages (dm-crypt's
-/// `DM_CRYPT_MIN_PAGES_PER_CLIENT`, `BIO_MAX_VECS * 16`).
-const LARGE_MIN_LIMIT: usize = 256 * 16;
 /// Highest order of a compound buffer page (`MAX_PAGE_ORDER`).
 pub(crate) const MAX_LARGE_ORDER: u32 = bindings::RCRYPT_MAX_PAGE_ORDER;
 
@@ -483,77 +479,92 @@ impl PoolPage {
     }
 }
 
-/// The pages of write buffers: a mempool of single pages
-/// (`mempool_create_page_pool`), the reserve that lets writes always make
-/// progress, and compound pages taken from the page allocator when they come
-/// at once, as dm-crypt's `crypt_alloc_buffer()` does (fewer allocations and
-/// bvecs for large writes).
+/// The pages of write buffers: a mempool of single pages, the reserve that
+/// lets writes always make progress, and compound pages taken from the page
+/// allocator when they come at once, as dm-crypt's `crypt_alloc_buffer()`
+/// does (fewer allocations and bvecs for large writes).
+///
+/// Every page the pool holds (its reserve, single pages handed out,
+/// compound pages) is counted, and no allocation that may fail takes the
+/// count beyond the cap, dm-crypt's `dm_crypt_pages_per_client`: 2% of low
+/// memory shared by all rcrypt targets, at least `BIO_MAX_VECS * 16` pages
+/// each (`rust/helpers.c`). Beyond it a single page comes from the reserve
+/// or, when waiting is allowed, once another write returns one.
 ///
 /// # Invariants
 ///
-/// `pool` is a valid page mempool, destroyed on drop. `large` counts the
-/// pages of the compound pages handed out and not yet freed.
+/// `pool` is a valid `rcrypt_page_pool` of `rust/helpers.c`, destroyed on
+/// drop.
 pub(crate) struct PagePool {
-    pool: NonNull<bindings::mempool_t>,
-    large: AtomicUsize,
-    large_limit: usize,
+    pool: NonNull<bindings::rcrypt_page_pool>,
 }
 
-// SAFETY: Mempools are thread-safe.
+// SAFETY: The C pool is thread-safe (a mempool and atomic counters).
 unsafe impl Send for PagePool {}
 // SAFETY: As above.
 unsafe impl Sync for PagePool {}
 
 impl PagePool {
-    /// A pool that keeps `min_nr` pages in reserve.
+    /// A pool that keeps `min_nr` pages in reserve. It counts as one client
+    /// of the shared cap until dropped.
     pub(crate) fn new(min_nr: u32) -> Result<Self> {
+        let min_nr = i32::try_from(min_nr).map_err(|_| EINVAL)?;
         // SAFETY: FFI call; returns null on failure.
-        let p = unsafe { bindings::rcrypt_mempool_create_page_pool(min_nr as i32) };
-        // SAFETY: FFI call without arguments.
-        let ram = unsafe { bindings::rcrypt_totalram_pages() } as usize;
-        Ok(Self {
-            pool: NonNull::new(p).ok_or(ENOMEM)?,
-            large: AtomicUsize::new(0),
-            // dm-crypt's dm_crypt_pages_per_client for a single client: 2% of
-            // RAM, at least DM_CRYPT_MIN_PAGES_PER_CLIENT.
-            large_limit: (ram / 50).max(LARGE_MIN_LIMIT),
-        })
+        let p = unsafe { bindings::rcrypt_page_pool_create(min_nr) };
+        // INVARIANT: A pool just created, or an error.
+        Ok(Self { pool: NonNull::new(p).ok_or(ENOMEM)? })
     }
 
-    /// A compound page of `2^order` pages if the page allocator has one at
-    /// once (no waiting, no reclaim, no emergency reserves, no warning) and
-    /// this pool's compound pages stay within their limit.
+    /// A compound page of `2^order` pages if it keeps the pool within its
+    /// cap and the page allocator has one at once (no waiting, no reclaim,
+    /// no emergency reserves, no warning).
     pub(crate) fn try_alloc_large(&self, order: u32) -> Option<PoolPage> {
-        let n = 1usize << order;
-        if order == 0 || order > MAX_LARGE_ORDER || self.large.load(Ordering::Relaxed) + n > self.large_limit {
+        if order == 0 || order > MAX_LARGE_ORDER {
             return None;
         }
-        // SAFETY: FFI call; returns null on failure.
-        let page = NonNull::new(unsafe { bindings::rcrypt_alloc_buffer_pages(order) })?;
-        self.large.fetch_add(n, Ordering::Relaxed);
-        // INVARIANT: A fresh compound page of `order`, counted above.
+        // SAFETY: The pool is valid; the order is at most `MAX_PAGE_ORDER`.
+        let page = NonNull::new(unsafe { bindings::rcrypt_alloc_buffer_pages(self.pool.as_ptr(), order) })?;
+        // INVARIANT: A fresh compound page of `order`, counted by the pool.
         Some(PoolPage { page, order })
     }
 
     /// A page without waiting (GFP_NOWAIT), or `None`.
     pub(crate) fn try_alloc(&self) -> Option<PoolPage> {
-        // SAFETY: The pool is valid.
-        let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOWAIT) };
-        NonNull::new(p.cast()).map(|page| PoolPage { page, order: 0 })
+        // SAFETY: The pool is valid; GFP_NOWAIT does not sleep.
+        let p = unsafe { bindings::rcrypt_page_pool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOWAIT) };
+        NonNull::new(p).map(|page| PoolPage { page, order: 0 })
     }
 
     /// A page, waiting for one to come back to the pool if needed (GFP_NOIO:
     /// never fails).
     pub(crate) fn alloc(&self) -> Option<PoolPage> {
         // SAFETY: The pool is valid; GFP_NOIO may sleep.
-        let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
-        NonNull::new(p.cast()).map(|page| PoolPage { page, order: 0 })
+        let p = unsafe { bindings::rcrypt_page_pool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
+        NonNull::new(p).map(|page| PoolPage { page, order: 0 })
     }
 
     /// Returns a page to the pool (a compound page to the page allocator).
     pub(crate) fn free(&self, page: PoolPage) {
         // SAFETY: The holder owned the page (`PoolPage` invariant).
         unsafe { self.free_raw(page.page.as_ptr()) };
+    }
+
+    /// Pages the pool holds now (reserve included).
+    pub(crate) fn pages(&self) -> usize {
+        // SAFETY: The pool is valid.
+        unsafe { bindings::rcrypt_page_pool_pages(self.pool.as_ptr()) as usize }
+    }
+
+    /// The most pages the pool held at once since it was created.
+    pub(crate) fn peak(&self) -> usize {
+        // SAFETY: The pool is valid.
+        unsafe { bindings::rcrypt_page_pool_peak(self.pool.as_ptr()) as usize }
+    }
+
+    /// The cap in force now (it shrinks as rcrypt targets are added).
+    pub(crate) fn cap() -> usize {
+        // SAFETY: FFI call without arguments.
+        unsafe { bindings::rcrypt_pages_per_client_now() as usize }
     }
 
     /// Frees one buffer page: single pages go back to the mempool, compound
@@ -565,10 +576,7 @@ impl PagePool {
     /// [`Self::try_alloc_large`] of this pool; nothing uses it any more.
     unsafe fn free_raw(&self, page: *mut bindings::page) {
         // SAFETY: The caller's guarantee.
-        let large = unsafe { bindings::rcrypt_free_buffer_page(page, self.pool.as_ptr()) };
-        if large != 0 {
-            self.large.fetch_sub(large as usize, Ordering::Relaxed);
-        }
+        unsafe { bindings::rcrypt_free_buffer_page(page, self.pool.as_ptr()) };
     }
 
     /// Makes `bio` (fresh, without data) a bio of pages from this pool.
@@ -618,7 +626,7 @@ impl PagePool {
             for i in 0..usize::from(raw.bi_vcnt) {
                 // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries; each page
                 // came from this pool (`PoolBio` invariant, and `b.pool` is
-                // this pool's mempool) and its I/O is over.
+                // this pool) and its I/O is over.
                 unsafe { self.free_raw((*raw.bi_io_vec.add(i)).bv_page) };
             }
         } else {
@@ -638,13 +646,12 @@ impl PagePool {
 ///
 /// # Invariants
 ///
-/// Each bvec of `bio` holds one [`PoolPage`] of the pool whose mempool is
-/// `pool` (a single page or a compound page), from offset 0. With
+/// Each bvec of `bio` holds one [`PoolPage`] of the pool `pool` (a single page or a compound page), from offset 0. With
 /// `embedded`, `bio` was set up by `bio_init` in memory of its owner's
 /// (see [`PagePool::init_embedded_bio`]), else it came from a bio set.
 pub(crate) struct PoolBio {
     bio: Bio,
-    pool: NonNull<bindings::mempool_t>,
+    pool: NonNull<bindings::rcrypt_page_pool>,
     embedded: bool,
 }
 
@@ -683,7 +690,7 @@ impl PoolBio {
 
     /// Splits into the bio, the pool identity and whether the bio is
     /// embedded, to carry it through I/O.
-    pub(crate) fn into_parts(self) -> (Bio, NonNull<bindings::mempool_t>, bool) {
+    pub(crate) fn into_parts(self) -> (Bio, NonNull<bindings::rcrypt_page_pool>, bool) {
         (self.bio, self.pool, self.embedded)
     }
 
@@ -694,7 +701,7 @@ impl PoolBio {
     /// `bio` and `pool` must come from one `into_parts` call, and `embedded`
     /// must be what that call returned (or what a comparison of `bio` with
     /// the memory it was set up in says, as the buffer's completion does).
-    pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<bindings::mempool_t>, embedded: bool) -> Self {
+    pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<bindings::rcrypt_page_pool>, embedded: bool) -> Self {
         Self { bio, pool, embedded }
     }
 
@@ -706,7 +713,8 @@ impl PoolBio {
 
 impl Drop for PagePool {
     fn drop(&mut self) {
-        // SAFETY: Every page was returned when the target's I/O finished.
-        unsafe { bindings::mempool_destroy(self.pool.as_ptr()) };
+        // SAFETY: The pool is valid and dropped once; every page was returned
+        // when the target's I/O finished.
+        unsafe { bindings::rcrypt_page_pool_destroy(self.pool.as_ptr()) };
     }
 }

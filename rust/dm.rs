@@ -912,7 +912,7 @@ pub(crate) struct PerBio<T, S> {
     /// `BufferedIo`: the completion step, the pool and its identity.
     buf_fn: Option<fn(BufferedIo<T, S>)>,
     buf_pool: Option<fn(&T) -> &PagePool>,
-    clone_pool: *mut bindings::mempool_t,
+    clone_pool: *mut bindings::rcrypt_page_pool,
     sorted: Opaque<bindings::rcrypt_sorted_bio>,
     /// The write buffer's bio and its vectors when it fits here
     /// ([`Io::with_buffer`]).

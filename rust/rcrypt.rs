@@ -725,7 +725,8 @@ impl TargetOperations for Rcrypt {
                     let c = &self.counters;
                     out.emit(format_args!(
                         "sectors_read={} sectors_written={} io_errors={} crypto_waits={} \
-                         inline_ios={} queued_ios={} sorted_writes={}",
+                         inline_ios={} queued_ios={} sorted_writes={} \
+                         buffer_pages={} buffer_pages_peak={} buffer_pages_cap={}",
                         c.sectors_read.load(Ordering::Relaxed),
                         c.sectors_written.load(Ordering::Relaxed),
                         c.io_errors.load(Ordering::Relaxed),
@@ -733,6 +734,9 @@ impl TargetOperations for Rcrypt {
                         c.inline_ios.load(Ordering::Relaxed),
                         c.queued_ios.load(Ordering::Relaxed),
                         c.sorted_writes.load(Ordering::Relaxed),
+                        self.page_pool.pages(),
+                        self.page_pool.peak(),
+                        PagePool::cap(),
                     ));
                 }
             }

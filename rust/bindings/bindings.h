@@ -106,12 +106,22 @@ void rcrypt_write_thread_submit(struct rcrypt_write_thread *wt, struct rcrypt_so
 
 /* Mempools. */
 mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
-mempool_t *rcrypt_mempool_create_page_pool(int min_nr);
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
 void *rcrypt_page_address(struct page *page);
-unsigned long rcrypt_totalram_pages(void);
-struct page *rcrypt_alloc_buffer_pages(unsigned int order);
-unsigned long rcrypt_free_buffer_page(struct page *page, mempool_t *pool);
+
+/*
+ * Write-buffer pages (helpers.c): a mempool of single pages and compound
+ * pages, all counted and capped like dm-crypt's n_allocated_pages.
+ */
+struct rcrypt_page_pool;
+struct rcrypt_page_pool *rcrypt_page_pool_create(int min_nr);
+void rcrypt_page_pool_destroy(struct rcrypt_page_pool *pp);
+struct page *rcrypt_page_pool_alloc(struct rcrypt_page_pool *pp, gfp_t gfp);
+struct page *rcrypt_alloc_buffer_pages(struct rcrypt_page_pool *pp, unsigned int order);
+void rcrypt_free_buffer_page(struct page *page, struct rcrypt_page_pool *pp);
+unsigned long rcrypt_page_pool_pages(struct rcrypt_page_pool *pp);
+unsigned long rcrypt_page_pool_peak(struct rcrypt_page_pool *pp);
+unsigned long rcrypt_pages_per_client_now(void);
 
 /* Module parameters (helpers.c). */
 extern unsigned int rcrypt_max_read_size;
