@@ -88,6 +88,15 @@
 //!   it and `cc->start + dm_target_offset()` wraps; here it is rejected
 //!   ([`Table::check_device_range`]).
 
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::integer_division
+)]
+
 use core::ffi::CStr;
 
 /// `EINVAL`: the error code of almost every rejection.
@@ -249,9 +258,9 @@ fn strcaseeq(a: &[u8], b: &[u8]) -> bool {
 /// `hex_to_bin()`: value of an ASCII hex digit.
 fn hex_val(b: u8) -> Option<u8> {
     match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
+        b'0'..=b'9' => b.checked_sub(b'0'),
+        b'a'..=b'f' => b.checked_sub(b'a')?.checked_add(10),
+        b'A'..=b'F' => b.checked_sub(b'A')?.checked_add(10),
         _ => None,
     }
 }
@@ -442,9 +451,12 @@ pub(crate) fn decode_hex_key(hex: &[u8], out: &mut [u8]) -> Result<(), ParseErro
 /// digit (or the end of `hex`) and returns how many bytes it decoded; when it stops early the
 /// rest of `out` is left as it was (what dm-crypt's key then holds).
 pub(crate) fn hex2bin_prefix(hex: &[u8], out: &mut [u8]) -> usize {
+    // Digits `2 * i` and `2 * i + 1` make byte `i`; past the end of `hex` a digit is `None`.
+    let mut digits = hex.iter().map(|&b| hex_val(b));
     for (i, byte) in out.iter_mut().enumerate() {
-        let pair = (hex.get(2 * i).copied().and_then(hex_val), hex.get(2 * i + 1).copied().and_then(hex_val));
-        match pair {
+        let hi = digits.next().flatten();
+        let lo = digits.next().flatten();
+        match (hi, lo) {
             (Some(hi), Some(lo)) => *byte = (hi << 4) | lo,
             _ => return i,
         }
@@ -1059,7 +1071,7 @@ impl<'a> Table<'a> {
         match s.mode {
             IvMode::Elephant => {
                 s.key_parts = 2;
-                s.key_extra_size = key_size / 2;
+                s.key_extra_size = key_size >> 1;
                 if s.key_extra_size > ELEPHANT_MAX_KEY_SIZE {
                     // Returns -EINVAL without setting ti->error.
                     return Err(ParseError::inval(E_UNKNOWN));
@@ -1104,13 +1116,10 @@ impl<'a> Table<'a> {
                 if !block_size.is_power_of_two() {
                     return Err(err);
                 }
-                let log = block_size.trailing_zeros();
-                if log > SECTOR_SHIFT {
-                    return Err(err);
-                }
-                Ok(IvCtr {
-                    benbi_shift: SECTOR_SHIFT - log,
-                })
+                let benbi_shift = SECTOR_SHIFT
+                    .checked_sub(block_size.trailing_zeros())
+                    .ok_or(err)?;
+                Ok(IvCtr { benbi_shift })
             }
             // "Unsupported sector size for LMK"
             IvMode::Lmk if !sector_512 => Err(err),

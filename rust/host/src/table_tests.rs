@@ -1628,3 +1628,28 @@ fn hex2bin_prefix_stops_at_the_first_bad_digit() {
     assert_eq!(crate::table::hex2bin_prefix(b"0a1", &mut out), 1);
     assert_eq!(out, [0x0a, 0xee, 0xee]);
 }
+
+#[test]
+fn hex2bin_prefix_digit_values_match_hex_to_bin() {
+    // The kernel's hex_to_bin(): 0-9, a-f, A-F; every other byte (0xa0 and up included) stops.
+    let val = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    for b in 0..=u8::MAX {
+        let mut out = [0xeeu8; 2];
+        let n = crate::table::hex2bin_prefix(&[b, b'7', b'7', b], &mut out);
+        match val(b) {
+            Some(v) => {
+                assert_eq!(n, 2, "{b:#04x}");
+                assert_eq!(out, [(v << 4) | 7, 0x70 | v], "{b:#04x}");
+            }
+            None => {
+                assert_eq!(n, 0, "{b:#04x}");
+                assert_eq!(out, [0xee, 0xee], "{b:#04x}");
+            }
+        }
+    }
+}
