@@ -5,15 +5,6 @@
 //! C headers: `include/linux/bio.h`, `include/linux/blk_types.h`,
 //! `include/linux/mempool.h`.
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use crate::bindings;
 use crate::dm::TargetDevice;
 use core::marker::PhantomData;
