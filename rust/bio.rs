@@ -194,7 +194,8 @@ impl Bio {
             return None;
         }
         // INVARIANT: Each segment's page holds `len` bytes at its offset
-        // while its bio (borrowed by the result) lives.
+        // while its bio (borrowed by the result) lives; the segments are
+        // single-page (`bio_iter_iovec`), so `offset + len` is at most a page.
         let run = PageRef { page, offset, len, _holder: PhantomData };
         let orun = (!out_ptr.is_null()).then_some(PageRef { page: opage, offset: ooffset, len, _holder: PhantomData });
         Some((run, orun))
@@ -310,7 +311,8 @@ unsafe impl Send for BioCursor {}
 ///
 /// # Invariants
 ///
-/// The `len` bytes at `offset` from `page` are valid page memory for `'a`.
+/// The `len` bytes at `offset` from `page` are valid page memory for `'a`,
+/// and `offset + len` does not overflow a `u32`.
 #[derive(Clone, Copy)]
 pub(crate) struct PageRef<'a> {
     page: *mut bindings::page,
@@ -341,8 +343,12 @@ impl<'a> PageRef<'a> {
         if off.checked_add(len)? > self.len {
             return None;
         }
-        // INVARIANT: A part of this range, valid for as long.
-        Some(PageRef { page: self.page, offset: self.offset + off, len, _holder: PhantomData })
+        // `off <= self.len` and, by the invariant, `self.offset + self.len` fits a `u32`.
+        #[allow(clippy::arithmetic_side_effects)]
+        let offset = self.offset + off;
+        // INVARIANT: A part of this range, valid for as long; it ends where
+        // this range ends or before.
+        Some(PageRef { page: self.page, offset, len, _holder: PhantomData })
     }
 
     /// Copies the first `out.len()` bytes of the range into `out`.
@@ -473,9 +479,10 @@ impl PoolPage {
     /// Where the page's data starts.
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn at(&self, offset: u32) -> PageRef<'_> {
-        let offset = offset.min(bindings::RCRYPT_PAGE_SIZE as u32);
+        let size = bindings::RCRYPT_PAGE_SIZE as u32;
+        let (offset, len) = (offset.min(size), size.saturating_sub(offset));
         // INVARIANT: The page is ours while borrowed; the range ends with it.
-        PageRef { page: self.page.as_ptr(), offset, len: bindings::RCRYPT_PAGE_SIZE as u32 - offset, _holder: PhantomData }
+        PageRef { page: self.page.as_ptr(), offset, len, _holder: PhantomData }
     }
 }
 

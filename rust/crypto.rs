@@ -4,15 +4,6 @@
 //!
 //! C header: `include/crypto/skcipher.h`.
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use crate::bindings;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;

@@ -11,15 +11,6 @@
 //! destructor. Everything `unsafe` about `struct dm_target` and
 //! `struct target_type` lives in this file; bios live in [`crate::bio`].
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use crate::bindings;
 use crate::bio::{BioCursor, BioSet, BlkStatus, Bio, PagePool, PoolBio, PoolPage};
 use crate::wq::WorkQueue;

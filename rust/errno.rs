@@ -2,15 +2,6 @@
 
 //! Error codes the `kernel` crate of this kernel does not name.
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use crate::bindings;
 use kernel::error::Error;
 

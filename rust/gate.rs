@@ -25,6 +25,7 @@
 //! tests, which check the invariant under every interleaving of two and
 //! three actors through [`Word`] (each of its calls a scheduling point).
 
+// The crate denies these too; repeated for the host crate, which compiles this file.
 #![deny(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,

@@ -5,15 +5,6 @@
 //! C headers: `include/linux/key.h`, `include/keys/user-type.h`,
 //! `include/keys/encrypted-type.h`, `include/keys/trusted-type.h`.
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use crate::bindings;
 use core::ops::{Deref, DerefMut};
 use kernel::error::{code::*, from_err_ptr, Error};

@@ -11,15 +11,6 @@
 //! `fn(&mut Test)` and report failed expectations with [`kunit_expect!`],
 //! which records the failure and lets the case continue.
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use kernel::bindings;
 use kernel::ffi::c_char;
 

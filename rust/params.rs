@@ -4,15 +4,6 @@
 //! `max_read_size` and `max_write_size` (bytes; 0 means the default), and
 //! rcrypt's own `info_counters`.
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use crate::bindings;
 
 /// `max_read_size` as it is now (it may change at any time through sysfs).

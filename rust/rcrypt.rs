@@ -175,7 +175,7 @@ fn iv_init(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup, key: &[u8]) -> Result {
         // crypt_iv_elephant_init(): the diffuser key is the key's tail.
         IvMode::Elephant => {
             let from = key.len().checked_sub(setup.key_extra_size as usize).ok_or(EINVAL)?;
-            rk.set_aux_key(&key[from..])
+            rk.set_aux_key(key.get(from..).ok_or(EINVAL)?)
         }
         _ => match rk.state() {
             IvKeys::None => Ok(()),
@@ -185,19 +185,21 @@ fn iv_init(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup, key: &[u8]) -> Result {
                 if let Some(seed) = seed {
                     let part = setup.key_size.checked_div(setup.key_parts).unwrap_or(0) as usize;
                     let from = (setup.tfms_count as usize).saturating_mul(part).min(key.len());
-                    let src = &key[from..];
-                    let n = src.len().min(16);
+                    let src = key.get(from..).unwrap_or(&[]);
                     seed.wipe();
-                    seed[..n].copy_from_slice(&src[..n]);
+                    for (d, s) in seed.iter_mut().zip(src.iter().take(16)) {
+                        *d = *s;
+                    }
                 }
                 Ok(())
             }
             // crypt_iv_tcw_init(): IV seed and whitening end the key.
             IvKeys::Tcw { iv_seed, whitening } => {
                 let (n_seed, n_wh) = (iv_seed.len(), whitening.len());
-                let from = key.len().checked_sub(n_seed + n_wh).ok_or(EINVAL)?;
-                iv_seed.copy_from_slice(&key[from..from + n_seed]);
-                whitening.copy_from_slice(&key[from + n_seed..]);
+                let from = n_seed.checked_add(n_wh).and_then(|n| key.len().checked_sub(n)).ok_or(EINVAL)?;
+                let tail = key.get(from..).ok_or(EINVAL)?;
+                iv_seed.copy_from_slice(tail.get(..n_seed).ok_or(EINVAL)?);
+                whitening.copy_from_slice(tail.get(n_seed..).ok_or(EINVAL)?);
                 Ok(())
             }
         },
@@ -210,7 +212,7 @@ fn iv_wipe(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup) -> Result {
         // crypt_iv_elephant_wipe(): an all-zero key.
         let zero = [0u8; table::ELEPHANT_MAX_KEY_SIZE as usize];
         let n = (setup.key_extra_size as usize).min(zero.len());
-        return rk.set_aux_key(&zero[..n]);
+        return rk.set_aux_key(zero.get(..n).ok_or(EINVAL)?);
     }
     match rk.state() {
         IvKeys::None => {}
@@ -292,14 +294,22 @@ impl SectorCipher {
                 iv::generate16(self.mode, iv, iv_sector, self.benbi_shift).map_err(|_| EINVAL)?;
                 req.crypt(tfm, dir, s, d, ss)?;
                 *cc_sector = cc_sector.wrapping_add(step);
-                off += ss;
+                // `src.sub(off, ss)` succeeded: `off + ss <= len`.
+                #[allow(clippy::arithmetic_side_effects)]
+                {
+                    off += ss;
+                }
             }
         } else {
             while off < len {
                 let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
                 self.crypt_block(tfms, req, dir, *cc_sector, s, d)?;
                 *cc_sector = cc_sector.wrapping_add(step);
-                off += ss;
+                // `src.sub(off, ss)` succeeded: `off + ss <= len`.
+                #[allow(clippy::arithmetic_side_effects)]
+                {
+                    off += ss;
+                }
             }
         }
         Ok(())
@@ -344,7 +354,7 @@ impl SectorCipher {
         b.aux.get_mut(..n).ok_or(EINVAL)?.fill(0);
         req.crypt_aux(tfm, Direction::Encrypt, n as u32)?;
         let b = req.bufs();
-        b.iv.copy_from_slice(&b.aux[..n]);
+        b.iv.copy_from_slice(b.aux.get(..n).ok_or(EINVAL)?);
         Ok(())
     }
 
@@ -357,7 +367,7 @@ impl SectorCipher {
         let (es, es2) = aux.get_mut(..32).ok_or(EINVAL)?.split_at_mut(16);
         iv::eboiv_block(iv_sector, self.sector_size, es).map_err(|_| EINVAL)?;
         es2.copy_from_slice(es);
-        es2[15] = 0x80;
+        *es2.last_mut().ok_or(EINVAL)? = 0x80;
         req.crypt_aux(tfm, Direction::Encrypt, 32)
     }
 
@@ -445,7 +455,7 @@ impl SectorCipher {
                 for (d, v) in b.scratch.iter_mut().zip(b.iv.iter()) {
                     *d ^= v;
                 }
-                dst.write(&b.scratch[..n])
+                dst.write(b.scratch.get(..n).ok_or(EINVAL)?)
             }
             // crypt_iv_tcw_post(): whitening over the ciphertext.
             (IvMode::Tcw, Direction::Encrypt, IvKeys::Tcw { whitening, .. }) => {
@@ -564,7 +574,7 @@ pub(crate) struct Rcrypt {
 
 /// A `ti->error` message with `-EINVAL`, or the parser's error as it is.
 fn perr(e: ParseError) -> CtrError {
-    CtrError::new(e.msg, Error::from_errno(-e.errno))
+    CtrError::new(e.msg, e.errno.checked_neg().map_or(EINVAL, Error::from_errno))
 }
 
 /// `crypt_set_keyring_key()`'s lookup: copies the payload of keyring key
@@ -580,7 +590,7 @@ fn read_keyring_key(key_type: KeyringType, description: &[u8], out: &mut [u8]) -
     if !ty.available() {
         return Err(EINVAL);
     }
-    let mut desc_buf = KVec::from_elem(0u8, description.len() + 1, GFP_KERNEL)?;
+    let mut desc_buf = KVec::from_elem(0u8, description.len().checked_add(1).ok_or(ENOMEM)?, GFP_KERNEL)?;
     let desc = to_cstr(description, &mut desc_buf).ok_or(EINVAL)?;
     keys::read_key(ty, desc, out)
 }
@@ -590,9 +600,10 @@ fn to_cstr<'b>(bytes: &[u8], buf: &'b mut [u8]) -> Option<&'b core::ffi::CStr> {
     if bytes.contains(&0) {
         return None;
     }
-    let dst = buf.get_mut(..bytes.len() + 1)?;
-    dst[..bytes.len()].copy_from_slice(bytes);
-    dst[bytes.len()] = 0;
+    let dst = buf.get_mut(..=bytes.len())?;
+    let (nul, head) = dst.split_last_mut()?;
+    head.copy_from_slice(bytes);
+    *nul = 0;
     core::ffi::CStr::from_bytes_with_nul(dst).ok()
 }
 
@@ -687,8 +698,9 @@ impl TargetOperations for Rcrypt {
         }
 
         // Bios must be aligned to, and a multiple of, the encryption sector.
-        let sector_mask = u64::from((self.sector_size >> SECTOR_SHIFT) - 1);
-        if bio.sector() & sector_mask != 0 || bio.size() & (self.sector_size - 1) != 0 {
+        // The sector size is a power of two, at least 512 (checked by the constructor).
+        let sector_mask = u64::from((self.sector_size >> SECTOR_SHIFT).saturating_sub(1));
+        if bio.sector() & sector_mask != 0 || bio.size() & self.sector_size.saturating_sub(1) != 0 {
             return MapResult::Kill;
         }
         if !matches!(bio.op(), BioOp::Read | BioOp::Write) {
@@ -873,7 +885,8 @@ impl Rcrypt {
         let iv_offset = t.iv_offset().map_err(perr)?;
 
         // Stage 8: the device.
-        let mut path_buf = KVec::from_elem(0u8, t.device_path.len() + 1, GFP_KERNEL).map_err(|_| nomem())?;
+        let path_len = t.device_path.len().checked_add(1).ok_or_else(nomem)?;
+        let mut path_buf = KVec::from_elem(0u8, path_len, GFP_KERNEL).map_err(|_| nomem())?;
         let lookup_failed = |e| CtrError::new(E_DEVICE_LOOKUP, e);
         let path = to_cstr(t.device_path, &mut path_buf).ok_or(lookup_failed(EINVAL))?;
         let dev = target.get_device(path).map_err(lookup_failed)?;
@@ -968,7 +981,7 @@ impl Rcrypt {
                 backlog: AtomicU32::new(0),
                 help_at: max_active as u32,
                 key_size,
-                inline_read_stack: wq::thread_size() / 4,
+                inline_read_stack: wq::thread_size() >> 2,
                 iv_offset,
                 start,
                 sector_size: o.sector_size,
@@ -1114,6 +1127,17 @@ impl Rcrypt {
         r
     }
 
+    /// The adaptive engine's chooser and in-flight count of writes or of reads.
+    #[inline(always)]
+    fn adaptive(&self, write: bool) -> (&Chooser, &AtomicU32) {
+        let [read_chooser, write_chooser] = &self.choosers;
+        let [read_inflight, write_inflight] = &self.inflight;
+        match write {
+            false => (read_chooser, read_inflight),
+            true => (write_chooser, write_inflight),
+        }
+    }
+
     /// Whether the crypto of `io` runs in the current context rather than
     /// on the work queue (see [`Engine`]). A read whose completion finds
     /// less than [`Rcrypt::inline_read_stack`] bytes of stack left goes to
@@ -1125,10 +1149,10 @@ impl Rcrypt {
             && (write || wq::task_stack_left() >= self.inline_read_stack)
             && match self.engine {
                 Engine::Adaptive => {
-                    let dir = usize::from(write);
-                    let depth = self.inflight[dir].fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-                    let (path, tag) = self.choosers[dir].choose(wq::now_ns());
-                    self.choosers[dir].note_depth(depth);
+                    let (chooser, inflight) = self.adaptive(write);
+                    let depth = inflight.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+                    let (path, tag) = chooser.choose(wq::now_ns());
+                    chooser.note_depth(depth);
                     io.state().chosen.set(Some(tag));
                     path == Path::Inline
                         || (bio.size() <= HELP_MAX_BYTES && self.backlog.load(Ordering::Relaxed) >= self.help_at)
@@ -1197,7 +1221,8 @@ impl Rcrypt {
             val = val.min(params::BIO_MAX_VECS * params::PAGE_SIZE);
         }
         let align = self.dev.logical_block_size().max(self.sector_size);
-        val -= val % align;
+        // `align` is at least the sector size, so not 0; `val % align <= val`.
+        val = val.saturating_sub(val.checked_rem(align).unwrap_or(val));
         if val == 0 {
             val = align;
         }
@@ -1265,12 +1290,12 @@ impl Rcrypt {
         // waiting pass takes single pages only.
         let mut order = if wait { 0 } else { MAX_LARGE_ORDER };
         while left > 0 {
-            order = order.min(left.div_ceil(params::PAGE_SIZE).ilog2());
+            order = order.min(left.div_ceil(params::PAGE_SIZE).checked_ilog2().unwrap_or(0));
             let mut page = None;
             while order > 0 && page.is_none() {
                 page = self.page_pool.try_alloc_large(order);
                 if page.is_none() {
-                    order -= 1;
+                    order = order.saturating_sub(1);
                 }
             }
             let page = match page {
@@ -1284,7 +1309,7 @@ impl Rcrypt {
                 self.page_pool.free(page);
                 return Err(EIO);
             }
-            left -= len;
+            left = left.saturating_sub(len);
         }
         Ok(true)
     }
@@ -1312,11 +1337,13 @@ impl Rcrypt {
             (self.no_read_workqueue, "no_read_workqueue"),
             (self.no_write_workqueue, "no_write_workqueue"),
         ];
-        let n = flags.iter().filter(|f| f.0).count()
-            + usize::from(self.integrity.is_some())
-            + usize::from(self.sector_size != 512)
-            + usize::from(self.iv_large_sectors)
-            + usize::from(self.integrity_key_size.is_some());
+        let args = [
+            self.integrity.is_some(),
+            self.sector_size != 512,
+            self.iv_large_sectors,
+            self.integrity_key_size.is_some(),
+        ];
+        let n = Iterator::chain(flags.iter().map(|f| f.0), args).filter(|&set| set).count();
         if n == 0 {
             return;
         }
@@ -1376,10 +1403,10 @@ fn finish(io: RcryptIo, status: BlkStatus) {
     let t = io.target();
     let c = &t.counters;
     let bio = io.bio();
-    let dir = usize::from(bio.is_write());
+    let (chooser, inflight) = t.adaptive(bio.is_write());
     let chosen = io.state().chosen.get();
     if chosen.is_some() {
-        t.inflight[dir].fetch_sub(1, Ordering::Relaxed);
+        inflight.fetch_sub(1, Ordering::Relaxed);
     }
     if !status.is_ok() {
         c.io_errors.fetch_add(1, Ordering::Relaxed);
@@ -1388,7 +1415,7 @@ fn finish(io: RcryptIo, status: BlkStatus) {
         let n = if bio.is_write() { &c.sectors_written } else { &c.sectors_read };
         n.fetch_add(sectors, Ordering::Relaxed);
         if let Some(tag) = chosen {
-            t.choosers[dir].complete(wq::now_ns(), bio.size(), tag);
+            chooser.complete(wq::now_ns(), bio.size(), tag);
         }
     }
     io.end(status);

@@ -5,15 +5,6 @@
 //! C header: `include/linux/workqueue.h`. Work items live in device-mapper's
 //! per-bio data; see [`crate::dm::Io`].
 
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use crate::bindings;
 use core::ffi::CStr;
 use core::ptr::NonNull;

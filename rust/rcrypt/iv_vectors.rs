@@ -8,7 +8,7 @@
 /// Plaintext byte `i` of every vector: `i * 7 + 3` (mod 256).
 pub(crate) fn plaintext(out: &mut [u8]) {
     for (i, b) in out.iter_mut().enumerate() {
-        *b = (i * 7 + 3) as u8;
+        *b = (i as u8).wrapping_mul(7).wrapping_add(3);
     }
 }
 

@@ -23,12 +23,8 @@ const LEN: u64 = 131072;
 
 fn parse(line: &str) -> Result<table::Table<'_>, ParseError> {
     let mut args: [&str; 24] = [""; 24];
-    let mut n = 0;
-    for (slot, word) in args.iter_mut().zip(line.split_ascii_whitespace()) {
-        *slot = word;
-        n += 1;
-    }
-    table::parse_table(&args[..n], LEN)
+    let n = args.iter_mut().zip(line.split_ascii_whitespace()).map(|(slot, word)| *slot = word).count();
+    table::parse_table(args.get(..n).unwrap_or(&[]), LEN)
 }
 
 fn api_name<'b>(t: &table::Table<'_>, buf: &'b mut [u8; CRYPTO_MAX_ALG_NAME]) -> &'b [u8] {
@@ -60,19 +56,21 @@ fn parse_valid_tables(test: &mut Test) {
     }
 }
 
-/// Replaces the `K` placeholder with a 32-byte hex key.
+/// Replaces the `K` placeholder with a 32-byte hex key; an empty line if
+/// `buf` is too small.
 fn with_key<'b>(line: &str, buf: &'b mut [u8; 160]) -> &'b str {
-    let mut n = 0;
+    let mut n = 0usize;
     for word in line.split(' ') {
         let w = if word == "K" { KEY32 } else { word };
-        if n > 0 {
-            buf[n] = b' ';
-            n += 1;
+        let sep: &[u8] = if n > 0 { b" " } else { b"" };
+        for part in [sep, w.as_bytes()] {
+            let Some(end) = n.checked_add(part.len()) else { return "" };
+            let Some(dst) = buf.get_mut(n..end) else { return "" };
+            dst.copy_from_slice(part);
+            n = end;
         }
-        buf[n..n + w.len()].copy_from_slice(w.as_bytes());
-        n += w.len();
     }
-    core::str::from_utf8(&buf[..n]).unwrap_or("")
+    core::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("")
 }
 
 fn parse_invalid_tables(test: &mut Test) {
@@ -197,7 +195,9 @@ fn secret_bytes_zero_when_freed(test: &mut Test) {
     match SecretBytes::new_zeroed(32) {
         Ok(mut s) => {
             s.fill_random();
-            s[0] = 0x5a;
+            if let Some(b) = s.first_mut() {
+                *b = 0x5a;
+            }
             drop(s);
         }
         Err(_) => return kunit_expect!(test, false, "allocation failed"),
@@ -205,7 +205,7 @@ fn secret_bytes_zero_when_freed(test: &mut Test) {
     // A key set and dropped with the transforms and IV keys that hold it.
     let key = [0x42u8; 64];
     let _ = sector_cipher("aes-cbc-tcw", &key[..48], &[]);
-    kunit_expect!(test, DROPPED.load(Relaxed) >= dropped + 2, "no secret was dropped");
+    kunit_expect!(test, DROPPED.load(Relaxed) >= dropped.saturating_add(2), "no secret was dropped");
     kunit_expect!(test, DROPPED_DIRTY.load(Relaxed) == dirty, "a secret was freed with key bytes in it");
 }
 
@@ -246,23 +246,29 @@ fn skcipher_wrapper(test: &mut Test) {
 fn sector_cipher(cipher: &str, key: &[u8], opts: &[&str]) -> Result<(SectorCipher, u32, usize), &'static str> {
     let mut hex = [0u8; 2 * 1040];
     let digits = b"0123456789abcdef";
-    for (i, b) in key.iter().enumerate() {
-        *hex.get_mut(2 * i).ok_or("key too long")? = digits[usize::from(b >> 4)];
-        *hex.get_mut(2 * i + 1).ok_or("key too long")? = digits[usize::from(b & 15)];
+    let digit = |v: u8| digits.get(usize::from(v)).copied().ok_or("hex digit");
+    // (Iterators, not chunks: objtool does not know the division panic of
+    // their length as a function that does not return.)
+    let mut out = hex.iter_mut();
+    for &b in key {
+        for v in [b >> 4, b & 15] {
+            *out.next().ok_or("key too long")? = digit(v)?;
+        }
     }
-    let hex = core::str::from_utf8(&hex[..2 * key.len()]).map_err(|_| "hex")?;
+    let hex_len = key.len().checked_mul(2).ok_or("key too long")?;
+    let hex = core::str::from_utf8(hex.get(..hex_len).ok_or("key too long")?).map_err(|_| "hex")?;
     let mut args: [&str; 12] = [cipher, hex, "0", "/dev/null", "0", "", "", "", "", "", "", ""];
     let mut argc = 5;
-    let mut count = [0u8; 2];
+    let mut count = [0u8; 1];
     if !opts.is_empty() {
-        count[0] = b'0' + opts.len() as u8;
-        args[5] = core::str::from_utf8(&count[..1]).map_err(|_| "count")?;
-        for (i, o) in opts.iter().enumerate() {
-            *args.get_mut(6 + i).ok_or("too many options")? = o;
+        count[0] = *b"0123456789".get(opts.len()).ok_or("too many options")?;
+        args[5] = core::str::from_utf8(&count).map_err(|_| "count")?;
+        for (slot, o) in args.iter_mut().skip(6).zip(opts) {
+            *slot = o;
         }
-        argc = 6 + opts.len();
+        argc = opts.len().checked_add(6).ok_or("too many options")?;
     }
-    let t = table::parse_table(&args[..argc], 8).map_err(|_| "parse")?;
+    let t = table::parse_table(args.get(..argc).ok_or("too many options")?, 8).map_err(|_| "parse")?;
     let mut tfms = Rcrypt::alloc_tfms(&t).map_err(|_| "tfm allocation")?;
     let ivsize = tfms.first().map(|t| t.iv_size() as u32).ok_or("no tfm")?;
     let block_size = tfms.first().map(|t| t.block_size() as u32).ok_or("no tfm")?;
@@ -303,12 +309,15 @@ fn check_block(test: &mut Test, name: &str, cipher: &str, key: &[u8], opts: &[&s
     // The request both from the pool and laid out in a caller's area (a
     // bio's per-bio data); an area one byte short falls back to the pool.
     let size = RequestPool::element_size(sc.tfms.max_reqsize(), iv_size as usize, scratch);
+    let Some(short) = size.checked_sub(1) else {
+        return kunit_expect!(test, false, "{}: empty request", name);
+    };
     let Ok(mut area) = KVec::from_elem(core::mem::MaybeUninit::<u8>::uninit(), size, GFP_KERNEL) else {
         return kunit_expect!(test, false, "{}: area", name);
     };
     for placed in [false, true] {
-        let req = if placed { reqs.get(&mut area[..]) } else { reqs.get(&mut area[..size - 1]) };
-        let Ok(mut req) = req else {
+        let req = if placed { Some(&mut area[..]) } else { area.get_mut(..short) }.map(|a| reqs.get(a));
+        let Some(Ok(mut req)) = req else {
             return kunit_expect!(test, false, "{}: request", name);
         };
         kunit_expect!(test, req.in_area() == placed, "{}: request placed in the area: {}", name, req.in_area());
@@ -333,7 +342,8 @@ fn check_block(test: &mut Test, name: &str, cipher: &str, key: &[u8], opts: &[&s
 /// sector, for the IVs it takes a shortcut for (`simple`) and one it does
 /// not (two keys), and decrypts back.
 fn page_runs_match_sectors(test: &mut Test) {
-    let key: [u8; 128] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+    // Byte `i` is `i * 7 + 3` mod 256.
+    let key: [u8; 128] = core::array::from_fn(|i| (i as u8).wrapping_mul(7).wrapping_add(3));
     let cases: [(&str, usize, &[&str], bool); 8] = [
         ("aes-xts-plain64", 64, &[], true),
         ("aes-xts-plain64", 64, &["sector_size:4096"], true),
@@ -354,11 +364,16 @@ fn page_runs_match_sectors(test: &mut Test) {
     ) else {
         return kunit_expect!(test, false, "allocation");
     };
+    // Byte `i` is `i * 31 + i / 512` mod 256.
     for (i, p) in plain.iter_mut().enumerate() {
-        *p = (i * 31 + i / 512) as u8;
+        *p = (i as u8).wrapping_mul(31).wrapping_add((i >> 9) as u8);
     }
     for (cipher, key_len, opts, simple) in cases {
-        let (sc, iv_size, scratch) = match sector_cipher(cipher, &key[..key_len], opts) {
+        let Some(key) = key.get(..key_len) else {
+            kunit_expect!(test, false, "{}: key too long", cipher);
+            continue;
+        };
+        let (sc, iv_size, scratch) = match sector_cipher(cipher, key, opts) {
             Ok(v) => v,
             Err(e) => {
                 kunit_expect!(test, false, "{}: {}", cipher, e);
@@ -382,17 +397,19 @@ fn page_runs_match_sectors(test: &mut Test) {
         let first = if sc.sector_size == 4096 { 8000 } else { 1001 };
         let mut sector = first;
         let r = sc.crypt_sectors(&tfms, &mut req, Direction::Encrypt, &mut sector, run.at(0), run.at(0));
-        let moved = sector == first + 8;
+        let moved = sector == first.wrapping_add(8);
         kunit_expect!(test, r.is_ok() && moved, "{} {:?}: run encryption failed", cipher, opts);
         let ss = sc.sector_size;
         // (Shifts, not divisions: objtool does not know the division panic
         // as a function that does not return.)
         let step = u64::from(ss >> 9);
         let mut ok = true;
+        let mut iv_sector = first;
         for k in 0..4096 >> ss.trailing_zeros() {
-            let at = each.at(k * ss);
+            let at = each.at(k << ss.trailing_zeros());
             let Some(s) = at.sub(0, ss) else { ok = false; break };
-            ok &= sc.crypt_block(&tfms, &mut req, Direction::Encrypt, first + u64::from(k) * step, s, s).is_ok();
+            ok &= sc.crypt_block(&tfms, &mut req, Direction::Encrypt, iv_sector, s, s).is_ok();
+            iv_sector = iv_sector.wrapping_add(step);
         }
         kunit_expect!(test, ok, "{} {:?}: sector encryption failed", cipher, opts);
         let same = run.read(0, &mut a) && each.read(0, &mut b) && a == b && a != plain;
@@ -512,9 +529,9 @@ fn rekey_gate_hammer(test: &mut Test) {
         match r {
             Ok(r) => {
                 kunit_expect!(test, r.is_ok(), "setkey failed");
-                rekeys += 1;
+                rekeys = rekeys.saturating_add(1);
             }
-            Err(_) => busy += 1,
+            Err(_) => busy = busy.saturating_add(1),
         }
     }
     shared.stop.store(true, Relaxed);
@@ -594,14 +611,16 @@ fn keep(pool: &PagePool, held: &mut KVec<crate::bio::PoolPage>, page: crate::bio
 /// Decodes `hex` into `out`; the number of bytes, or `None` on bad input.
 fn unhex(hex: &str, out: &mut [u8]) -> Option<usize> {
     let h = hex.as_bytes();
-    if h.len() % 2 != 0 || h.len() / 2 > out.len() {
+    let n = h.len() >> 1;
+    if h.len() & 1 != 0 || n > out.len() {
         return None;
     }
-    let nib = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    for (i, o) in out.iter_mut().take(h.len() / 2).enumerate() {
-        *o = nib(h[2 * i])? << 4 | nib(h[2 * i + 1])?;
+    // Digits `2 * i` and `2 * i + 1` make byte `i`.
+    let mut digits = h.iter().map(|&c| (c as char).to_digit(16).map(|d| d as u8));
+    for o in out.iter_mut().take(n) {
+        *o = digits.next().flatten()? << 4 | digits.next().flatten()?;
     }
-    Some(h.len() / 2)
+    Some(n)
 }
 
 /// lmk (v2, v3), tcw, eboiv and elephant (512- and 4096-byte sectors)
@@ -620,13 +639,13 @@ fn stateful_iv_known_answers(test: &mut Test) {
             kunit_expect!(test, false, "{}: bad vector", v.name);
             continue;
         };
-        let (Some(p), Some(k)) = (ptext.get_mut(..n), key.get_mut(..v.key_len)) else {
+        let (Some(p), Some(k), Some(c)) = (ptext.get_mut(..n), key.get_mut(..v.key_len), ctext.get(..n)) else {
             kunit_expect!(test, false, "{}: vector too large", v.name);
             continue;
         };
         iv_vectors::plaintext(p);
         iv_vectors::key(k);
-        check_block(test, v.name, v.cipher, k, v.opts, v.sector, p, &ctext[..n]);
+        check_block(test, v.name, v.cipher, k, v.opts, v.sector, p, c);
     }
 }
 

@@ -57,6 +57,7 @@
 //! This file is pure `core` Rust (time is passed in), shared by the kernel
 //! module and the host tests, which simulate workloads against it.
 
+// The crate denies these too; repeated for the host crate, which compiles this file.
 #![deny(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,

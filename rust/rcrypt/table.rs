@@ -88,6 +88,7 @@
 //!   it and `cc->start + dm_target_offset()` wraps; here it is rejected
 //!   ([`Table::check_device_range`]).
 
+// The crate denies these too; repeated for the host crate, which compiles this file.
 #![deny(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,
