@@ -25,16 +25,6 @@
 //! tests, which check the invariant under every interleaving of two and
 //! three actors through [`Word`] (each of its calls a scheduling point).
 
-// The crate denies these too; repeated for the host crate, which compiles this file.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bit of the gate's word set while a re-key runs.

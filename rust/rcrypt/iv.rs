@@ -10,16 +10,6 @@
 //! `dmreq->iv_sector`: the sector number in 512-byte units plus `iv_offset`,
 //! shifted right by `sector_shift` with `iv_large_sectors`.
 
-// The crate denies these too; repeated for the host crate, which compiles this file.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use super::table::IvMode;
 
 /// Why an IV could not be generated.

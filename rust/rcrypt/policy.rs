@@ -57,16 +57,6 @@
 //! This file is pure `core` Rust (time is passed in), shared by the kernel
 //! module and the host tests, which simulate workloads against it.
 
-// The crate denies these too; repeated for the host crate, which compiles this file.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 
 /// The two ways a bio's crypto can run.

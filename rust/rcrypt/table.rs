@@ -88,16 +88,6 @@
 //!   it and `cc->start + dm_target_offset()` wraps; here it is rejected
 //!   ([`Table::check_device_range`]).
 
-// The crate denies these too; repeated for the host crate, which compiles this file.
-#![deny(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::integer_division
-)]
-
 use core::ffi::CStr;
 
 /// `EINVAL`: the error code of almost every rejection.

@@ -7,6 +7,20 @@
 
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms, clippy::all)]
+// The lints that find reachable panics, which the kernel crate denies
+// (rust/dm_rcrypt.rs): denied here too for the shared files. The test
+// modules are compiled only under `cargo test` and are not held to them.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::integer_division
+    )
+)]
 
 /// The dm-crypt table parser, shared with the kernel module.
 // Outside tests nothing here uses the parser.
