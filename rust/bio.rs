@@ -6,7 +6,7 @@
 //! `include/linux/mempool.h`.
 
 use crate::bindings;
-use crate::dm::TargetDevice;
+use crate::blkdev::BlockDevice;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::error::code::{EINVAL, ENOMEM};
@@ -137,10 +137,12 @@ impl Bio {
         BlkStatus(self.raw().bi_status)
     }
 
-    /// Directs the bio at `dev` (`bio_set_dev`).
-    pub(crate) fn set_dev(&mut self, dev: &TargetDevice) {
-        // SAFETY: The bio and the device's bdev are valid.
-        unsafe { bindings::rcrypt_bio_set_dev(self.ptr.as_ptr(), dev.bdev()) };
+    /// Directs the bio at `dev` (`bio_set_dev`). The bio keeps the pointer
+    /// past the borrow: its submitters promise that `dev` stays open until
+    /// the bio completes ([`Self::submit_remap`]).
+    pub(crate) fn set_dev(&mut self, dev: BlockDevice<'_>) {
+        // SAFETY: The bio is valid (type invariant) and `dev` is open.
+        unsafe { bindings::rcrypt_bio_set_dev(self.ptr.as_ptr(), dev.as_ptr()) };
     }
 
     /// The current position of the bio's data, to walk it with [`BioCursor`].
@@ -221,7 +223,8 @@ impl Bio {
     /// # Safety
     ///
     /// `base` is a bio that device-mapper passed to the target's map
-    /// function, not yet ended.
+    /// function, not yet ended; the device this bio is directed at stays
+    /// open until it completes.
     pub(crate) unsafe fn submit_remap(self, base: &Bio) {
         // SAFETY: `base` is a target bio of device-mapper (the caller's
         // guarantee); the clone is complete and passes to the block layer.
@@ -237,7 +240,8 @@ impl Bio {
     ///
     /// This is a bio that device-mapper passed to the target's map
     /// function, not yet ended, with a completion callback that rejoins it
-    /// with device-mapper's (see [`Self::set_end_io`]).
+    /// with device-mapper's (see [`Self::set_end_io`]); the device it is
+    /// directed at stays open until it completes.
     pub(crate) unsafe fn submit_remap_self(self) {
         // SAFETY: A target bio of device-mapper (the caller's guarantee).
         unsafe { bindings::dm_submit_bio_remap(self.ptr.as_ptr(), core::ptr::null_mut()) };
@@ -410,10 +414,10 @@ impl BioSet {
     /// `like` (`bio_alloc_bioset`). With `wait` (GFP_NOIO) it waits for the
     /// pool and never fails; without (GFP_NOWAIT, for `map`, where bios of
     /// the same set may wait on the submitter's bio list) it may fail.
-    pub(crate) fn alloc_bio(&self, dev: &TargetDevice, nr_vecs: u16, like: &Bio, wait: bool) -> Result<Bio> {
+    pub(crate) fn alloc_bio(&self, dev: BlockDevice<'_>, nr_vecs: u16, like: &Bio, wait: bool) -> Result<Bio> {
         let gfp = if wait { bindings::RCRYPT_GFP_NOIO } else { bindings::RCRYPT_GFP_NOWAIT };
         // SAFETY: The bio set is valid; GFP_NOIO may sleep.
-        let p = unsafe { bindings::bio_alloc_bioset(dev.bdev(), nr_vecs, like.raw().bi_opf, gfp, self.bs.get()) };
+        let p = unsafe { bindings::bio_alloc_bioset(dev.as_ptr(), nr_vecs, like.raw().bi_opf, gfp, self.bs.get()) };
         // SAFETY: A non-null result is a new bio owned by the caller.
         unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
     }
@@ -610,7 +614,7 @@ impl PagePool {
         bio: *mut bindings::bio,
         vecs: *mut bindings::bio_vec,
         nr_vecs: u16,
-        dev: &TargetDevice,
+        dev: BlockDevice<'_>,
         like: &Bio,
     ) -> Option<PoolBio> {
         let ptr = NonNull::new(bio)?;
@@ -619,7 +623,7 @@ impl PagePool {
         let opf = like.raw().bi_opf & !bindings::RCRYPT_REQ_ALLOC_CACHE;
         // SAFETY: The caller's guarantee: the memory is ours and lives long
         // enough; the device is open for the target.
-        unsafe { bindings::bio_init(ptr.as_ptr(), dev.bdev(), vecs, nr_vecs, opf) };
+        unsafe { bindings::bio_init(ptr.as_ptr(), dev.as_ptr(), vecs, nr_vecs, opf) };
         // INVARIANT: A new bio without data, valid as long as the result (the
         // caller's guarantee); `embedded`: it came from `bio_init`.
         Some(PoolBio { bio: Bio { ptr }, pool: self.pool, embedded: true })

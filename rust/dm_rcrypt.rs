@@ -5,7 +5,8 @@
 //!
 //! Layout:
 //! - [`bindings`]: the module's own bindgen output (device-mapper, crypto, keys, KUnit).
-//! - [`dm`], [`bio`], [`crypto`], [`kunit`]: thin safe wrappers holding all `unsafe` code.
+//! - [`dm`], [`bio`], [`blkdev`], [`crypto`], [`keys`], [`wq`], [`kunit`]: thin safe wrappers
+//!   holding all `unsafe` code.
 //! - [`rcrypt`]: the target itself, safe Rust that reads side by side with dm-crypt.c.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -31,6 +32,7 @@
 )]
 mod bindings;
 mod bio;
+mod blkdev;
 mod crypto;
 mod dm;
 mod errno;

@@ -28,7 +28,7 @@ pub(crate) mod policy;
 
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool, PageRef, MAX_LARGE_ORDER};
 use crate::crypto::{CipherUse, Direction, Rekey, Request, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
-use crate::dm::{Args, BufferedIo, CtrError, Io, IoParts, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice, WriteThread};
+use crate::dm::{Args, BufferedIo, CtrError, Io, IoParts, IoTarget, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice, WriteThread};
 use crate::dm::{self, TargetOperations};
 use crate::errno::EOPNOTSUPP;
 use crate::keys::{self, KeyType, SecretBytes};
@@ -668,6 +668,24 @@ impl Rcrypt {
     }
 }
 
+impl IoTarget for Rcrypt {
+    fn device(&self) -> &TargetDevice {
+        &self.dev
+    }
+    fn work_queue(&self) -> &WorkQueue {
+        &self.wq
+    }
+    fn bio_set(&self) -> &BioSet {
+        &self.bs
+    }
+    fn page_pool(&self) -> &PagePool {
+        &self.page_pool
+    }
+    fn write_thread(&self) -> &WriteThread {
+        &self.write_thread
+    }
+}
+
 #[vtable]
 impl TargetOperations for Rcrypt {
     fn ctr(target: &mut Target<'_>, args: &mut Args<'_>) -> Result<KBox<Self>, CtrError> {
@@ -685,7 +703,7 @@ impl TargetOperations for Rcrypt {
         // Flushes and discards bypass the crypto: dm core ensures no I/O is in
         // flight for a flush; a discard's caller orders it with a flush.
         if bio.is_preflush() || bio.op() == BioOp::Discard {
-            bio.set_dev(&self.dev);
+            bio.set_dev(self.dev.bdev());
             if bio.sectors() != 0 {
                 bio.set_sector(self.dev_sector(target.offset_of(bio.sector())));
             }
@@ -720,7 +738,7 @@ impl TargetOperations for Rcrypt {
                 write_inline(io);
             } else {
                 self.backlog_add();
-                io.queue(|t| &t.wq, write_queued);
+                io.queue(write_queued);
             }
         } else {
             read_submit(io);
@@ -1430,7 +1448,7 @@ fn read_submit(io: RcryptIo) {
     // put back on completion, so the data is decrypted in place all the same,
     // and a read allocates nothing.
     let sector = t.dev_sector(io.state().sector);
-    io.submit_to(|t| &t.dev, sector, read_done);
+    io.submit_to(sector, read_done);
 }
 
 /// A read completed (possibly in interrupt context): decrypt inline or from
@@ -1445,7 +1463,7 @@ fn read_done(io: RcryptIo) {
         decrypt_work(io);
     } else {
         t.backlog_add();
-        io.queue(|t| &t.wq, decrypt_queued);
+        io.queue(decrypt_queued);
     }
 }
 
@@ -1480,7 +1498,7 @@ fn decrypt_work(mut io: RcryptIo) {
 fn alloc_write_buffer(io: RcryptIo, wait: bool, in_map: bool) -> Result<RcryptBuf, NoBuffer> {
     let size = io.bio().size();
     let nr_pages = size.div_ceil(params::PAGE_SIZE);
-    let mut buf = match io.with_buffer(|t| &t.dev, |t| &t.bs, |t| &t.page_pool, nr_pages, !in_map) {
+    let mut buf = match io.with_buffer(nr_pages, !in_map) {
         Ok(b) => b,
         Err(io) if in_map => return Err(NoBuffer::Dry(io)),
         Err(io) => return Err(NoBuffer::Failed(io)),
@@ -1523,7 +1541,7 @@ fn write_work(io: RcryptIo) {
 fn write_inline(io: RcryptIo) {
     match alloc_write_buffer(io, false, true) {
         Ok(buf) => encrypt_and_submit(buf, false),
-        Err(NoBuffer::Dry(io)) => io.queue(|t| &t.wq, write_work),
+        Err(NoBuffer::Dry(io)) => io.queue(write_work),
         Err(NoBuffer::Failed(io)) => finish(io, BlkStatus::IOERR),
     }
 }
@@ -1540,7 +1558,7 @@ fn encrypt_and_submit(mut buf: RcryptBuf, queued: bool) {
     match r {
         Ok(()) if queued && t.sorts_writes() => {
             t.counters.sorted_writes.fetch_add(1, Ordering::Relaxed);
-            buf.submit_sorted(write_done, |t| &t.write_thread);
+            buf.submit_sorted(write_done);
         }
         Ok(()) => buf.submit(write_done),
         Err(_) => finish(buf.release(), BlkStatus::IOERR),

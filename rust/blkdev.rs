@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Block devices (`struct block_device`), borrowed from whoever opened them.
+//!
+//! C header: `include/linux/blkdev.h`.
+
+use crate::bindings;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+/// A block device borrowed for `'a` from the one who holds it open (for a
+/// target, its [`crate::dm::TargetDevice`]).
+///
+/// # Invariants
+///
+/// `bdev` points to a block device that stays open, and so valid, for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct BlockDevice<'a> {
+    bdev: NonNull<bindings::block_device>,
+    _p: PhantomData<&'a bindings::block_device>,
+}
+
+impl<'a> BlockDevice<'a> {
+    /// # Safety
+    ///
+    /// `bdev` must point to a block device that stays open for `'a`.
+    pub(crate) unsafe fn from_raw(bdev: NonNull<bindings::block_device>) -> Self {
+        // INVARIANT: The caller's guarantee.
+        Self { bdev, _p: PhantomData }
+    }
+
+    /// The C pointer, valid for `'a`.
+    pub(crate) fn as_ptr(self) -> *mut bindings::block_device {
+        self.bdev.as_ptr()
+    }
+
+    /// The device's logical block size in bytes.
+    pub(crate) fn logical_block_size(self) -> u32 {
+        // SAFETY: The device is valid for `'a` (type invariant).
+        unsafe { bindings::rcrypt_bdev_logical_block_size(self.as_ptr()) }
+    }
+
+    /// Whether the device is rotational (its queue's `rotational` flag, which
+    /// may change at any time through sysfs).
+    pub(crate) fn is_rotational(self) -> bool {
+        // SAFETY: The device is valid for `'a` (type invariant).
+        unsafe { bindings::rcrypt_bdev_rotational(self.as_ptr()) }
+    }
+
+    /// Whether the device carries a block integrity profile.
+    pub(crate) fn has_integrity(self) -> bool {
+        // SAFETY: The device is valid for `'a` (type invariant).
+        unsafe { bindings::rcrypt_bdev_has_integrity(self.as_ptr()) }
+    }
+}

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The target type's operations and a target instance (`struct dm_target`).
+//!
+//! C header: `include/linux/device-mapper.h`.
+
+use super::io::{IoTarget, PerBio, PER_BIO_ALIGN};
+use super::table::{Args, QueueLimits, StatusWriter, TargetDevice};
+use crate::bindings;
+use crate::bio::{Bio, BlkStatus};
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::error::{code::*, Error};
+use kernel::ffi::c_int;
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+
+/// Why a constructor failed: a static message (shown as `ti->error`) and an error code.
+pub(crate) struct CtrError {
+    /// The message device-mapper logs, e.g. "Invalid iv_offset sector".
+    pub(crate) msg: &'static core::ffi::CStr,
+    /// The error returned to device-mapper (`-EINVAL` for bad tables).
+    pub(crate) err: Error,
+}
+
+impl CtrError {
+    /// A table error: `msg` with `-EINVAL`.
+    pub(crate) fn inval(msg: &'static core::ffi::CStr) -> Self {
+        Self { msg, err: EINVAL }
+    }
+
+    /// An error with a specific error code.
+    pub(crate) fn new(msg: &'static core::ffi::CStr, err: Error) -> Self {
+        Self { msg, err }
+    }
+}
+
+/// Which status device-mapper asks for (`status_type_t`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum StatusType {
+    /// `dmsetup status`.
+    Info,
+    /// `dmsetup table`.
+    Table,
+    /// The IMA measurement string.
+    Ima,
+}
+
+/// What the map function decided for a bio (`DM_MAPIO_*`).
+// rcrypt never requeues; the variant is part of the wrapper for other targets.
+#[allow(dead_code)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum MapResult {
+    /// The target submitted or will complete the bio itself (`DM_MAPIO_SUBMITTED`).
+    Submitted,
+    /// The bio was remapped; device-mapper submits it (`DM_MAPIO_REMAPPED`).
+    Remapped,
+    /// Fail the bio with an I/O error (`DM_MAPIO_KILL`).
+    Kill,
+    /// Requeue the bio (`DM_MAPIO_REQUEUE`).
+    Requeue,
+}
+
+impl MapResult {
+    pub(super) fn to_c(self) -> c_int {
+        let v = match self {
+            MapResult::Submitted => bindings::DM_MAPIO_SUBMITTED,
+            MapResult::Remapped => bindings::DM_MAPIO_REMAPPED,
+            MapResult::Kill => bindings::DM_MAPIO_KILL,
+            MapResult::Requeue => bindings::DM_MAPIO_REQUEUE,
+        };
+        v as c_int
+    }
+}
+
+/// What `end_io` decided (`DM_ENDIO_*`).
+// No target of this module implements end_io yet.
+#[allow(dead_code)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum EndIo {
+    /// The bio is complete (`DM_ENDIO_DONE`).
+    Done,
+    /// The target will complete it later (`DM_ENDIO_INCOMPLETE`).
+    Incomplete,
+    /// Requeue it (`DM_ENDIO_REQUEUE`).
+    Requeue,
+}
+
+/// The operations of a device-mapper target type.
+///
+/// `ctr` and `map` are mandatory; the others are registered only when the
+/// implementation defines them (`#[vtable]`).
+#[vtable]
+pub(crate) trait TargetOperations: Sized + Send + Sync {
+    /// Parses the table arguments and builds the target's private data.
+    fn ctr(target: &mut Target<'_>, args: &mut Args<'_>) -> Result<KBox<Self>, CtrError>;
+
+    /// Maps one bio. With [`MapResult::Remapped`] the bio goes back to
+    /// device-mapper (the target redirected it); with `Submitted` the target
+    /// took it over (`Ok(())` is returned when `bio` was moved into an [`Io`]).
+    fn map(&self, target: &Target<'_>, bio: Bio) -> MapResult;
+
+    /// Reports the devices under the target: (device, start sector, length).
+    fn iterate_devices(&self, _target: &Target<'_>) -> (&TargetDevice, u64, u64) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Adjusts the queue limits of the mapped device.
+    fn io_hints(&self, _target: &Target<'_>, _limits: &mut QueueLimits<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Handles a message (`dmsetup message`); `out` is the reply buffer.
+    fn message(&self, _target: &Target<'_>, _args: &mut Args<'_>, _out: &mut StatusWriter<'_>) -> Result {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Inspects a completed bio before device-mapper ends it (`end_io`).
+    fn end_io(&self, _target: &Target<'_>, _bio: &Bio, _status: &mut BlkStatus) -> EndIo {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called before the device suspends (I/O may still be in flight).
+    fn presuspend(&self, _target: &Target<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called once the device is suspended (no I/O in flight).
+    fn postsuspend(&self, _target: &Target<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called before resuming; an error keeps the device suspended.
+    fn preresume(&self, _target: &Target<'_>) -> Result {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called when the device resumes.
+    fn resume(&self, _target: &Target<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Writes the target's status line of the given type.
+    fn status(&self, _target: &Target<'_>, _ty: StatusType, _out: &mut StatusWriter<'_>) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// A device-mapper target instance (`struct dm_target`).
+///
+/// # Invariants
+///
+/// `ptr` points to a valid `struct dm_target` for the lifetime `'a`, and the
+/// holder of a `&mut Target` is the only one mutating it (device-mapper
+/// serialises ctr and dtr of a target).
+pub(crate) struct Target<'a> {
+    ptr: NonNull<bindings::dm_target>,
+    _p: PhantomData<&'a mut bindings::dm_target>,
+}
+
+impl<'a> Target<'a> {
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct dm_target` for `'a`, and nothing
+    /// else may mutate it during `'a` while a `&mut Target` exists.
+    pub(super) unsafe fn from_raw(ptr: *mut bindings::dm_target) -> Option<Self> {
+        Some(Self {
+            ptr: NonNull::new(ptr)?,
+            _p: PhantomData,
+        })
+    }
+
+    pub(super) fn raw(&self) -> &bindings::dm_target {
+        // SAFETY: By the type invariant `ptr` is valid for `'a`.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Length of the target in 512-byte sectors (`ti->len`).
+    pub(crate) fn len(&self) -> u64 {
+        self.raw().len
+    }
+
+    /// First sector of the target in the mapped device (`ti->begin`).
+    #[allow(dead_code)]
+    pub(crate) fn begin(&self) -> u64 {
+        self.raw().begin
+    }
+
+    /// The mapped device's name, `major:minor` (`dm_table_device_name`).
+    pub(crate) fn device_name(&self) -> &CStr {
+        // SAFETY: The target's table is valid for `'a` and names its mapped
+        // device with a NUL-terminated string that lives as long as it.
+        unsafe { CStr::from_char_ptr(bindings::dm_table_device_name(self.raw().table)) }
+    }
+
+    /// Sector of a bio relative to the target's start (`dm_target_offset`).
+    pub(crate) fn offset_of(&self, sector: u64) -> u64 {
+        sector.wrapping_sub(self.begin())
+    }
+
+    /// Lets only the first `sectors` of `bio` reach this target now; device-
+    /// mapper sends the rest in another bio (`dm_accept_partial_bio`).
+    pub(crate) fn accept_partial_bio(&self, bio: &Bio, sectors: u32) {
+        // SAFETY: `bio` is the bio being mapped by this target.
+        unsafe { bindings::dm_accept_partial_bio(bio.as_ptr(), sectors) };
+    }
+
+    fn raw_mut(&mut self) -> &mut bindings::dm_target {
+        // SAFETY: By the type invariant `ptr` is valid and `&mut self` is the
+        // only one mutating it (constructor).
+        unsafe { self.ptr.as_mut() }
+    }
+
+    /// Sets how dm core sends flushes, discards and accounts I/O, as the
+    /// constructor of dm-crypt does (`num_flush_bios`, `num_discard_bios`,
+    /// `limit_swap_bios`, `accounts_remapped_io`).
+    pub(crate) fn set_bio_policy(&mut self, flush_bios: u32, discard_bios: u32) {
+        let t = self.raw_mut();
+        t.num_flush_bios = flush_bios;
+        t.num_discard_bios = discard_bios;
+        t.set_limit_swap_bios(true);
+        t.set_accounts_remapped_io(true);
+    }
+
+    /// Whether dm core sends discards to the target (`num_discard_bios`).
+    pub(crate) fn discards_enabled(&self) -> bool {
+        self.raw().num_discard_bios != 0
+    }
+
+    /// Reserves per-bio data for [`Io`] values of type `Io<T, S>`, followed
+    /// by a byte area of at least `area` bytes ([`Io::parts_mut`]), or of
+    /// none if that size does not fit device-mapper's 32-bit field (users of
+    /// the area see its length).
+    pub(crate) fn set_per_io_data<T: IoTarget, S>(&mut self, area: usize) {
+        let head = core::mem::size_of::<PerBio<T, S>>();
+        let size = area
+            .checked_next_multiple_of(PER_BIO_ALIGN)
+            .and_then(|area| area.checked_add(head))
+            .and_then(|size| u32::try_from(size).ok());
+        self.raw_mut().per_io_data_size = size.unwrap_or(head as u32);
+    }
+}
+
+impl Target<'_> {
+    /// Opens the device at `path` for this target with the table's mode
+    /// (`dm_get_device`); it is released when the returned value is dropped.
+    pub(crate) fn get_device(&mut self, path: &core::ffi::CStr) -> Result<TargetDevice> {
+        let ti = self.ptr.as_ptr();
+        let mut dev: *mut bindings::dm_dev = core::ptr::null_mut();
+        // SAFETY: `ti` is valid (type invariant) and in its constructor, so its
+        // table is valid; `path` is NUL-terminated; `dev` is a valid out pointer.
+        let ret = unsafe {
+            let mode = bindings::dm_table_get_mode((*ti).table);
+            bindings::dm_get_device(ti, path.as_ptr().cast(), mode, &mut dev)
+        };
+        kernel::error::to_result(ret)?;
+        let dev = NonNull::new(dev).ok_or(EINVAL)?;
+        // SAFETY: `dev` was just opened for this target, which outlives its
+        // devices (it drops them in its destructor or constructor).
+        unsafe { TargetDevice::new(self.ptr, dev) }.ok_or(EINVAL)
+    }
+}
