@@ -7,6 +7,7 @@
 use crate::bindings;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use kernel::types::Opaque;
 
 /// A block device borrowed for `'a` from the one who holds it open (for a
 /// target, its [`crate::dm::TargetDevice`]).
@@ -52,4 +53,19 @@ impl<'a> BlockDevice<'a> {
         // SAFETY: The device is valid for `'a` (type invariant).
         unsafe { bindings::rcrypt_bdev_has_integrity(self.as_ptr()) }
     }
+}
+
+/// Runs `f` under a block plug (`blk_start_plug` .. `blk_finish_plug`): the
+/// bios the current task submits meanwhile are held back and dispatched
+/// together at the end, merged where they are adjacent.
+pub(crate) fn with_plug<R>(f: impl FnOnce() -> R) -> R {
+    let plug = Opaque::<bindings::blk_plug>::uninit();
+    // SAFETY: `plug` is writable and stays in place (this frame) until
+    // `blk_finish_plug` below, which `f` cannot skip (no unwinding in the
+    // kernel).
+    unsafe { bindings::blk_start_plug(plug.get()) };
+    let r = f();
+    // SAFETY: Started above by this task.
+    unsafe { bindings::blk_finish_plug(plug.get()) };
+    r
 }

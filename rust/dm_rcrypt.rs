@@ -5,8 +5,8 @@
 //!
 //! Layout:
 //! - [`bindings`]: the module's own bindgen output (device-mapper, crypto, keys, KUnit).
-//! - [`dm`], [`bio`], [`blkdev`], [`crypto`], [`keys`], [`wq`], [`kunit`]: thin safe wrappers
-//!   holding all `unsafe` code.
+//! - [`dm`], [`bio`], [`blkdev`], [`crypto`], [`keys`], [`kthread`], [`sync`], [`wq`], [`kunit`]:
+//!   thin safe wrappers holding all `unsafe` code.
 //! - [`rcrypt`]: the target itself, safe Rust that reads side by side with dm-crypt.c.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -38,10 +38,12 @@ mod dm;
 mod errno;
 mod gate;
 mod keys;
+mod kthread;
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
 mod params;
 mod rcrypt;
+mod sync;
 mod wq;
 
 use kernel::prelude::*;

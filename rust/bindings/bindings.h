@@ -81,28 +81,15 @@ struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int f
 void rcrypt_init_work(struct work_struct *work, work_func_t fn);
 bool rcrypt_queue_work(struct workqueue_struct *wq, struct work_struct *work);
 
-/*
- * The write thread (dm-crypt's dmcrypt_write): submits encrypted writes
- * sorted by sector under a plug. A node sits in a bio's per-bio data from
- * rcrypt_write_thread_submit() until the thread submits `clone`.
- */
-struct rcrypt_sorted_bio {
-	struct rb_node rb_node;
-	struct bio *base;
-	struct bio *clone;
-};
+/* Kernel threads, the write thread's sleep and its lock (rust/kthread.rs, rust/sync.rs). */
+struct task_struct *rcrypt_kthread_run(int (*fn)(void *), void *data, const char *prefix,
+				       const char *name);
+void rcrypt_set_current_state(unsigned int state);
+unsigned long rcrypt_spin_lock_irqsave(spinlock_t *lock);
+void rcrypt_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 
-struct rcrypt_write_thread {
-	spinlock_t lock;
-	struct rb_root tree;
-	struct task_struct *task;
-};
-
-int rcrypt_write_thread_start(struct rcrypt_write_thread *wt, const char *devname,
-			      bool high_priority);
-void rcrypt_write_thread_stop(struct rcrypt_write_thread *wt);
-void rcrypt_write_thread_submit(struct rcrypt_write_thread *wt, struct rcrypt_sorted_bio *node,
-				struct bio *base, struct bio *clone);
+/* Red-black trees (the write thread's queue). */
+void rcrypt_rb_link_node(struct rb_node *node, struct rb_node *parent, struct rb_node **link);
 
 /* Mempools. */
 mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
@@ -142,6 +129,9 @@ const blk_opf_t RCRYPT_REQ_ALLOC_CACHE = REQ_ALLOC_CACHE;
 const unsigned int RCRYPT_BIO_MAX_VECS = BIO_MAX_VECS;
 const unsigned long RCRYPT_PAGE_SIZE = PAGE_SIZE;
 const unsigned int RCRYPT_MAX_PAGE_ORDER = MAX_PAGE_ORDER;
+const unsigned int RCRYPT_TASK_RUNNING = TASK_RUNNING;
+const unsigned int RCRYPT_TASK_INTERRUPTIBLE = TASK_INTERRUPTIBLE;
+const long RCRYPT_MIN_NICE = MIN_NICE;
 #endif
 
 #endif

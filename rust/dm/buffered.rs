@@ -1,58 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The parts shaped for a crypt target: an I/O with a write buffer of pool
-//! pages (dm-crypt's write clone) and the write thread that submits such
-//! buffers in sector order (dm-crypt's `dmcrypt_write`).
+//! pages (dm-crypt's write clone), submitted directly or by the write thread
+//! ([`super::write_thread`]) in sector order.
 
 use super::io::{Io, IoParts, IoTarget, PerBio, BUF_INLINE_VECS};
-use super::target::Target;
+use super::write_thread::WriteThread;
 use crate::bindings;
 use crate::bio::{Bio, PoolBio, PoolPage};
 use core::ptr::NonNull;
 use kernel::prelude::*;
-use kernel::types::Opaque;
-
-/// A write thread (dm-crypt's `dmcrypt_write`): a kernel thread that
-/// submits the clones given to [`BufferedIo::submit_sorted`] sorted by
-/// sector under a block plug, named `rcrypt_write/<major:minor>`.
-///
-/// # Invariants
-///
-/// `wt` was set up by `rcrypt_write_thread_start`, whose thread runs until
-/// `drop` stops it.
-pub(crate) struct WriteThread {
-    pub(super) wt: KBox<Opaque<bindings::rcrypt_write_thread>>,
-}
-
-// SAFETY: The thread's state is guarded by its spinlock; any thread may queue.
-unsafe impl Send for WriteThread {}
-// SAFETY: As above.
-unsafe impl Sync for WriteThread {}
-
-impl WriteThread {
-    /// Starts the write thread of the mapped device `target` (at nice -20
-    /// with `high_priority`, as dm-crypt).
-    pub(crate) fn new(target: &Target<'_>, high_priority: bool) -> Result<Self> {
-        let wt = KBox::new(Opaque::<bindings::rcrypt_write_thread>::uninit(), GFP_KERNEL)?;
-        // SAFETY: `wt` is writable and lives in a box whose address does not
-        // change; the device name is copied into the thread's name.
-        let r = unsafe {
-            bindings::rcrypt_write_thread_start(wt.get(), target.device_name().as_char_ptr(), high_priority)
-        };
-        if r != 0 {
-            return Err(Error::from_errno(r));
-        }
-        Ok(Self { wt })
-    }
-}
-
-impl Drop for WriteThread {
-    fn drop(&mut self) {
-        // SAFETY: Started by `new` (type invariant) and stopped once; the
-        // thread submits anything still queued before it stops.
-        unsafe { bindings::rcrypt_write_thread_stop(self.wt.get()) };
-    }
-}
 
 impl<T: IoTarget, S: Send> Io<T, S> {
     /// This I/O with a write buffer: a bio for the target's device with
@@ -173,15 +130,8 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         // completion ends the base bio; the thread erases it before submitting.
         let io = core::mem::ManuallyDrop::new(io);
         // SAFETY: As above; the thread belongs to the target, which outlives
-        // its bios.
-        unsafe {
-            bindings::rcrypt_write_thread_submit(
-                (*thread).wt.get(),
-                (*io.p.as_ptr()).sorted.get(),
-                io.base.as_ptr(),
-                clone.as_ptr(),
-            );
-        }
+        // its bios, and so does the device the clone is directed at.
+        unsafe { (*thread).submit((*io.p.as_ptr()).sorted.get(), io.base.as_ptr(), clone.as_ptr()) };
     }
 
     /// Sets up the buffer's completion to rebuild `Self` and run `done`;

@@ -5,7 +5,8 @@
 //!
 //! C header: `include/linux/device-mapper.h`.
 
-use super::buffered::{BufferedIo, WriteThread};
+use super::buffered::BufferedIo;
+use super::write_thread::{SortedBio, WriteThread};
 use super::table::TargetDevice;
 use super::target::Target;
 use crate::bindings;
@@ -55,7 +56,7 @@ pub(super) struct PerBio<T: IoTarget, S> {
     /// `BufferedIo`: the completion step and the pool's identity.
     pub(super) buf_fn: Option<fn(BufferedIo<T, S>)>,
     pub(super) clone_pool: *mut bindings::rcrypt_page_pool,
-    pub(super) sorted: Opaque<bindings::rcrypt_sorted_bio>,
+    pub(super) sorted: Opaque<SortedBio>,
     /// The write buffer's bio and its vectors when it fits here
     /// ([`Io::with_buffer`]).
     pub(super) buf_bio: Opaque<bindings::bio>,

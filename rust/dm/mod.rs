@@ -17,8 +17,9 @@
 //!   arguments ([`Args`]), status buffer ([`StatusWriter`]) and queue limits.
 //! - [`io`]: a bio taken over by a target ([`Io`]) in its per-bio data, and
 //!   what the I/O types ask of the target ([`IoTarget`]).
-//! - [`buffered`]: the parts shaped for a crypt target: an I/O with a write
-//!   buffer ([`BufferedIo`]) and the write thread ([`WriteThread`]).
+//! - [`buffered`] and [`write_thread`]: the parts shaped for a crypt target:
+//!   an I/O with a write buffer ([`BufferedIo`]) and the thread that submits
+//!   write buffers in sector order ([`WriteThread`]).
 
 use crate::bindings;
 
@@ -27,8 +28,9 @@ mod io;
 mod registration;
 mod table;
 mod target;
+mod write_thread;
 
-pub(crate) use buffered::{BufferedIo, WriteThread};
+pub(crate) use buffered::BufferedIo;
 pub(crate) use io::{Io, IoParts, IoTarget};
 pub(crate) use registration::Registration;
 pub(crate) use table::{Args, QueueLimits, StatusWriter, TargetDevice};
@@ -36,6 +38,7 @@ pub(crate) use target::{CtrError, MapResult, StatusType, Target, TargetOperation
 // For targets with an `end_io` (none yet).
 #[allow(unused_imports)]
 pub(crate) use target::EndIo;
+pub(crate) use write_thread::WriteThread;
 
 /// `DMWARN(msg)`: "device-mapper: rcrypt: msg" at warning level.
 pub(crate) fn dm_warn(msg: &core::ffi::CStr) {
