@@ -1,4 +1,5 @@
-# Shared settings for the dm-rcrypt scripts (sourced, not executed).
+# Shared settings for the dm-rcrypt scripts in scripts/ and tools/perf/
+# (sourced, not executed).
 # shellcheck shell=bash
 
 RCRYPT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Guest side of `make bench` (run by scripts/bench through vm-run): fio over a
-# brd ramdisk, raw and through crypt (default), crypt inline (no_read_workqueue
-# no_write_workqueue) and rcrypt (default), for each cipher and workload,
-# repeated and interleaved between targets. One fio JSON file per run in
+# Guest side of `make bench` (run by tools/perf/bench through vm-run): fio
+# over a brd ramdisk, raw and through crypt (default), crypt inline
+# (no_read_workqueue no_write_workqueue) and rcrypt (default), for each
+# cipher and workload, repeated and interleaved between targets. One fio JSON file per run in
 # $OUT/<cipher>/<target>/<job>.<rep>.json.
 #   bench-guest.sh OUT REPS RUNTIME [JOBS [CIPHERS [EXTRA]]]
 # EXTRA: more targets after the three, of: rcrypt-inline (rcrypt with

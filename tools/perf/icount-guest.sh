@@ -1,5 +1,5 @@
 #!/bin/sh
-# Guest side of `make icount` (run by scripts/icount through vm-run): a
+# Guest side of `make icount` (run by tools/perf/icount through vm-run): a
 # fixed amount of direct I/O (fio, psync) through crypt and rcrypt, with
 # the default engine and with no_read_workqueue no_write_workqueue, for
 # cipher_null and aes-xts-plain64. Prints one line per run:

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Guest side of `make profile` (run by scripts/profile through vm-run): for
+# Guest side of `make profile` (run by tools/perf/profile through vm-run): for
 # crypt and then rcrypt, each fio workload (psync, direct I/O, a fixed
 # amount) between a "reset" and a "dump" of the tbprof plugin's counts,
 # which the plugin reads from a control file in the shared directory.
