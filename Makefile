@@ -39,13 +39,13 @@ stress:
 	scripts/stress
 
 bench:
-	scripts/bench
+	tools/perf/bench
 
 icount:
-	scripts/icount
+	tools/perf/icount
 
 profile:
-	scripts/profile
+	tools/perf/profile
 
 host-test:
 	cd rust/host && cargo test --quiet

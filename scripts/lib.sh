@@ -1,4 +1,5 @@
-# Shared settings for the dm-rcrypt scripts (sourced, not executed).
+# Shared settings for the dm-rcrypt scripts in scripts/ and tools/perf/
+# (sourced, not executed).
 # shellcheck shell=bash
 
 RCRYPT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,16 +43,3 @@ kernel_src_dir() {
 	echo "$RCRYPT_CACHE/src/linux-$(kernel_pkg_version | tr '~' '_')"
 }
 
-# Builds dm-rcrypt.ko for the perf (non-debug) kernel KDIR in a copy of the
-# sources at DIR (the repository's own build is for the debug kernel).
-# Usage: build_perf_module KDIR DIR; the module is DIR/dm-rcrypt.ko.
-build_perf_module() {
-	local kdir=$1 build=$2
-	rm -rf "$build"
-	mkdir -p "$build/rust"
-	cp -r "$RCRYPT_ROOT/Makefile" "$RCRYPT_ROOT/Kbuild" "$build/"
-	(cd "$RCRYPT_ROOT/rust" && tar --exclude=./host --exclude='*.o' --exclude='*.cmd' --exclude=bindings_generated.rs -cf - .) |
-		(cd "$build/rust" && tar -xf -)
-	make -C "$build" --no-print-directory module KDIR="$kdir" >"$build/build.log" 2>&1 ||
-		{ tail -30 "$build/build.log"; die "module build for the perf kernel failed"; }
-}

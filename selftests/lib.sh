@@ -1,5 +1,8 @@
-# Helpers for dm-rcrypt selftests (sourced by run and by each t/*.sh).
+# Helpers for dm-rcrypt selftests (sourced by run and by each t/*.sh, with
+# SELFTESTS set to this directory). The keys and the brd loading come from
+# guest-common.sh, which the guest sides of tools/perf use too.
 # shellcheck shell=sh
+. "$SELFTESTS/guest-common.sh"
 
 # ktap_cases: read one suite's KTAP log on stdin, print "ok NAME" or
 # "fail NAME" (and "skip NAME") for each test case of the suite.
@@ -26,13 +29,10 @@ ktap_suite_status() {
 
 die() { echo "FAIL: $*"; exit 1; }
 
-# A 64 MiB ramdisk for tests: /dev/ram0 .. /dev/ram3 (brd).
+# Ramdisks for tests: /dev/ram0 .. /dev/ram3 of 64 MiB each (brd).
 ramdisks() {
-	[ -b /dev/ram0 ] || modprobe brd rd_nr=4 rd_size=65536 || die "cannot load brd"
+	[ -b /dev/ram0 ] || brd_load 4 65536 || die "cannot load brd"
 }
-
-KEY32=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-KEY64=${KEY32}202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
 
 # expand_table ARGS: replace the placeholders of selftests/data/*.txt.
 expand_table() {

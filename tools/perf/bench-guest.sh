@@ -1,8 +1,8 @@
 #!/bin/sh
-# Guest side of `make bench` (run by scripts/bench through vm-run): fio over a
-# brd ramdisk, raw and through crypt (default), crypt inline (no_read_workqueue
-# no_write_workqueue) and rcrypt (default), for each cipher and workload,
-# repeated and interleaved between targets. One fio JSON file per run in
+# Guest side of `make bench` (run by tools/perf/bench through vm-run): fio
+# over a brd ramdisk, raw and through crypt (default), crypt inline
+# (no_read_workqueue no_write_workqueue) and rcrypt (default), for each
+# cipher and workload, repeated and interleaved between targets. One fio JSON file per run in
 # $OUT/<cipher>/<target>/<job>.<rep>.json.
 #   bench-guest.sh OUT REPS RUNTIME [JOBS [CIPHERS [EXTRA]]]
 # EXTRA: more targets after the three, of: rcrypt-inline (rcrypt with
@@ -10,14 +10,9 @@
 # adaptive engine's choice).
 set -u
 OUT=$1 REPS=${2:-3} RUNTIME=${3:-2}
-KEY64=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
+. "$(dirname "$0")/guest-common.sh"
 SIZE_MB=256
-SECTORS=$((SIZE_MB * 2048))
-
-modprobe brd rd_nr=1 rd_size=$((SIZE_MB * 1024)) 2>/dev/null ||
-	insmod "$(find /lib/modules -name brd.ko | head -1)" rd_nr=1 rd_size=$((SIZE_MB * 1024)) || exit 1
-# Every page of the ramdisk allocated, so reads read memory.
-dd if=/dev/zero of=/dev/ram0 bs=1M count=$SIZE_MB 2>/dev/null || exit 1
+perf_ramdisk $SIZE_MB || exit 1
 
 # job NAME: fio options of a workload.
 job() {
@@ -33,12 +28,12 @@ job() {
 JOBS=${4:-seq-read-1M seq-write-1M rand-read-4k-qd1 rand-write-4k-qd1 rand-read-4k-qd32 rand-write-4k-qd32}
 for j in $JOBS; do [ -n "$(job "$j")" ] || { echo "unknown job $j"; exit 1; }; done
 
-# cipher NAME: "<cipher> <key> <optional parameters>" of a cipher setting.
+# cipher NAME: "<cipher> <sector size>" of a cipher setting.
 cipher() {
 	case $1 in
-	null) echo "cipher_null-ecb - " ;;
-	xts-512) echo "aes-xts-plain64 $KEY64 " ;;
-	xts-4096) echo "aes-xts-plain64 $KEY64 sector_size:4096" ;;
+	null) echo "cipher_null-ecb 512" ;;
+	xts-512) echo "aes-xts-plain64 512" ;;
+	xts-4096) echo "aes-xts-plain64 4096" ;;
 	esac
 }
 CIPHERS=${5:-null xts-512 xts-4096}
@@ -46,19 +41,15 @@ TARGETS="crypt crypt-inline rcrypt ${6:-}"
 for t in ${6:-}; do [ "$t" = rcrypt-inline ] || { echo "unknown target $t"; exit 1; }; done
 for c in $CIPHERS; do [ -n "$(cipher "$c")" ] || { echo "unknown cipher $c"; exit 1; }; done
 
-# table CIPHER TARGET
+# table CIPHER TARGET: the table of a cipher setting on a target setting
+# (crypt, crypt-inline, rcrypt, rcrypt-inline; -inline: the target with
+# no_read_workqueue no_write_workqueue).
 table() {
 	set -- $(cipher "$1") "$2"
-	c=$1 k=$2
-	case $# in 3) opts="" t=$3 ;; *) opts=$3 t=$4 ;; esac
-	case $t in
-	crypt) target=crypt ;;
-	crypt-inline) target=crypt opts="$opts no_read_workqueue no_write_workqueue" ;;
-	rcrypt) target=rcrypt ;;
-	rcrypt-inline) target=rcrypt opts="$opts no_read_workqueue no_write_workqueue" ;;
+	case $3 in
+	*-inline) perf_table "${3%-inline}" "$1" inline "$2" $SIZE_MB ;;
+	*) perf_table "$3" "$1" default "$2" $SIZE_MB ;;
 	esac
-	set -- $opts
-	echo "0 $SECTORS $target $c $k 0 /dev/ram0 0${1:+ $# $opts}"
 }
 
 run() { # run DEV DIR JOB REP

@@ -2,7 +2,7 @@
 /*
  * tbprof: a QEMU TCG plugin for `make profile`. It counts how often each
  * translated block runs; a block's count times its instruction count is the
- * guest instructions executed there, which scripts/profile-report
+ * guest instructions executed there, which tools/perf/profile-report
  * attributes to the guest's /proc/kallsyms.
  *
  * Arguments: ctl=PATH, a file polled every 50 ms whose lines are commands:
