@@ -3,7 +3,9 @@
 //! The `rcrypt` target: the Rust counterpart of `drivers/md/dm-crypt.c`.
 //!
 //! The target is safe Rust over the wrappers in [`crate::dm`], [`crate::crypto`]
-//! and [`crate::keys`]. The constructor follows `crypt_ctr()` step by step
+//! and [`crate::keys`], which the compiler checks: this module and all below
+//! it deny `unsafe_code` (one KUnit case, which builds an `Args` over a raw
+//! argv, allows it). The constructor follows `crypt_ctr()` step by step
 //! (the stage numbers are those of [`table`]'s documentation) so that every
 //! table gets the same verdict and the same `ti->error` message as dm-crypt.
 //!
@@ -28,6 +30,8 @@
 //! - [`table`], [`iv`] and [`policy`]: the table parser, the IV generators'
 //!   arithmetic and the engine's path chooser, pure (`core` only) and also
 //!   compiled by the host crate.
+
+#![deny(unsafe_code)]
 
 pub(crate) mod table;
 

@@ -212,6 +212,8 @@ fn secret_bytes_zero_when_freed(test: &mut Test) {
 
 /// The constructor's key argument is overwritten in device-mapper's copy of
 /// the table line (`crypt_ctr()`'s `memset(argv[1], '0', ...)`).
+// The tree's one unsafe call: `Args` over a raw argv, as dm core hands it over.
+#[allow(unsafe_code)]
 fn key_argument_overwritten(test: &mut Test) {
     let mut cipher = *b"aes-xts-plain64\0";
     let mut key = *b"00112233445566778899aabbccddeeff\0";
