@@ -121,6 +121,9 @@ pub(crate) unsafe fn run(test: *mut bindings::kunit, body: fn(&mut Test)) {
 #[macro_export]
 macro_rules! kunit_suite {
     ($name:literal, [$($case:ident),+ $(,)?]) => {
+        // This wrapper's unsafe code, expanded where the suite is declared,
+        // which may deny `unsafe_code`.
+        #[allow(unsafe_code)]
         mod __kunit_suite {
             use kernel::bindings;
             $(

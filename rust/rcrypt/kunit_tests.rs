@@ -8,7 +8,8 @@
 use super::table::{self, IvMode, KeySource, KeySpec, ParseError, CRYPTO_MAX_ALG_NAME};
 use super::iv_vectors;
 use super::xts_vectors as xv;
-use super::{Rcrypt, SectorCipher};
+use super::cipher::SectorCipher;
+use super::Rcrypt;
 use crate::bio::{PagePool, MAX_LARGE_ORDER};
 use crate::crypto::{Direction, RequestPool, Skcipher};
 use crate::keys::SecretBytes;
@@ -211,6 +212,8 @@ fn secret_bytes_zero_when_freed(test: &mut Test) {
 
 /// The constructor's key argument is overwritten in device-mapper's copy of
 /// the table line (`crypt_ctr()`'s `memset(argv[1], '0', ...)`).
+// The tree's one unsafe call: `Args` over a raw argv, as dm core hands it over.
+#[allow(unsafe_code)]
 fn key_argument_overwritten(test: &mut Test) {
     let mut cipher = *b"aes-xts-plain64\0";
     let mut key = *b"00112233445566778899aabbccddeeff\0";
@@ -662,18 +665,18 @@ fn iv_keys_wipe_and_init(test: &mut Test) {
         "00000000000000000000000000000000", "00000000000000000000000000000000", " 0 /dev/null 0")).and_then(|t| t.iv_setup(16)) else {
         return kunit_expect!(test, false, "tcw setup");
     };
-    let zero = |k: &super::IvKeys| match k {
-        super::IvKeys::Tcw { iv_seed, whitening } => iv_seed.iter().chain(whitening.iter()).all(|b| *b == 0),
+    let zero = |k: &super::cipher::IvKeys| match k {
+        super::cipher::IvKeys::Tcw { iv_seed, whitening } => iv_seed.iter().chain(whitening.iter()).all(|b| *b == 0),
         _ => false,
     };
     kunit_expect!(test, sc.tfms.enter().is_some_and(|u| !zero(u.state())), "tcw keys not set");
-    let r = sc.tfms.rekey(|rk| super::iv_wipe(rk, &setup));
+    let r = sc.tfms.rekey(|rk| super::cipher::iv_wipe(rk, &setup));
     kunit_expect!(test, matches!(r, Ok(Ok(()))));
     kunit_expect!(test, sc.tfms.enter().is_some_and(|u| zero(u.state())), "tcw keys not wiped");
-    let r = sc.tfms.rekey(|rk| super::iv_init(rk, &setup, &key));
+    let r = sc.tfms.rekey(|rk| super::cipher::iv_init(rk, &setup, &key));
     kunit_expect!(test, matches!(r, Ok(Ok(()))));
-    let expect_seed = |k: &super::IvKeys| match k {
-        super::IvKeys::Tcw { iv_seed, whitening } => **iv_seed == key[32..48] && **whitening == key[48..],
+    let expect_seed = |k: &super::cipher::IvKeys| match k {
+        super::cipher::IvKeys::Tcw { iv_seed, whitening } => **iv_seed == key[32..48] && **whitening == key[48..],
         _ => false,
     };
     kunit_expect!(test, sc.tfms.enter().is_some_and(|u| expect_seed(u.state())), "tcw keys not restored");

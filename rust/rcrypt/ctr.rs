@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The constructor: `crypt_ctr()` stage by stage (the stage numbers are those
+//! of [`table`]'s documentation), with the stages it calls that are not pure
+//! parsing: `crypt_alloc_tfms()`, `crypt_set_key()` and the IV generator's
+//! `ctr` and `init` (`crypt_ctr_ivmode()`, `crypt_ctr_cipher()`'s end). The
+//! parsing (`crypt_ctr_cipher_new()` / `_old()`, `crypt_ctr_optional()`,
+//! `get_key_size()`) is in [`table`].
+
+use super::cipher::{iv_init, setkey_parts, IvKeys, SectorCipher, Tfms};
+use super::io::{Engine, IoState};
+use super::key::{read_keyring_key, to_cstr, KeyState};
+use super::policy::{Chooser, Path};
+use super::status::Counters;
+use super::table::{self, IvMode, IvSetup, KeySource, ParseError, Table, CRYPTO_MAX_ALG_NAME};
+use super::table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
+use super::Rcrypt;
+use crate::bio::{BioSet, PagePool};
+use crate::crypto::{RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
+use crate::dm::{self, Args, CtrError, Target, WriteThread};
+use crate::errno::EOPNOTSUPP;
+use crate::keys::SecretBytes;
+use crate::params;
+use crate::wq::{self, WorkQueue, WQ_CPU_INTENSIVE, WQ_HIGHPRI, WQ_MEM_RECLAIM, WQ_UNBOUND};
+use core::sync::atomic::{AtomicBool, AtomicU32};
+use kernel::error::code::{EINVAL, ENOMEM};
+use kernel::error::Error;
+use kernel::new_mutex;
+use kernel::prelude::*;
+
+/// `crypto_alloc_skcipher(name, 0, CRYPTO_ALG_ALLOCATES_MEMORY)` as in
+/// `crypt_alloc_tfms_skcipher()`.
+const TFM_MASK: u32 = CRYPTO_ALG_ALLOCATES_MEMORY;
+
+/// `MIN_IOS`: requests and bios kept in reserve per device.
+const MIN_IOS: u32 = 64;
+
+/// Largest crypto request (with its scatterlists, IV and buffers) carried in
+/// each bio's per-bio data, as dm-crypt carries its request; a larger one
+/// (elephant's scratch sector, an unusually large transform context) comes
+/// from the request pool per bio instead.
+const PER_BIO_REQUEST_MAX: usize = 1024;
+
+/// A `ti->error` message with `-EINVAL`, or the parser's error as it is.
+fn perr(e: ParseError) -> CtrError {
+    CtrError::new(e.msg, e.errno.checked_neg().map_or(EINVAL, Error::from_errno))
+}
+
+impl Rcrypt {
+    /// Stage 2: `crypt_alloc_tfms()`: `tfms_count` transforms of the cipher.
+    pub(super) fn alloc_tfms(t: &Table<'_>) -> Result<Tfms, CtrError> {
+        let mut name_buf = [0u8; CRYPTO_MAX_ALG_NAME];
+        let name = t.crypto_api_name(&mut name_buf).map_err(perr)?;
+        let mut cname = [0u8; CRYPTO_MAX_ALG_NAME + 1];
+        let cname = to_cstr(name, &mut cname).ok_or(CtrError::new(E_ALLOC_TFM, EINVAL))?;
+        let count = t.tfms_count() as usize;
+        let mut tfms = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
+        for _ in 0..count {
+            let tfm = Skcipher::new(cname, 0, TFM_MASK).map_err(|e| CtrError::new(E_ALLOC_TFM, e))?;
+            tfms.push(tfm, GFP_KERNEL).map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
+        }
+        Ok(TfmSet::new(tfms, IvKeys::None))
+    }
+
+    /// Stages 5 and 6: the IV generator's constructor (`iv_gen_ops->ctr`:
+    /// its checks, transform and key storage) and init (`iv_gen_ops->init`:
+    /// it takes its part of `key`). elephant allocates its ecb(aes) diffuser
+    /// transform before its checks (crypt_iv_elephant_ctr); lmk and tcw
+    /// allocate their key storage after theirs. (lmk's MD5 and tcw's CRC32
+    /// are computed in `iv`, not by crypto API transforms.)
+    /// `block_size` is the cipher's block size.
+    pub(super) fn iv_ctr_init(
+        t: &Table<'_>,
+        setup: &IvSetup,
+        block_size: u32,
+        key: &[u8],
+        tfms: &mut Tfms,
+    ) -> Result<table::IvCtr, CtrError> {
+        if setup.mode == IvMode::Elephant {
+            let aux = Skcipher::new(c"ecb(aes)", 0, TFM_MASK).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
+            tfms.set_aux(aux);
+        }
+        let iv_ctr = t.check_iv_ctr(setup, block_size).map_err(perr)?;
+        *tfms.state_mut() = IvKeys::new(setup).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
+        tfms.rekey(|rk| iv_init(rk, setup, key))
+            .and_then(|r| r)
+            .map_err(|e| CtrError::new(E_INIT_IV, e))?;
+        Ok(iv_ctr)
+    }
+
+    /// Stage 4: `crypt_set_key()`: fetch or decode the key, then
+    /// `crypt_setkey()` on every transform. Any failure is "Error decoding and
+    /// setting key" with the failing step's error code.
+    pub(super) fn set_key(t: &Table<'_>, setup: &IvSetup, tfms: &Tfms) -> Result<SecretBytes, CtrError> {
+        let fail = |e: Error| CtrError::new(E_SET_KEY, e);
+        let source = t.key_source().map_err(perr)?;
+        let mut key = SecretBytes::new_zeroed(t.key_size() as usize).map_err(|_| fail(ENOMEM))?;
+        match source {
+            KeySource::Empty => {}
+            KeySource::Hex(hex) => table::decode_hex_key(hex, &mut key).map_err(perr)?,
+            KeySource::Keyring { key_type, description } => {
+                read_keyring_key(key_type, description, &mut key).map_err(fail)?;
+            }
+        }
+        tfms.rekey(|rk| setkey_parts(rk, setup, &key)).and_then(|r| r).map_err(fail)?;
+        Ok(key)
+    }
+
+    /// `crypt_ctr()`, stage by stage.
+    pub(super) fn ctr_checked(target: &mut Target<'_>, args: &Args<'_>) -> Result<KBox<Self>, CtrError> {
+        let nomem = || CtrError::new(c"Cannot allocate encryption context", ENOMEM);
+        let mut argv: KVec<&[u8]> = KVec::with_capacity(args.len(), GFP_KERNEL).map_err(|_| nomem())?;
+        for i in 0..args.len() {
+            argv.push(args.get(i).unwrap_or(&[]), GFP_KERNEL).map_err(|_| nomem())?;
+        }
+
+        // Stage 1 `[K]`: dm-crypt kzallocs its context with `key_size` key
+        // bytes right after get_key_size(); beyond KMALLOC_MAX_SIZE that fails
+        // (with a page allocator WARN in dm-crypt; rcrypt allocates nothing
+        // here). The context's own size is taken as 1 KiB.
+        if let Some(Ok(spec)) = argv.get(1).filter(|_| argv.len() >= 5).map(|k| table::get_key_size(k)) {
+            if spec.size() as usize > params::kmalloc_max_size().saturating_sub(1024) {
+                return Err(nomem());
+            }
+        }
+
+        // Stage 1: arguments, key size, optional parameters, cipher syntax.
+        let t = table::parse_table(&argv, target.len()).map_err(perr)?;
+
+        if t.options.integrity_aead {
+            return Err(CtrError::new(c"AEAD integrity modes are not supported yet", EOPNOTSUPP.into()));
+        }
+
+        // Stage 2: transforms.
+        let mut tfms = Self::alloc_tfms(&t)?;
+        let (ivsize, block_size) = match tfms.first() {
+            Some(tfm) => (tfm.iv_size() as u32, tfm.block_size() as u32),
+            None => return Err(CtrError::new(E_ALLOC_TFM, EINVAL)),
+        };
+
+        // Stage 3: IV mode.
+        let setup = t.iv_setup(ivsize).map_err(perr)?;
+        if setup.iv_mode_ignored {
+            dm::dm_warn(c"Selected cipher does not support IVs");
+        }
+
+        // Stage 4: key.
+        let key = Self::set_key(&t, &setup, &tfms)?;
+
+        // Stages 5 and 6: the IV generator.
+        let iv_ctr = Self::iv_ctr_init(&t, &setup, block_size, &key, &mut tfms)?;
+
+        // Stage 6 (cont.): mempools and bio set, as crypt_ctr() allocates them
+        // before reading iv_offset.
+        // Like dm-crypt, each bio carries its request in its per-bio data when
+        // the request is small (all but elephant's scratch sector): the pool
+        // then only stands behind it.
+        let scratch = SectorCipher::scratch_len(setup.mode, t.options.sector_size);
+        let (reqsize, iv_size) = (tfms.max_reqsize(), setup.iv_size as usize);
+        let req_area = RequestPool::element_size(reqsize, iv_size, scratch);
+        let req_area = if req_area <= PER_BIO_REQUEST_MAX { req_area } else { 0 };
+        let req_pool = RequestPool::new(if req_area != 0 { 1 } else { MIN_IOS }, reqsize, iv_size, scratch)
+            .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))?;
+        let page_pool = PagePool::new(params::BIO_MAX_VECS)
+            .map_err(|e| CtrError::new(c"Cannot allocate page mempool", e))?;
+        let bs = BioSet::new(MIN_IOS).map_err(|e| CtrError::new(c"Cannot allocate crypt bioset", e))?;
+        let page_alloc_lock = KBox::pin_init(new_mutex!(()), GFP_KERNEL)
+            .map_err(|_| CtrError::new(c"Cannot allocate encryption context", ENOMEM))?;
+
+        // Stage 7: iv_offset.
+        let iv_offset = t.iv_offset().map_err(perr)?;
+
+        // Stage 8: the device.
+        let path_len = t.device_path.len().checked_add(1).ok_or_else(nomem)?;
+        let mut path_buf = KVec::from_elem(0u8, path_len, GFP_KERNEL).map_err(|_| nomem())?;
+        let lookup_failed = |e| CtrError::new(E_DEVICE_LOOKUP, e);
+        let path = to_cstr(t.device_path, &mut path_buf).ok_or(lookup_failed(EINVAL))?;
+        let dev = target.get_device(path).map_err(lookup_failed)?;
+
+        // Stage 9: start sector.
+        let start = t.start().map_err(perr)?;
+
+        // Stage 10: integrity metadata (the `random` IV stores its IV there).
+        if t.needs_integrity_profile(&setup) {
+            if !dev.has_integrity() {
+                return Err(CtrError::inval(c"Integrity profile not supported."));
+            }
+            return Err(CtrError::new(c"Integrity metadata is not supported yet", EOPNOTSUPP.into()));
+        }
+
+        // `random` needs integrity metadata, refused above; never reached.
+        if setup.mode == IvMode::Random {
+            return Err(CtrError::new(c"IV mode not supported yet", EOPNOTSUPP.into()));
+        }
+
+        // rcrypt's own: the mapped area must end within sector_t (dm-crypt
+        // wraps; dm core does not check the area on a device of size 0).
+        t.check_device_range(start).map_err(perr)?;
+
+        let o = &t.options;
+        // dm-crypt's crypt_queue: per CPU and CPU-intensive with
+        // same_cpu_crypt, else unbound with one worker per online CPU
+        // (where CPU_INTENSIVE means nothing).
+        let mut wq_flags = WQ_MEM_RECLAIM;
+        if o.high_priority {
+            wq_flags |= WQ_HIGHPRI;
+        }
+        let max_active = if o.same_cpu_crypt {
+            wq_flags |= WQ_CPU_INTENSIVE;
+            1
+        } else {
+            wq_flags |= WQ_UNBOUND;
+            wq::num_online_cpus().max(1) as i32
+        };
+        let wq = WorkQueue::new(c"krcryptd", wq_flags, max_active)
+            .map_err(|e| CtrError::new(c"Couldn't create kcryptd queue", e))?;
+        let write_thread = WriteThread::new(target, o.high_priority)
+            .map_err(|e| CtrError::new(c"Couldn't spawn write thread", e))?;
+        let engine = if o.no_read_workqueue || o.no_write_workqueue {
+            Engine::Classic { inline_reads: o.no_read_workqueue, inline_writes: o.no_write_workqueue }
+        } else {
+            Engine::Adaptive
+        };
+
+        let copy = |b: &[u8]| -> Result<KVec<u8>, CtrError> {
+            let mut v = KVec::with_capacity(b.len(), GFP_KERNEL).map_err(|_| nomem())?;
+            v.extend_from_slice(b, GFP_KERNEL).map_err(|_| nomem())?;
+            Ok(v)
+        };
+        let key_string = match t.key {
+            table::KeySpec::Keyring { spec, .. } => Some(copy(spec)?),
+            table::KeySpec::Hex { .. } => None,
+        };
+        // Like crypt_ctr_cipher(): wipe the kernel key payload copy.
+        let mut key = key;
+        if key_string.is_some() {
+            key.wipe();
+        }
+        let key_size = key.len() as u32;
+        let keys = KBox::pin_init(new_mutex!(KeyState { key, key_string, valid: true }), GFP_KERNEL)
+            .map_err(|_| nomem())?;
+        let integrity = match o.integrity {
+            Some(i) => Some((i.tag_size, copy(i.profile)?)),
+            None => None,
+        };
+
+        target.set_bio_policy(1, u32::from(o.allow_discards));
+        target.set_per_io_data::<Rcrypt, IoState>(req_area);
+
+        let this = KBox::new(
+            Rcrypt {
+                write_thread,
+                wq,
+                req_pool,
+                page_pool,
+                page_alloc_lock,
+                bs,
+                cipher: SectorCipher::new(tfms, &setup, &iv_ctr, o),
+                dev,
+                cipher_string: copy(t.cipher_string)?,
+                keys,
+                suspended: AtomicBool::new(false),
+                counters: Counters::default(),
+                engine,
+                choosers: [Chooser::new(Path::Inline), Chooser::new(Path::Inline)],
+                inflight: [AtomicU32::new(0), AtomicU32::new(0)],
+                backlog: AtomicU32::new(0),
+                help_at: max_active as u32,
+                key_size,
+                inline_read_stack: wq::thread_size() >> 2,
+                iv_offset,
+                start,
+                sector_size: o.sector_size,
+                iv: setup,
+                iv_large_sectors: o.iv_large_sectors,
+                same_cpu_crypt: o.same_cpu_crypt,
+                high_priority: o.high_priority,
+                submit_from_crypt_cpus: o.submit_from_crypt_cpus,
+                no_read_workqueue: o.no_read_workqueue,
+                no_write_workqueue: o.no_write_workqueue,
+                integrity,
+                integrity_key_size: o.integrity_key_size,
+            },
+            GFP_KERNEL,
+        )
+        .map_err(|_| nomem())?;
+        Ok(this)
+    }
+}
