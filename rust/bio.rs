@@ -14,7 +14,7 @@ use kernel::prelude::*;
 use kernel::types::Opaque;
 
 mod page_pool;
-pub(crate) use page_pool::{PagePool, PoolBio, PoolPage, MAX_LARGE_ORDER};
+pub(crate) use page_pool::{PagePool, PoolBio, PoolInner, PoolPage, MAX_LARGE_ORDER};
 
 /// Completion status of a bio (`blk_status_t`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -903,7 +903,7 @@ pub(crate) struct PerBio<T, S> {
     /// `BufferedIo`: the completion step, the pool and its identity.
     buf_fn: Option<fn(BufferedIo<T, S>)>,
     buf_pool: Option<fn(&T) -> &PagePool>,
-    clone_pool: *mut bindings::rcrypt_page_pool,
+    clone_pool: *mut crate::bio::PoolInner,
     sorted: Opaque<bindings::rcrypt_sorted_bio>,
     /// The write buffer's bio and its vectors when it fits here
     /// ([`Io::with_buffer`]).

@@ -458,184 +458,52 @@ void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp)
 	return mempool_alloc(pool, gfp);
 }
 
-/*
- * Write-buffer pages: dm-crypt's page_pool with crypt_page_alloc() and
- * crypt_page_free(), its n_allocated_pages, and the compound pages of
- * crypt_alloc_buffer(). Every page a pool holds (the mempool's reserve,
- * single pages handed out, compound pages) is counted in `pages`, and an
- * allocation that may fail (__GFP_NORETRY, which mempool_alloc() sets on
- * every call of the pool's alloc function; compound pages always) is
- * refused when it would take `pages` beyond rcrypt_pages_per_client.
- * The count is exact (a compare-exchange, where dm-crypt reads a percpu
- * counter that may be off by its batch per CPU), so `pages` and `peak`
- * never exceed the cap in force when the pages were taken.
- */
-struct rcrypt_page_pool {
-	mempool_t pool;
-	atomic_long_t pages;
-	atomic_long_t peak;
-};
-
-/* dm-crypt's DM_CRYPT_MEMORY_PERCENT and DM_CRYPT_MIN_PAGES_PER_CLIENT. */
-#define RCRYPT_MEMORY_PERCENT 2
-#define RCRYPT_MIN_PAGES_PER_CLIENT (BIO_MAX_VECS * 16)
-
-/*
- * dm_crypt_clients_n and dm_crypt_pages_per_client: the pools (one per
- * rcrypt target) share 2% of low memory, as dm-crypt's targets do theirs.
- */
-static DEFINE_SPINLOCK(rcrypt_clients_lock);
-static unsigned int rcrypt_clients_n;
-static unsigned long rcrypt_pages_per_client = RCRYPT_MIN_PAGES_PER_CLIENT;
-
-/* crypt_calculate_pages_per_client(); rcrypt_clients_lock held. */
-static void rcrypt_calculate_pages_per_client(void)
+/* mempool_init() (a macro): a mempool in memory of the caller's. */
+int rcrypt_mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn,
+			mempool_free_t *free_fn, void *pool_data)
 {
-	unsigned long pages = (totalram_pages() - totalhigh_pages()) * RCRYPT_MEMORY_PERCENT / 100;
-
-	if (!rcrypt_clients_n)
-		return;
-	pages /= rcrypt_clients_n;
-	if (pages < RCRYPT_MIN_PAGES_PER_CLIENT)
-		pages = RCRYPT_MIN_PAGES_PER_CLIENT;
-	WRITE_ONCE(rcrypt_pages_per_client, pages);
+	return mempool_init(pool, min_nr, alloc_fn, free_fn, pool_data);
 }
 
-static void rcrypt_clients_add(int n)
+struct page *rcrypt_alloc_pages(gfp_t gfp, unsigned int order)
 {
-	spin_lock(&rcrypt_clients_lock);
-	WARN_ON(n < 0 && !rcrypt_clients_n);
-	rcrypt_clients_n += n;
-	rcrypt_calculate_pages_per_client();
-	spin_unlock(&rcrypt_clients_lock);
-}
-
-unsigned long rcrypt_pages_per_client_now(void)
-{
-	return READ_ONCE(rcrypt_pages_per_client);
-}
-
-/* Counts `n` more pages; with `capped`, only if they stay within the cap. */
-static bool rcrypt_pages_get(struct rcrypt_page_pool *pp, long n, bool capped)
-{
-	long cur = atomic_long_read(&pp->pages);
-	long peak;
-
-	do {
-		if (capped && cur + n > (long)READ_ONCE(rcrypt_pages_per_client))
-			return false;
-	} while (!atomic_long_try_cmpxchg(&pp->pages, &cur, cur + n));
-	cur += n;
-	peak = atomic_long_read(&pp->peak);
-	while (cur > peak && !atomic_long_try_cmpxchg(&pp->peak, &peak, cur))
-		;
-	return true;
-}
-
-static void rcrypt_pages_put(struct rcrypt_page_pool *pp, long n)
-{
-	atomic_long_sub(n, &pp->pages);
-}
-
-/* crypt_page_alloc(). */
-static void *rcrypt_page_alloc(gfp_t gfp_mask, void *pool_data)
-{
-	struct rcrypt_page_pool *pp = pool_data;
-	struct page *page;
-
-	if (!rcrypt_pages_get(pp, 1, gfp_mask & __GFP_NORETRY))
-		return NULL;
-	page = alloc_page(gfp_mask);
-	if (unlikely(!page))
-		rcrypt_pages_put(pp, 1);
-	return page;
-}
-
-/* crypt_page_free(). */
-static void rcrypt_page_free(void *page, void *pool_data)
-{
-	struct rcrypt_page_pool *pp = pool_data;
-
-	__free_page(page);
-	rcrypt_pages_put(pp, 1);
-}
-
-/* A pool keeping `min_nr` single pages in reserve; counts as a client. */
-struct rcrypt_page_pool *rcrypt_page_pool_create(int min_nr)
-{
-	struct rcrypt_page_pool *pp = kzalloc(sizeof(*pp), GFP_KERNEL);
-
-	if (!pp)
-		return NULL;
-	rcrypt_clients_add(1);
-	if (mempool_init(&pp->pool, min_nr, rcrypt_page_alloc, rcrypt_page_free, pp)) {
-		rcrypt_clients_add(-1);
-		kfree(pp);
-		return NULL;
-	}
-	return pp;
-}
-
-/* Every page handed out must have come back (crypt_dtr()'s check). */
-void rcrypt_page_pool_destroy(struct rcrypt_page_pool *pp)
-{
-	mempool_exit(&pp->pool);
-	WARN_ON(atomic_long_read(&pp->pages) != 0);
-	kfree(pp);
-	rcrypt_clients_add(-1);
-}
-
-/* A single page from the pool's mempool (its reserve if the cap is reached). */
-struct page *rcrypt_page_pool_alloc(struct rcrypt_page_pool *pp, gfp_t gfp)
-{
-	return mempool_alloc(&pp->pool, gfp);
+	return alloc_pages(gfp, order);
 }
 
 /*
- * crypt_alloc_buffer()'s compound pages: 2^order pages if they stay within
- * the cap and come at once, without reclaim, emergency reserves or a
- * warning.
+ * crypt_free_buffer_pages() for one page of a write buffer (page_folio(),
+ * folio_test_large(), folio_nr_pages() and folio_put() are inline): a
+ * compound page goes back to the page allocator and its number of pages is
+ * returned; a single page goes to the mempool `pool`, and 0 is returned.
  */
-struct page *rcrypt_alloc_buffer_pages(struct rcrypt_page_pool *pp, unsigned int order)
-{
-	struct page *page;
-
-	if (!rcrypt_pages_get(pp, 1L << order, true))
-		return NULL;
-	page = alloc_pages(GFP_NOWAIT | __GFP_NOMEMALLOC | __GFP_NORETRY | __GFP_NOWARN | __GFP_COMP,
-			   order);
-	if (!page)
-		rcrypt_pages_put(pp, 1L << order);
-	return page;
-}
-
-/*
- * crypt_free_buffer_pages() for one page of a write buffer: a compound page
- * goes back to the page allocator, a single page to the pool.
- */
-void rcrypt_free_buffer_page(struct page *page, struct rcrypt_page_pool *pp)
+unsigned long rcrypt_free_buffer_page(struct page *page, mempool_t *pool)
 {
 	struct folio *folio = page_folio(page);
+	unsigned long n;
 
 	if (folio_test_large(folio)) {
-		long n = folio_nr_pages(folio);
-
+		n = folio_nr_pages(folio);
 		folio_put(folio);
-		rcrypt_pages_put(pp, n);
-		return;
+		return n;
 	}
-	mempool_free(page, &pp->pool);
+	mempool_free(page, pool);
+	return 0;
 }
 
-/* Pages the pool holds now, and the most it held at once. */
-unsigned long rcrypt_page_pool_pages(struct rcrypt_page_pool *pp)
+unsigned long rcrypt_totalram_pages(void)
 {
-	return max(atomic_long_read(&pp->pages), 0L);
+	return totalram_pages();
 }
 
-unsigned long rcrypt_page_pool_peak(struct rcrypt_page_pool *pp)
+unsigned long rcrypt_totalhigh_pages(void)
 {
-	return max(atomic_long_read(&pp->peak), 0L);
+	return totalhigh_pages();
+}
+
+/* WARN() (a macro): a warning with a backtrace. */
+void rcrypt_warn(const char *msg)
+{
+	WARN(1, "%s\n", msg);
 }
 
 void *rcrypt_page_address(struct page *page)

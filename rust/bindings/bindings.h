@@ -106,22 +106,17 @@ void rcrypt_write_thread_submit(struct rcrypt_write_thread *wt, struct rcrypt_so
 
 /* Mempools. */
 mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
+int rcrypt_mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn,
+			mempool_free_t *free_fn, void *pool_data);
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
 void *rcrypt_page_address(struct page *page);
 
-/*
- * Write-buffer pages (helpers.c): a mempool of single pages and compound
- * pages, all counted and capped like dm-crypt's n_allocated_pages.
- */
-struct rcrypt_page_pool;
-struct rcrypt_page_pool *rcrypt_page_pool_create(int min_nr);
-void rcrypt_page_pool_destroy(struct rcrypt_page_pool *pp);
-struct page *rcrypt_page_pool_alloc(struct rcrypt_page_pool *pp, gfp_t gfp);
-struct page *rcrypt_alloc_buffer_pages(struct rcrypt_page_pool *pp, unsigned int order);
-void rcrypt_free_buffer_page(struct page *page, struct rcrypt_page_pool *pp);
-unsigned long rcrypt_page_pool_pages(struct rcrypt_page_pool *pp);
-unsigned long rcrypt_page_pool_peak(struct rcrypt_page_pool *pp);
-unsigned long rcrypt_pages_per_client_now(void);
+/* Pages (the write-buffer page pool, rust/bio/page_pool.rs). */
+struct page *rcrypt_alloc_pages(gfp_t gfp, unsigned int order);
+unsigned long rcrypt_free_buffer_page(struct page *page, mempool_t *pool);
+unsigned long rcrypt_totalram_pages(void);
+unsigned long rcrypt_totalhigh_pages(void);
+void rcrypt_warn(const char *msg);
 
 /* Module parameters (helpers.c). */
 extern unsigned int rcrypt_max_read_size;
@@ -133,6 +128,10 @@ extern bool rcrypt_info_counters;
 const gfp_t RCRYPT_GFP_NOIO = GFP_NOIO;
 const gfp_t RCRYPT_GFP_NOWAIT = GFP_NOWAIT;
 const gfp_t RCRYPT_GFP_KERNEL = GFP_KERNEL;
+const gfp_t RCRYPT___GFP_NORETRY = __GFP_NORETRY;
+const gfp_t RCRYPT___GFP_NOMEMALLOC = __GFP_NOMEMALLOC;
+const gfp_t RCRYPT___GFP_NOWARN = __GFP_NOWARN;
+const gfp_t RCRYPT___GFP_COMP = __GFP_COMP;
 const blk_status_t RCRYPT_BLK_STS_OK = BLK_STS_OK;
 const blk_status_t RCRYPT_BLK_STS_IOERR = BLK_STS_IOERR;
 const blk_status_t RCRYPT_BLK_STS_RESOURCE = BLK_STS_RESOURCE;

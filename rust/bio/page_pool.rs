@@ -3,15 +3,20 @@
 //! Write-buffer pages: a page pool ([`PagePool`]), its pages ([`PoolPage`])
 //! and bios made of them ([`PoolBio`]).
 //!
-//! C headers: `include/linux/mempool.h`, `include/linux/gfp.h`.
+//! C headers: `include/linux/mempool.h`, `include/linux/gfp.h`. The pool's
+//! accounting (dm-crypt's `n_allocated_pages`, `dm_crypt_clients_n` and
+//! `dm_crypt_pages_per_client`) is here; `rust/helpers` only forwards.
 
 use super::{Bio, BlkStatus, PageRef};
 use crate::bindings;
 use crate::dm::TargetDevice;
+use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicIsize, AtomicU64, Ordering};
 use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::prelude::*;
+use kernel::types::Opaque;
 
 /// A buffer page of a [`PagePool`]: one page from its mempool (`order` 0)
 /// or a compound page of `2^order` pages from the page allocator.
@@ -72,6 +77,182 @@ impl PoolPage {
     }
 }
 
+/// dm-crypt's `DM_CRYPT_MEMORY_PERCENT`: the write buffers of all rcrypt
+/// targets together may hold this share of low memory, in percent.
+const MEMORY_PERCENT: u64 = 2;
+
+/// dm-crypt's `DM_CRYPT_MIN_PAGES_PER_CLIENT` (`BIO_MAX_VECS * 16`): the
+/// least cap of one pool, however many there are.
+const MIN_PAGES_PER_CLIENT: u64 = (bindings::RCRYPT_BIO_MAX_VECS as u64) << 4;
+
+/// Bits of [`Clients`]' word below the count of clients: the cap.
+const CAP_BITS: u32 = 40;
+
+/// The largest cap [`Clients`] holds, in pages (`2^40`, 4 PiB of 4 KiB
+/// pages, far above 2% of any memory; a larger result is saturated).
+const CAP_MAX: u64 = (1 << CAP_BITS) - 1;
+
+/// The most clients [`Clients`] counts (`2^24 - 1`, above the number of
+/// device-mapper devices there can be; a pool beyond it is refused).
+const CLIENTS_MAX: u64 = u64::MAX >> CAP_BITS;
+
+/// The page pools of all rcrypt targets (dm-crypt's "clients") and the cap
+/// each may hold: dm-crypt's `dm_crypt_clients_n` and
+/// `dm_crypt_pages_per_client`, which it changes together under
+/// `dm_crypt_clients_lock` and reads without it.
+///
+/// Here both live in one atomic word, the count above [`CAP_BITS`] and the
+/// cap below, and a pool comes or goes with one compare-exchange of the word
+/// that puts the new count and the cap computed for it
+/// (`crypt_calculate_pages_per_client`) in place at once. The updates are
+/// thereby serialised as the spinlock serialises dm-crypt's: each one is a
+/// read-modify-write of the one word and computes from the value it
+/// replaces, so however pools come and go concurrently, the word ends as
+/// the last update left it, with the cap computed for the count it holds;
+/// no update can be lost or overwrite a later one with a stale cap.
+///
+/// Memory ordering: `Relaxed` throughout. The word publishes no other
+/// memory: a reader compares the cap, as a number, with its own pool's
+/// count, as dm-crypt reads its `volatile` without a barrier; updates need
+/// no order among themselves beyond the word's own modification order,
+/// which every atomic operation on it respects whatever its ordering.
+///
+/// # Invariants
+///
+/// The cap is [`pages_per_client`] of the count as the last update that
+/// left a count above zero computed it (dm-crypt keeps its value when the
+/// count drops to zero), or [`MIN_PAGES_PER_CLIENT`] before any.
+struct Clients(AtomicU64);
+
+/// The pools of all rcrypt targets, and their cap.
+static CLIENTS: Clients = Clients(AtomicU64::new(MIN_PAGES_PER_CLIENT));
+
+/// `crypt_calculate_pages_per_client()` for `clients` pools (at least one):
+/// [`MEMORY_PERCENT`] of low memory divided among them, at least
+/// [`MIN_PAGES_PER_CLIENT`] each.
+fn pages_per_client(clients: u64) -> u64 {
+    // SAFETY: FFI calls without arguments; they read counters only.
+    let (ram, high) = unsafe { (bindings::rcrypt_totalram_pages(), bindings::rcrypt_totalhigh_pages()) };
+    // (`unsigned long` is 64 bits wide on the 64-bit architectures Rust
+    // supports in 6.12.)
+    let low = ram.saturating_sub(high) as u64;
+    let share = low.saturating_mul(MEMORY_PERCENT).checked_div(100).unwrap_or(0);
+    share.checked_div(clients).unwrap_or(share).clamp(MIN_PAGES_PER_CLIENT, CAP_MAX)
+}
+
+impl Clients {
+    /// The cap in force now, in pages.
+    fn cap(&self) -> u64 {
+        self.0.load(Ordering::Relaxed) & CAP_MAX
+    }
+
+    /// Counts one pool more (`add`) or one less, as `crypt_ctr()` and
+    /// `crypt_dtr()` do, and recomputes the cap; false, and nothing
+    /// changed, if the count would leave `0..=CLIENTS_MAX`.
+    fn update(&self, add: bool) -> bool {
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |word| {
+                let n = word >> CAP_BITS;
+                let n = if add { n.checked_add(1).filter(|&n| n <= CLIENTS_MAX)? } else { n.checked_sub(1)? };
+                // INVARIANT: The cap computed for the new count, or kept
+                // when the count drops to zero.
+                let cap = if n == 0 { word & CAP_MAX } else { pages_per_client(n) };
+                Some(n << CAP_BITS | cap)
+            })
+            .is_ok()
+    }
+}
+
+/// The state of a [`PagePool`] that its mempool's callbacks reach through
+/// the pool data pointer: dm-crypt's `page_pool` and `n_allocated_pages`.
+///
+/// # Invariants
+///
+/// Once [`PagePool::new`] has set it up, `pool` is a mempool initialised
+/// with [`page_alloc`] and [`page_free`] and this value as their pool data,
+/// `pages` counts every page the pool holds (the mempool's reserve, single
+/// pages handed out, compound pages), and `peak` is the most `pages` was
+/// raised to by a [`PoolInner::get`] that has returned. (The value never
+/// moves: it lives pinned in its [`PagePool`].)
+pub(crate) struct PoolInner {
+    pool: Opaque<bindings::mempool_t>,
+    pages: AtomicIsize,
+    peak: AtomicIsize,
+}
+
+impl PoolInner {
+    /// Counts `n` more pages; with `capped`, only if they keep the count
+    /// within the cap in force ([`PagePool::cap`]). Exact where dm-crypt
+    /// reads a `percpu_counter` that may be off by its batch per CPU: the
+    /// check and the count are one read-modify-write, so the count never
+    /// exceeds the cap in force when the pages were taken.
+    ///
+    /// Memory ordering: `Relaxed`. The count admits pages against a bound
+    /// and is a statistic; the pages themselves pass between threads
+    /// through the mempool and the page allocator, which order that, and
+    /// the read-modify-write is exact whatever its ordering.
+    fn get(&self, n: isize, capped: bool) -> bool {
+        let cap = isize::try_from(CLIENTS.cap()).unwrap_or(isize::MAX);
+        let Ok(old) = self.pages.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
+            cur.checked_add(n).filter(|&new| !capped || new <= cap)
+        }) else {
+            return false;
+        };
+        // Raised only when exceeded: `fetch_max` would write the line even
+        // when the peak stays, a locked write per page.
+        let new = old.saturating_add(n);
+        let mut peak = self.peak.load(Ordering::Relaxed);
+        while new > peak {
+            match self.peak.compare_exchange_weak(peak, new, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(cur) => peak = cur,
+            }
+        }
+        true
+    }
+
+    /// Counts `n` pages fewer (ordering: see [`Self::get`]).
+    fn put(&self, n: isize) {
+        self.pages.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// `crypt_page_alloc()`, the mempool's allocation function: a page if the
+/// pool may hold one more. `mempool_alloc()` sets `__GFP_NORETRY` on every
+/// call, and so is refused at the cap, to fall back on the reserve; the
+/// reserve's own allocation (`mempool_init()`, `GFP_KERNEL`) is not.
+///
+/// # Safety
+///
+/// `data` is the pool data [`PagePool::new`] gave `mempool_init`: a
+/// [`PoolInner`] that lives until its mempool is exited.
+unsafe extern "C" fn page_alloc(gfp: bindings::gfp_t, data: *mut c_void) -> *mut c_void {
+    // SAFETY: The caller's guarantee: `data` points to a live `PoolInner`.
+    let inner = unsafe { &*data.cast::<PoolInner>() };
+    if !inner.get(1, gfp & bindings::RCRYPT___GFP_NORETRY != 0) {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: FFI call with the mask mempool passed; null on failure.
+    let page = unsafe { bindings::rcrypt_alloc_pages(gfp, 0) };
+    if page.is_null() {
+        inner.put(1);
+    }
+    page.cast()
+}
+
+/// `crypt_page_free()`, the mempool's free function.
+///
+/// # Safety
+///
+/// `data` is as for [`page_alloc`], and `page` a page [`page_alloc`]
+/// returned for it that nothing uses any more.
+unsafe extern "C" fn page_free(page: *mut c_void, data: *mut c_void) {
+    // SAFETY: The caller's guarantee: a single page of ours, unused.
+    unsafe { bindings::__free_pages(page.cast(), 0) };
+    // SAFETY: The caller's guarantee: `data` points to a live `PoolInner`.
+    unsafe { &*data.cast::<PoolInner>() }.put(1);
+}
+
 /// The pages of write buffers: a mempool of single pages, the reserve that
 /// lets writes always make progress, and compound pages taken from the page
 /// allocator when they come at once, as dm-crypt's `crypt_alloc_buffer()`
@@ -81,18 +262,19 @@ impl PoolPage {
 /// compound pages) is counted, and no allocation that may fail takes the
 /// count beyond the cap, dm-crypt's `dm_crypt_pages_per_client`: 2% of low
 /// memory shared by all rcrypt targets, at least `BIO_MAX_VECS * 16` pages
-/// each (`rust/helpers.c`). Beyond it a single page comes from the reserve
+/// each ([`Clients`]). Beyond it a single page comes from the reserve
 /// or, when waiting is allowed, once another write returns one.
 ///
 /// # Invariants
 ///
-/// `pool` is a valid `rcrypt_page_pool` of `rust/helpers.c`, destroyed on
-/// drop.
+/// `inner` is set up ([`PoolInner`]'s invariants hold), the pool counts
+/// as one client in [`CLIENTS`], and its mempool is exited on drop.
 pub(crate) struct PagePool {
-    pool: NonNull<bindings::rcrypt_page_pool>,
+    inner: Pin<KBox<PoolInner>>,
 }
 
-// SAFETY: The C pool is thread-safe (a mempool and atomic counters).
+// SAFETY: A mempool may be used from any thread (it has its own lock), and
+// the counters are atomic.
 unsafe impl Send for PagePool {}
 // SAFETY: As above.
 unsafe impl Sync for PagePool {}
@@ -102,10 +284,43 @@ impl PagePool {
     /// of the shared cap until dropped.
     pub(crate) fn new(min_nr: u32) -> Result<Self> {
         let min_nr = i32::try_from(min_nr).map_err(|_| EINVAL)?;
-        // SAFETY: FFI call; returns null on failure.
-        let p = unsafe { bindings::rcrypt_page_pool_create(min_nr) };
-        // INVARIANT: A pool just created, or an error.
-        Ok(Self { pool: NonNull::new(p).ok_or(ENOMEM)? })
+        // `mempool_init()` wants a zeroed mempool.
+        let inner = KBox::pin(
+            PoolInner {
+                pool: Opaque::new(bindings::mempool_t::default()),
+                pages: AtomicIsize::new(0),
+                peak: AtomicIsize::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        if !CLIENTS.update(true) {
+            return Err(ENOMEM);
+        }
+        let data: *const PoolInner = &*inner;
+        // SAFETY: The mempool is zeroed and pinned, as is its pool data,
+        // which outlives it (the mempool is exited before `inner` is freed,
+        // on drop or below); the callbacks are the ones for that data.
+        let r = unsafe {
+            bindings::rcrypt_mempool_init(
+                inner.pool.get(),
+                min_nr,
+                Some(page_alloc),
+                Some(page_free),
+                data.cast_mut().cast(),
+            )
+        };
+        if r != 0 {
+            // (A failed `mempool_init()` has freed what it allocated.)
+            CLIENTS.update(false);
+            return Err(ENOMEM);
+        }
+        // INVARIANT: Set up just above, and counted as a client.
+        Ok(Self { inner })
+    }
+
+    /// The pool's identity, which [`PoolBio`] carries.
+    fn id(&self) -> NonNull<PoolInner> {
+        NonNull::from(&*self.inner)
     }
 
     /// A compound page of `2^order` pages if it keeps the pool within its
@@ -115,49 +330,63 @@ impl PagePool {
         if order == 0 || order > MAX_LARGE_ORDER {
             return None;
         }
-        // SAFETY: The pool is valid; the order is at most `MAX_PAGE_ORDER`.
-        let page = NonNull::new(unsafe { bindings::rcrypt_alloc_buffer_pages(self.pool.as_ptr(), order) })?;
-        // INVARIANT: A fresh compound page of `order`, counted by the pool.
+        let n = 1isize << order;
+        if !self.inner.get(n, true) {
+            return None;
+        }
+        let gfp = bindings::RCRYPT_GFP_NOWAIT
+            | bindings::RCRYPT___GFP_NOMEMALLOC
+            | bindings::RCRYPT___GFP_NORETRY
+            | bindings::RCRYPT___GFP_NOWARN
+            | bindings::RCRYPT___GFP_COMP;
+        // SAFETY: FFI call; the order is at most `MAX_PAGE_ORDER`.
+        let Some(page) = NonNull::new(unsafe { bindings::rcrypt_alloc_pages(gfp, order) }) else {
+            self.inner.put(n);
+            return None;
+        };
+        // INVARIANT: A fresh compound page of `order`, counted just above.
         Some(PoolPage { page, order })
     }
 
     /// A page without waiting (GFP_NOWAIT), or `None`.
     pub(crate) fn try_alloc(&self) -> Option<PoolPage> {
-        // SAFETY: The pool is valid; GFP_NOWAIT does not sleep.
-        let p = unsafe { bindings::rcrypt_page_pool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOWAIT) };
-        NonNull::new(p).map(|page| PoolPage { page, order: 0 })
+        self.alloc_single(bindings::RCRYPT_GFP_NOWAIT)
     }
 
     /// A page, waiting for one to come back to the pool if needed (GFP_NOIO:
     /// never fails).
     pub(crate) fn alloc(&self) -> Option<PoolPage> {
-        // SAFETY: The pool is valid; GFP_NOIO may sleep.
-        let p = unsafe { bindings::rcrypt_page_pool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
-        NonNull::new(p).map(|page| PoolPage { page, order: 0 })
+        self.alloc_single(bindings::RCRYPT_GFP_NOIO)
+    }
+
+    /// A single page from the mempool (its reserve beyond the cap).
+    fn alloc_single(&self, gfp: bindings::gfp_t) -> Option<PoolPage> {
+        // SAFETY: The mempool is set up (type invariant); the caller's mask
+        // is GFP_NOWAIT, which does not sleep, or GFP_NOIO, which may.
+        let p = unsafe { bindings::rcrypt_mempool_alloc(self.inner.pool.get(), gfp) };
+        // INVARIANT: A page of this pool's mempool, counted by `page_alloc`.
+        NonNull::new(p.cast()).map(|page| PoolPage { page, order: 0 })
     }
 
     /// Returns a page to the pool (a compound page to the page allocator).
     pub(crate) fn free(&self, page: PoolPage) {
         // SAFETY: The holder owned the page (`PoolPage` invariant).
-        unsafe { self.free_raw(page.page.as_ptr()) };
+        unsafe { self.free_raw(page.page.as_ptr().cast()) };
     }
 
     /// Pages the pool holds now (reserve included).
     pub(crate) fn pages(&self) -> usize {
-        // SAFETY: The pool is valid.
-        unsafe { bindings::rcrypt_page_pool_pages(self.pool.as_ptr()) as usize }
+        usize::try_from(self.inner.pages.load(Ordering::Relaxed)).unwrap_or(0)
     }
 
     /// The most pages the pool held at once since it was created.
     pub(crate) fn peak(&self) -> usize {
-        // SAFETY: The pool is valid.
-        unsafe { bindings::rcrypt_page_pool_peak(self.pool.as_ptr()) as usize }
+        usize::try_from(self.inner.peak.load(Ordering::Relaxed)).unwrap_or(0)
     }
 
     /// The cap in force now (it shrinks as rcrypt targets are added).
     pub(crate) fn cap() -> usize {
-        // SAFETY: FFI call without arguments.
-        unsafe { bindings::rcrypt_pages_per_client_now() as usize }
+        usize::try_from(CLIENTS.cap()).unwrap_or(usize::MAX)
     }
 
     /// Frees one buffer page: single pages go back to the mempool, compound
@@ -168,8 +397,12 @@ impl PagePool {
     /// `page` is a page of this pool's mempool or, if compound, one from
     /// [`Self::try_alloc_large`] of this pool; nothing uses it any more.
     unsafe fn free_raw(&self, page: *mut bindings::page) {
-        // SAFETY: The caller's guarantee.
-        unsafe { bindings::rcrypt_free_buffer_page(page, self.pool.as_ptr()) };
+        // SAFETY: The caller's guarantee; the mempool is set up (type
+        // invariant).
+        let n = unsafe { bindings::rcrypt_free_buffer_page(page, self.inner.pool.get()) };
+        if n != 0 {
+            self.inner.put(isize::try_from(n).unwrap_or(isize::MAX));
+        }
     }
 
     /// Makes `bio` (fresh, without data) a bio of pages from this pool.
@@ -177,7 +410,7 @@ impl PagePool {
         if bio.raw().bi_vcnt != 0 {
             return Err(bio);
         }
-        Ok(PoolBio { bio, pool: self.pool, embedded: false })
+        Ok(PoolBio { bio, pool: self.id(), embedded: false })
     }
 
     /// Sets up a bio in memory the caller provides (`bio_init` with the
@@ -208,13 +441,13 @@ impl PagePool {
         unsafe { bindings::bio_init(ptr.as_ptr(), dev.bdev(), vecs, nr_vecs, opf) };
         // INVARIANT: A new bio without data, valid as long as the result (the
         // caller's guarantee); `embedded`: it came from `bio_init`.
-        Some(PoolBio { bio: Bio { ptr }, pool: self.pool, embedded: true })
+        Some(PoolBio { bio: Bio { ptr }, pool: self.id(), embedded: true })
     }
 
     /// Returns the pages of `b` to this pool and releases the bio
     /// (`bio_put`, or `bio_uninit` for one from [`Self::init_embedded_bio`]).
     pub(crate) fn release(&self, b: PoolBio) {
-        if b.pool == self.pool {
+        if b.pool == self.id() {
             let raw = b.bio.raw();
             for i in 0..usize::from(raw.bi_vcnt) {
                 // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries; each page
@@ -228,7 +461,7 @@ impl PagePool {
         if b.embedded {
             // SAFETY: Set up by `bio_init` (`embedded`, type invariant) and
             // its I/O is over; its memory is the caller's.
-            unsafe { bindings::bio_uninit(b.bio.as_ptr()) };
+            unsafe { bindings::bio_uninit(b.bio.as_ptr().cast()) };
         } else {
             b.bio.put();
         }
@@ -244,11 +477,11 @@ impl PagePool {
 /// (see [`PagePool::init_embedded_bio`]), else it came from a bio set.
 pub(crate) struct PoolBio {
     bio: Bio,
-    pool: NonNull<bindings::rcrypt_page_pool>,
+    pool: NonNull<PoolInner>,
     embedded: bool,
 }
 
-// SAFETY: Like `Bio`; the pool pointer is only compared and passed to C.
+// SAFETY: Like `Bio`; the pool pointer is only compared, never followed.
 unsafe impl Send for PoolBio {}
 
 impl PoolBio {
@@ -283,7 +516,7 @@ impl PoolBio {
 
     /// Splits into the bio, the pool identity and whether the bio is
     /// embedded, to carry it through I/O.
-    pub(crate) fn into_parts(self) -> (Bio, NonNull<bindings::rcrypt_page_pool>, bool) {
+    pub(crate) fn into_parts(self) -> (Bio, NonNull<PoolInner>, bool) {
         (self.bio, self.pool, self.embedded)
     }
 
@@ -294,7 +527,7 @@ impl PoolBio {
     /// `bio` and `pool` must come from one `into_parts` call, and `embedded`
     /// must be what that call returned (or what a comparison of `bio` with
     /// the memory it was set up in says, as the buffer's completion does).
-    pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<bindings::rcrypt_page_pool>, embedded: bool) -> Self {
+    pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<PoolInner>, embedded: bool) -> Self {
         Self { bio, pool, embedded }
     }
 
@@ -306,8 +539,18 @@ impl PoolBio {
 
 impl Drop for PagePool {
     fn drop(&mut self) {
-        // SAFETY: The pool is valid and dropped once; every page was returned
-        // when the target's I/O finished.
-        unsafe { bindings::rcrypt_page_pool_destroy(self.pool.as_ptr()) };
+        // SAFETY: The mempool is set up (type invariant) and exited once,
+        // here; every page handed out came back when the target's I/O
+        // finished, and its pool data lives until after this call.
+        unsafe { bindings::mempool_exit(self.inner.pool.get()) };
+        // `crypt_dtr()`'s check: the reserve went with the mempool.
+        if self.inner.pages.load(Ordering::Relaxed) != 0 {
+            // SAFETY: FFI call with a NUL-terminated string.
+            unsafe { bindings::rcrypt_warn(c"rcrypt: write-buffer pages still held when the pool is destroyed".as_ptr().cast()) };
+        }
+        if !CLIENTS.update(false) {
+            // SAFETY: As above.
+            unsafe { bindings::rcrypt_warn(c"rcrypt: a page pool left that was never counted".as_ptr().cast()) };
+        }
     }
 }
