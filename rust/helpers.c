@@ -172,32 +172,29 @@ unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm)
 }
 
 /*
- * One cipher operation of `req` from sg[0] to sg[1] with `iv`, waited for
- * (`wait` initialised once per request; crypto_wait_req() re-arms it).
- * *queued tells whether an asynchronous transform queued or backlogged it.
+ * One cipher operation of `req` from sg[0] to sg[1] with `iv` (the
+ * skcipher_request_set_*() and encrypt/decrypt of a request, which are
+ * inline), not waited for: the caller waits with rcrypt_crypto_wait_req()
+ * if an asynchronous transform queued it (-EINPROGRESS, -EBUSY). `wait`
+ * was initialised once per request; crypto_wait_req() re-arms it.
  */
 static __always_inline int __rcrypt_skcipher_run(struct skcipher_request *req,
 						 struct crypto_skcipher *tfm,
 						 struct scatterlist *sg, unsigned int len,
-						 u8 *iv, struct crypto_wait *wait,
-						 bool encrypt, bool *queued)
+						 u8 *iv, struct crypto_wait *wait, bool encrypt)
 {
-	int r;
-
 	skcipher_request_set_tfm(req, tfm);
 	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
 				      crypto_req_done, wait);
 	skcipher_request_set_crypt(req, sg, sg + 1, len, iv);
-	r = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
-	*queued = r == -EINPROGRESS || r == -EBUSY;
-	return crypto_wait_req(r, wait);
+	return encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
 }
 
 int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			struct scatterlist *sg, unsigned int len, u8 *iv,
-			struct crypto_wait *wait, bool encrypt, bool *queued)
+			struct crypto_wait *wait, bool encrypt)
 {
-	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt, queued);
+	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt);
 }
 
 /*
@@ -220,11 +217,16 @@ static __always_inline void rcrypt_sg_set_one(struct scatterlist *sg, struct pag
 int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skcipher *tfm,
 				struct scatterlist *sg, struct page *src, unsigned int src_off,
 				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
-				struct crypto_wait *wait, bool encrypt, bool *queued)
+				struct crypto_wait *wait, bool encrypt)
 {
 	rcrypt_sg_set_one(sg, src, len, src_off);
 	rcrypt_sg_set_one(sg + 1, dst, len, dst_off);
-	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt, queued);
+	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt);
+}
+
+int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait)
+{
+	return crypto_wait_req(err, wait);
 }
 
 void rcrypt_crypto_init_wait(struct crypto_wait *wait)
@@ -285,12 +287,6 @@ unsigned int rcrypt_num_online_cpus(void)
 u64 rcrypt_ktime_ns(void)
 {
 	return ktime_get_ns();
-}
-
-/* A buffer in the kernel's linear map (kmalloc), as sg_init_one() wants. */
-void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int len)
-{
-	sg_init_one(sg, buf, len);
 }
 
 /*

@@ -55,13 +55,13 @@ bool rcrypt_bdev_rotational(struct block_device *bdev);
 unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm);
 int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			struct scatterlist *sg, unsigned int len, u8 *iv,
-			struct crypto_wait *wait, bool encrypt, bool *queued);
+			struct crypto_wait *wait, bool encrypt);
 int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skcipher *tfm,
 				struct scatterlist *sg, struct page *src, unsigned int src_off,
 				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
-				struct crypto_wait *wait, bool encrypt, bool *queued);
+				struct crypto_wait *wait, bool encrypt);
 void rcrypt_crypto_init_wait(struct crypto_wait *wait);
-void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int len);
+int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait);
 void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
 void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len);
 
