@@ -249,23 +249,15 @@ bool rcrypt_may_sleep(void)
 }
 
 /*
- * Bytes of the current task's stack left below the stack pointer; SIZE_MAX
- * outside task context or off the task's stack (an interrupt stack), where
- * the caller does not run inline crypto anyway.
+ * The stack pointer (current_stack_pointer, a register) and the base of the
+ * current task's stack (task_stack_page(current)); whether this is task
+ * context (in_task()).
  */
-size_t rcrypt_task_stack_left(void)
+bool rcrypt_task_stack(unsigned long *sp, unsigned long *base)
 {
-	unsigned long sp = current_stack_pointer;
-	unsigned long base = (unsigned long)task_stack_page(current);
-
-	if (!in_task() || sp < base || sp - base >= THREAD_SIZE)
-		return SIZE_MAX;
-	return sp - base;
-}
-
-size_t rcrypt_thread_size(void)
-{
-	return THREAD_SIZE;
+	*sp = current_stack_pointer;
+	*base = (unsigned long)task_stack_page(current);
+	return in_task();
 }
 
 /* cond_resched() (a macro): a scheduling point in long conversions. */

@@ -68,8 +68,7 @@ void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, s
 /* Execution context. */
 bool rcrypt_may_sleep(void);
 void rcrypt_cond_resched(void);
-size_t rcrypt_task_stack_left(void);
-size_t rcrypt_thread_size(void);
+bool rcrypt_task_stack(unsigned long *sp, unsigned long *base);
 void rcrypt_dm_log(bool err, const char *msg);
 unsigned int rcrypt_num_online_cpus(void);
 size_t rcrypt_kmalloc_max_size(void);
@@ -140,6 +139,7 @@ const blk_opf_t RCRYPT_REQ_OP_MASK = REQ_OP_MASK;
 const blk_opf_t RCRYPT_REQ_ALLOC_CACHE = REQ_ALLOC_CACHE;
 const unsigned int RCRYPT_BIO_MAX_VECS = BIO_MAX_VECS;
 const unsigned long RCRYPT_PAGE_SIZE = PAGE_SIZE;
+const unsigned long RCRYPT_THREAD_SIZE = THREAD_SIZE;
 const unsigned int RCRYPT_MAX_PAGE_ORDER = MAX_PAGE_ORDER;
 #endif
 
