@@ -362,11 +362,14 @@ impl<'a> PageRef<'a> {
         if out.len() > self.len as usize {
             return Err(EINVAL);
         }
-        // SAFETY: The range is valid page memory (type invariant) and `out`
-        // is writable for its length, which the range covers.
-        unsafe {
-            bindings::rcrypt_memcpy_from_page(out.as_mut_ptr().cast(), self.page, self.offset as usize, out.len())
-        };
+        let to = out.as_mut_ptr();
+        for_each_in_page(self.offset as usize, out.len(), |at, done, n| {
+            // SAFETY: The range is valid page memory (type invariant) and
+            // covers `out`; `n` bytes at `at` lie within one of its pages,
+            // and `done + n` is at most `out.len()`, so `to + done` is
+            // writable for `n` bytes.
+            unsafe { bindings::rcrypt_memcpy_from_page(to.add(done).cast(), self.page, at, n) };
+        });
         Ok(())
     }
 
@@ -375,11 +378,30 @@ impl<'a> PageRef<'a> {
         if data.len() > self.len as usize {
             return Err(EINVAL);
         }
-        // SAFETY: As in `read`: the range covers `data.len()` bytes.
-        unsafe {
-            bindings::rcrypt_memcpy_to_page(self.page, self.offset as usize, data.as_ptr().cast(), data.len())
-        };
+        let from = data.as_ptr();
+        for_each_in_page(self.offset as usize, data.len(), |at, done, n| {
+            // SAFETY: As in `read`, with `data` read instead of `out` written.
+            unsafe { bindings::rcrypt_memcpy_to_page(self.page, at, from.add(done).cast(), n) };
+        });
         Ok(())
+    }
+}
+
+/// Splits the `len` bytes at byte `offset` of a range of pages at page
+/// boundaries (`memcpy_from_page()` and its kin map one page at a time):
+/// calls `f(at, done, n)` for each piece, `n` bytes at byte `at` that lie
+/// within one page, `done` bytes after the first.
+#[inline(always)]
+fn for_each_in_page(offset: usize, len: usize, mut f: impl FnMut(usize, usize, usize)) {
+    let page_size = bindings::RCRYPT_PAGE_SIZE;
+    let mut done = 0;
+    while done < len {
+        // (No saturation: the callers' `offset + len` fits a `u32`.)
+        let at = offset.saturating_add(done);
+        // At least one byte (`at % page_size < page_size`, a power of two).
+        let n = page_size.saturating_sub(at & (page_size.saturating_sub(1))).min(len.saturating_sub(done));
+        f(at, done, n);
+        done = done.saturating_add(n);
     }
 }
 

@@ -282,37 +282,19 @@ u64 rcrypt_ktime_ns(void)
 }
 
 /*
- * memcpy_from_page()/memcpy_to_page() for a range that may run over several
- * pages of a multi-page bvec (offset may exceed PAGE_SIZE).
+ * memcpy_from_page()/memcpy_to_page() at byte `offset` of the pages from
+ * `page` (a multi-page bvec: offset may exceed PAGE_SIZE), for `len` bytes
+ * within one page. nth_page(), as bvec_iter_page(): without
+ * SPARSEMEM_VMEMMAP the struct pages of contiguous memory need not be.
  */
 void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len)
 {
-	page += offset >> PAGE_SHIFT;
-	offset &= ~PAGE_MASK;
-	while (len) {
-		size_t n = min_t(size_t, len, PAGE_SIZE - offset);
-
-		memcpy_from_page(to, page, offset, n);
-		to += n;
-		len -= n;
-		page++;
-		offset = 0;
-	}
+	memcpy_from_page(to, nth_page(page, offset >> PAGE_SHIFT), offset_in_page(offset), len);
 }
 
 void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len)
 {
-	page += offset >> PAGE_SHIFT;
-	offset &= ~PAGE_MASK;
-	while (len) {
-		size_t n = min_t(size_t, len, PAGE_SIZE - offset);
-
-		memcpy_to_page(page, offset, from, n);
-		from += n;
-		len -= n;
-		page++;
-		offset = 0;
-	}
+	memcpy_to_page(nth_page(page, offset >> PAGE_SHIFT), offset_in_page(offset), from, len);
 }
 
 struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int flags,
