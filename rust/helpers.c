@@ -68,15 +68,17 @@ bool rcrypt_bdev_has_integrity(struct block_device *bdev)
 }
 
 /*
- * device-mapper's DMWARN / DMERR for the rcrypt target: the same
+ * device-mapper's DMERR / DMWARN (macros) for the rcrypt target: the same
  * "device-mapper: <target>: <message>" lines as dm-crypt's.
  */
+#define DM_MSG_PREFIX "rcrypt"
+
 void rcrypt_dm_log(bool err, const char *msg)
 {
 	if (err)
-		pr_err("device-mapper: rcrypt: %s\n", msg);
+		DMERR("%s", msg);
 	else
-		pr_warn("device-mapper: rcrypt: %s\n", msg);
+		DMWARN("%s", msg);
 }
 
 void rcrypt_memzero_explicit(void *p, size_t len)
