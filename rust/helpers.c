@@ -23,11 +23,6 @@ void rcrypt_skcipher_free(struct crypto_skcipher *tfm)
 	crypto_free_skcipher(tfm);
 }
 
-const char *rcrypt_skcipher_driver_name(struct crypto_skcipher *tfm)
-{
-	return crypto_tfm_alg_driver_name(crypto_skcipher_tfm(tfm));
-}
-
 struct key *rcrypt_request_key(struct key_type *type, const char *desc)
 {
 	return request_key(type, desc, NULL);

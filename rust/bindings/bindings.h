@@ -30,7 +30,6 @@
 unsigned int rcrypt_skcipher_ivsize(struct crypto_skcipher *tfm);
 unsigned int rcrypt_skcipher_blocksize(struct crypto_skcipher *tfm);
 void rcrypt_skcipher_free(struct crypto_skcipher *tfm);
-const char *rcrypt_skcipher_driver_name(struct crypto_skcipher *tfm);
 struct key *rcrypt_request_key(struct key_type *type, const char *desc);
 const struct user_key_payload *rcrypt_user_key_payload_locked(const struct key *key);
 void *rcrypt_key_payload_locked(const struct key *key);
