@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel interfaces dm-rcrypt uses from Rust. bindgen runs over this
- * header (see Kbuild); rust/helpers.c wraps its `static inline` functions.
+ * header (see Kbuild); rust/helpers/ wraps its `static inline` functions.
  */
 #ifndef RCRYPT_BINDINGS_H
 #define RCRYPT_BINDINGS_H
@@ -26,7 +26,7 @@
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 
-/* Helpers for static inline functions (rust/helpers.c). */
+/* Forwards of static inline functions and macros (rust/helpers/). */
 unsigned int rcrypt_skcipher_ivsize(struct crypto_skcipher *tfm);
 unsigned int rcrypt_skcipher_blocksize(struct crypto_skcipher *tfm);
 void rcrypt_skcipher_free(struct crypto_skcipher *tfm);
@@ -116,7 +116,7 @@ unsigned long rcrypt_totalram_pages(void);
 unsigned long rcrypt_totalhigh_pages(void);
 void rcrypt_warn(const char *msg);
 
-/* Module parameters (helpers.c). */
+/* Module parameters (rust/helpers/params.c). */
 extern unsigned int rcrypt_max_read_size;
 extern unsigned int rcrypt_max_write_size;
 extern bool rcrypt_info_counters;

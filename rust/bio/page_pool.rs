@@ -5,7 +5,7 @@
 //!
 //! C headers: `include/linux/mempool.h`, `include/linux/gfp.h`. The pool's
 //! accounting (dm-crypt's `n_allocated_pages`, `dm_crypt_clients_n` and
-//! `dm_crypt_pages_per_client`) is here; `rust/helpers` only forwards.
+//! `dm_crypt_pages_per_client`) is here; `rust/helpers/` only forwards.
 
 use super::{Bio, BlkStatus, PageRef};
 use crate::bindings;
