@@ -133,6 +133,12 @@ pub(crate) struct RequestPool {
     waits: AtomicU64,
 }
 
+/// `-EINPROGRESS`: an asynchronous transform queued the operation. (Error
+/// numbers are small positive values: the negation never wraps.)
+const QUEUED: i32 = (bindings::EINPROGRESS as i32).wrapping_neg();
+/// `-EBUSY`: an asynchronous transform put the operation on its backlog.
+const BACKLOGGED: i32 = (bindings::EBUSY as i32).wrapping_neg();
+
 /// Least size of a request's auxiliary buffer: elephant's 16-byte block and
 /// 32-byte sector key.
 pub(crate) const AUX_LEN: usize = 48;
@@ -352,11 +358,10 @@ impl Request<'_> {
             return Err(EINVAL);
         }
         let (req, sg, wait, iv) = self.areas();
-        let mut queued = false;
         // The areas lie inside the element, which is ours, and the page
         // ranges hold `len` bytes (checked, and `PageRef`'s invariant).
         // SAFETY: As above; the request area fits `tfm`'s context (checked);
-        // all stays valid until the operation completes (the helper waits).
+        // all stays valid until the operation completes (`finish` waits).
         let err = unsafe {
             bindings::rcrypt_skcipher_crypt_pages(
                 req,
@@ -370,10 +375,9 @@ impl Request<'_> {
                 iv,
                 wait,
                 dir == Direction::Encrypt,
-                &mut queued,
             )
         };
-        self.finish(err, queued)
+        self.finish(err)
     }
 
     /// Runs the cipher in place over the first `len` bytes of the auxiliary
@@ -384,19 +388,18 @@ impl Request<'_> {
         }
         self.use_bufs();
         let (req, sg, wait, iv) = self.areas();
-        let mut queued = false;
         // The auxiliary buffer lies inside the element, which is kmalloc or
         // slab memory (a pool element or a bio's per-bio data: linear map, as
         // sg_init_one() needs), and holds `len` bytes.
         // SAFETY: As above; the request area fits `tfm`'s context (checked);
-        // all stays valid until the operation completes (the helper waits).
+        // all stays valid until the operation completes (`finish` waits).
         let err = unsafe {
             let aux = self.mem.as_ptr().add(self.pool.aux_off);
-            bindings::rcrypt_sg_init_one(sg, aux.cast(), len);
-            bindings::rcrypt_sg_init_one(sg.add(1), aux.cast(), len);
-            bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, dir == Direction::Encrypt, &mut queued)
+            bindings::sg_init_one(sg, aux.cast(), len);
+            bindings::sg_init_one(sg.add(1), aux.cast(), len);
+            bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, dir == Direction::Encrypt)
         };
-        self.finish(err, queued)
+        self.finish(err)
     }
 
     /// Whether the request lies in a caller's area rather than in a pool element.
@@ -416,13 +419,26 @@ impl Request<'_> {
         }
     }
 
-    /// Counts an operation an asynchronous transform queued; the result.
+    /// The result `err` of an operation just started on this request: if an
+    /// asynchronous transform queued it (`-EINPROGRESS`) or backlogged it
+    /// (`-EBUSY`), counts it and waits for it (`crypto_wait_req()`).
     #[inline(always)]
-    fn finish(&self, err: i32, queued: bool) -> Result {
-        if queued {
-            self.pool.waits.fetch_add(1, Ordering::Relaxed);
-        }
+    fn finish(&mut self, err: i32) -> Result {
         // (`to_result` is a call per sector; success needs none.)
+        if err == 0 {
+            return Ok(());
+        }
+        let err = if err == QUEUED || err == BACKLOGGED {
+            self.pool.waits.fetch_add(1, Ordering::Relaxed);
+            let (_, _, wait, _) = self.areas();
+            // SAFETY: The wait lies inside the element, which is ours, and
+            // was initialised with it (`RequestPool::init`); the operation
+            // completes it through `crypto_req_done`, and the request and its
+            // buffers stay valid until it has (this waits for that).
+            unsafe { bindings::rcrypt_crypto_wait_req(err, wait) }
+        } else {
+            err
+        };
         if err == 0 {
             Ok(())
         } else {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module's parameters, declared in `helpers.c` like dm-crypt's:
+//! The module's parameters, declared in `rust/helpers/params.c` like dm-crypt's:
 //! `max_read_size` and `max_write_size` (bytes; 0 means the default), and
 //! rcrypt's own `info_counters`.
 

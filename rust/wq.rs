@@ -38,16 +38,22 @@ pub(crate) fn cond_resched() {
 }
 
 /// Bytes of the current task's stack left below the stack pointer;
-/// `usize::MAX` outside task context (where no crypto runs inline).
+/// `usize::MAX` outside task context or off the task's stack (an interrupt
+/// stack), where no crypto runs inline anyway.
 pub(crate) fn task_stack_left() -> usize {
-    // SAFETY: Reads the stack pointer and the current task's stack base only.
-    unsafe { bindings::rcrypt_task_stack_left() }
+    let (mut sp, mut base) = (0, 0);
+    // SAFETY: Writes the two locals; reads the stack pointer, the current
+    // task and the preempt count only.
+    let in_task = unsafe { bindings::rcrypt_task_stack(&mut sp, &mut base) };
+    match sp.checked_sub(base) {
+        Some(left) if in_task && left < thread_size() => left,
+        _ => usize::MAX,
+    }
 }
 
 /// `THREAD_SIZE`: the size of a task's kernel stack.
-pub(crate) fn thread_size() -> usize {
-    // SAFETY: Returns a constant.
-    unsafe { bindings::rcrypt_thread_size() }
+pub(crate) const fn thread_size() -> usize {
+    bindings::RCRYPT_THREAD_SIZE
 }
 
 /// `num_online_cpus()`.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel interfaces dm-rcrypt uses from Rust. bindgen runs over this
- * header (see Kbuild); rust/helpers.c wraps its `static inline` functions.
+ * header (see Kbuild); rust/helpers/ wraps its `static inline` functions.
  */
 #ifndef RCRYPT_BINDINGS_H
 #define RCRYPT_BINDINGS_H
@@ -26,11 +26,10 @@
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 
-/* Helpers for static inline functions (rust/helpers.c). */
+/* Forwards of static inline functions and macros (rust/helpers/). */
 unsigned int rcrypt_skcipher_ivsize(struct crypto_skcipher *tfm);
 unsigned int rcrypt_skcipher_blocksize(struct crypto_skcipher *tfm);
 void rcrypt_skcipher_free(struct crypto_skcipher *tfm);
-const char *rcrypt_skcipher_driver_name(struct crypto_skcipher *tfm);
 struct key *rcrypt_request_key(struct key_type *type, const char *desc);
 const struct user_key_payload *rcrypt_user_key_payload_locked(const struct key *key);
 void *rcrypt_key_payload_locked(const struct key *key);
@@ -55,21 +54,20 @@ bool rcrypt_bdev_rotational(struct block_device *bdev);
 unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm);
 int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			struct scatterlist *sg, unsigned int len, u8 *iv,
-			struct crypto_wait *wait, bool encrypt, bool *queued);
+			struct crypto_wait *wait, bool encrypt);
 int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skcipher *tfm,
 				struct scatterlist *sg, struct page *src, unsigned int src_off,
 				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
-				struct crypto_wait *wait, bool encrypt, bool *queued);
+				struct crypto_wait *wait, bool encrypt);
 void rcrypt_crypto_init_wait(struct crypto_wait *wait);
-void rcrypt_sg_init_one(struct scatterlist *sg, const void *buf, unsigned int len);
+int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait);
 void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
 void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len);
 
 /* Execution context. */
 bool rcrypt_may_sleep(void);
 void rcrypt_cond_resched(void);
-size_t rcrypt_task_stack_left(void);
-size_t rcrypt_thread_size(void);
+bool rcrypt_task_stack(unsigned long *sp, unsigned long *base);
 void rcrypt_dm_log(bool err, const char *msg);
 unsigned int rcrypt_num_online_cpus(void);
 size_t rcrypt_kmalloc_max_size(void);
@@ -93,24 +91,19 @@ void rcrypt_rb_link_node(struct rb_node *node, struct rb_node *parent, struct rb
 
 /* Mempools. */
 mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
+int rcrypt_mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn,
+			mempool_free_t *free_fn, void *pool_data);
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
 void *rcrypt_page_address(struct page *page);
 
-/*
- * Write-buffer pages (helpers.c): a mempool of single pages and compound
- * pages, all counted and capped like dm-crypt's n_allocated_pages.
- */
-struct rcrypt_page_pool;
-struct rcrypt_page_pool *rcrypt_page_pool_create(int min_nr);
-void rcrypt_page_pool_destroy(struct rcrypt_page_pool *pp);
-struct page *rcrypt_page_pool_alloc(struct rcrypt_page_pool *pp, gfp_t gfp);
-struct page *rcrypt_alloc_buffer_pages(struct rcrypt_page_pool *pp, unsigned int order);
-void rcrypt_free_buffer_page(struct page *page, struct rcrypt_page_pool *pp);
-unsigned long rcrypt_page_pool_pages(struct rcrypt_page_pool *pp);
-unsigned long rcrypt_page_pool_peak(struct rcrypt_page_pool *pp);
-unsigned long rcrypt_pages_per_client_now(void);
+/* Pages (the write-buffer page pool, rust/bio/page_pool.rs). */
+struct page *rcrypt_alloc_pages(gfp_t gfp, unsigned int order);
+unsigned long rcrypt_free_buffer_page(struct page *page, mempool_t *pool);
+unsigned long rcrypt_totalram_pages(void);
+unsigned long rcrypt_totalhigh_pages(void);
+void rcrypt_warn(const char *msg);
 
-/* Module parameters (helpers.c). */
+/* Module parameters (rust/helpers/params.c). */
 extern unsigned int rcrypt_max_read_size;
 extern unsigned int rcrypt_max_write_size;
 extern bool rcrypt_info_counters;
@@ -120,6 +113,10 @@ extern bool rcrypt_info_counters;
 const gfp_t RCRYPT_GFP_NOIO = GFP_NOIO;
 const gfp_t RCRYPT_GFP_NOWAIT = GFP_NOWAIT;
 const gfp_t RCRYPT_GFP_KERNEL = GFP_KERNEL;
+const gfp_t RCRYPT___GFP_NORETRY = __GFP_NORETRY;
+const gfp_t RCRYPT___GFP_NOMEMALLOC = __GFP_NOMEMALLOC;
+const gfp_t RCRYPT___GFP_NOWARN = __GFP_NOWARN;
+const gfp_t RCRYPT___GFP_COMP = __GFP_COMP;
 const blk_status_t RCRYPT_BLK_STS_OK = BLK_STS_OK;
 const blk_status_t RCRYPT_BLK_STS_IOERR = BLK_STS_IOERR;
 const blk_status_t RCRYPT_BLK_STS_RESOURCE = BLK_STS_RESOURCE;
@@ -128,6 +125,7 @@ const blk_opf_t RCRYPT_REQ_OP_MASK = REQ_OP_MASK;
 const blk_opf_t RCRYPT_REQ_ALLOC_CACHE = REQ_ALLOC_CACHE;
 const unsigned int RCRYPT_BIO_MAX_VECS = BIO_MAX_VECS;
 const unsigned long RCRYPT_PAGE_SIZE = PAGE_SIZE;
+const unsigned long RCRYPT_THREAD_SIZE = THREAD_SIZE;
 const unsigned int RCRYPT_MAX_PAGE_ORDER = MAX_PAGE_ORDER;
 const unsigned int RCRYPT_TASK_RUNNING = TASK_RUNNING;
 const unsigned int RCRYPT_TASK_INTERRUPTIBLE = TASK_INTERRUPTIBLE;

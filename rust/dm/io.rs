@@ -55,7 +55,7 @@ pub(super) struct PerBio<T: IoTarget, S> {
     pub(super) saved_cursor: Option<BioCursor>,
     /// `BufferedIo`: the completion step and the pool's identity.
     pub(super) buf_fn: Option<fn(BufferedIo<T, S>)>,
-    pub(super) clone_pool: *mut bindings::rcrypt_page_pool,
+    pub(super) clone_pool: *mut crate::bio::PoolInner,
     pub(super) sorted: Opaque<SortedBio>,
     /// The write buffer's bio and its vectors when it fits here
     /// ([`Io::with_buffer`]).

@@ -53,15 +53,54 @@ impl<T: TargetOperations> Registration<T> {
             ctr: Some(Adapter::<T>::ctr),
             dtr: Some(Adapter::<T>::dtr),
             map: Some(Adapter::<T>::map),
-            status: T::HAS_STATUS.then_some(Adapter::<T>::status as _),
-            iterate_devices: T::HAS_ITERATE_DEVICES.then_some(Adapter::<T>::iterate_devices as _),
-            io_hints: T::HAS_IO_HINTS.then_some(Adapter::<T>::io_hints as _),
-            message: T::HAS_MESSAGE.then_some(Adapter::<T>::message as _),
-            end_io: T::HAS_END_IO.then_some(Adapter::<T>::end_io as _),
-            presuspend: T::HAS_PRESUSPEND.then_some(Adapter::<T>::presuspend as _),
-            postsuspend: T::HAS_POSTSUSPEND.then_some(Adapter::<T>::postsuspend as _),
-            preresume: T::HAS_PRERESUME.then_some(Adapter::<T>::preresume as _),
-            resume: T::HAS_RESUME.then_some(Adapter::<T>::resume as _),
+            // An operation the target does not implement must not even be
+            // named: its default body is a `build_error`, which would then
+            // reach the module (`then_some` takes the address eagerly).
+            status: if T::HAS_STATUS {
+                Some(Adapter::<T>::status)
+            } else {
+                None
+            },
+            iterate_devices: if T::HAS_ITERATE_DEVICES {
+                Some(Adapter::<T>::iterate_devices)
+            } else {
+                None
+            },
+            io_hints: if T::HAS_IO_HINTS {
+                Some(Adapter::<T>::io_hints)
+            } else {
+                None
+            },
+            message: if T::HAS_MESSAGE {
+                Some(Adapter::<T>::message)
+            } else {
+                None
+            },
+            end_io: if T::HAS_END_IO {
+                Some(Adapter::<T>::end_io)
+            } else {
+                None
+            },
+            presuspend: if T::HAS_PRESUSPEND {
+                Some(Adapter::<T>::presuspend)
+            } else {
+                None
+            },
+            postsuspend: if T::HAS_POSTSUSPEND {
+                Some(Adapter::<T>::postsuspend)
+            } else {
+                None
+            },
+            preresume: if T::HAS_PRERESUME {
+                Some(Adapter::<T>::preresume)
+            } else {
+                None
+            },
+            resume: if T::HAS_RESUME {
+                Some(Adapter::<T>::resume)
+            } else {
+                None
+            },
             ..Default::default()
         };
         let mut this = KBox::pin(

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * <linux/device-mapper.h>: forwards of the `static inline` functions and
+ * macros that Rust cannot call (rust/dm.rs).
+ */
+#include "../bindings/bindings.h"
+#include <linux/device-mapper.h>
+
+/* DMERR() and DMWARN() name the target after "device-mapper: ". */
+#define DM_MSG_PREFIX "rcrypt"
+
+struct bio *rcrypt_dm_bio_from_per_bio_data(void *data, size_t size)
+{
+	return dm_bio_from_per_bio_data(data, size);
+}
+
+/*
+ * device-mapper's DMERR / DMWARN (macros) for the rcrypt target: the same
+ * "device-mapper: <target>: <message>" lines as dm-crypt's.
+ */
+void rcrypt_dm_log(bool err, const char *msg)
+{
+	if (err)
+		DMERR("%s", msg);
+	else
+		DMWARN("%s", msg);
+}
+
+void *rcrypt_dm_per_bio_data(struct bio *bio, size_t size)
+{
+	return dm_per_bio_data(bio, size);
+}
