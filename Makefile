@@ -11,13 +11,14 @@
 #   make profile   the same runs per kernel function (a QEMU TCG plugin)
 #   make host-test the host-side cargo tests of the pure Rust parts
 #   make clippy    build the module with clippy
+#   make fmt       format the Rust sources (the kernel's .rustfmt.toml); fmt-check checks
 #   make clean
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?= $(shell scripts/kernel-dir debug 2>/dev/null)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
 
-.PHONY: all module setup check stress bench icount profile host-test clippy clean
+.PHONY: all module setup check stress bench icount profile host-test clippy fmt fmt-check clean
 
 all: module
 
@@ -28,6 +29,16 @@ module:
 clippy:
 	@test -n "$(KDIR)" || { echo "no test kernel: run 'make setup'" >&2; exit 1; }
 	$(KMAKE) CLIPPY=1 modules
+
+# The module's crate and the host crate, with every module they declare
+# (the generated bindings are include!d, so rustfmt leaves them alone).
+RUSTFMT = rustfmt --edition 2021 --config-path .rustfmt.toml rust/dm_rcrypt.rs rust/host/src/lib.rs
+
+fmt:
+	$(RUSTFMT)
+
+fmt-check:
+	$(RUSTFMT) --check
 
 setup:
 	scripts/setup

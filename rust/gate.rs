@@ -40,8 +40,13 @@ pub(crate) trait Word {
     /// [`AtomicUsize::load`].
     fn load(&self, order: Ordering) -> usize;
     /// [`AtomicUsize::compare_exchange`].
-    fn compare_exchange(&self, current: usize, new: usize, success: Ordering, failure: Ordering)
-        -> Result<usize, usize>;
+    fn compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize>;
     /// [`AtomicUsize::fetch_sub`].
     fn fetch_sub(&self, val: usize, order: Ordering) -> usize;
     /// [`AtomicUsize::fetch_or`].
@@ -84,7 +89,9 @@ pub(crate) struct Gate<W: Word = AtomicUsize> {
 impl Gate {
     /// An open gate with no user and a valid key.
     pub(crate) const fn new() -> Self {
-        Gate { word: AtomicUsize::new(0) }
+        Gate {
+            word: AtomicUsize::new(0),
+        }
     }
 }
 
@@ -112,7 +119,10 @@ impl<W: Word> Gate<W> {
             };
             // Acquire: the user sees what the last re-key wrote before its
             // `open` (Release).
-            match self.word.compare_exchange(cur, next, Ordering::Acquire, Ordering::Relaxed) {
+            match self
+                .word
+                .compare_exchange(cur, next, Ordering::Acquire, Ordering::Relaxed)
+            {
                 Ok(_) => return true,
                 Err(now) => cur = now,
             }
@@ -136,7 +146,12 @@ impl<W: Word> Gate<W> {
             if cur & (CLOSED | USERS) != 0 {
                 return false;
             }
-            match self.word.compare_exchange(cur, cur | CLOSED, Ordering::Acquire, Ordering::Relaxed) {
+            match self.word.compare_exchange(
+                cur,
+                cur | CLOSED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => return true,
                 // Only `forget_key` can have changed the word meanwhile.
                 Err(now) => cur = now,
@@ -150,8 +165,15 @@ impl<W: Word> Gate<W> {
         loop {
             // Closed, no user (nobody enters a closed gate): only the key
             // bit changes, by this call or by `forget_key`.
-            let new = if key_valid { cur & !(CLOSED | NO_KEY) } else { (cur & !CLOSED) | NO_KEY };
-            match self.word.compare_exchange(cur, new, Ordering::Release, Ordering::Relaxed) {
+            let new = if key_valid {
+                cur & !(CLOSED | NO_KEY)
+            } else {
+                (cur & !CLOSED) | NO_KEY
+            };
+            match self
+                .word
+                .compare_exchange(cur, new, Ordering::Release, Ordering::Relaxed)
+            {
                 Ok(_) => return,
                 Err(now) => cur = now,
             }

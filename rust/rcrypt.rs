@@ -36,11 +36,11 @@
 pub(crate) mod table;
 
 #[cfg(CONFIG_KUNIT)]
+mod iv_vectors;
+#[cfg(CONFIG_KUNIT)]
 mod kunit_tests;
 #[cfg(CONFIG_KUNIT)]
 mod xts_vectors;
-#[cfg(CONFIG_KUNIT)]
-mod iv_vectors;
 
 pub(crate) mod iv;
 pub(crate) mod policy;
@@ -53,18 +53,21 @@ mod status;
 
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool};
 use crate::crypto::RequestPool;
-use crate::dm::{Args, CtrError, IoTarget, MapResult, QueueLimits, StatusType, StatusWriter, Target, TargetDevice, WriteThread};
 use crate::dm::{self, TargetOperations};
+use crate::dm::{
+    Args, CtrError, IoTarget, MapResult, QueueLimits, StatusType, StatusWriter, Target,
+    TargetDevice, WriteThread,
+};
 use crate::wq::WorkQueue;
 use cipher::SectorCipher;
+use core::cell::Cell;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use io::{read_submit, write_inline, write_queued, Engine, IoState, RcryptIo};
-use key::KeyState;
 use kernel::error::code::EAGAIN;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use core::cell::Cell;
 use kernel::sync::Mutex;
+use key::KeyState;
 use policy::Chooser;
 use status::Counters;
 use table::{IvSetup, SECTOR_SHIFT};
@@ -192,7 +195,10 @@ impl TargetOperations for Rcrypt {
             return MapResult::Kill;
         }
 
-        let state = IoState { sector: target.offset_of(bio.sector()), chosen: Cell::new(None) };
+        let state = IoState {
+            sector: target.offset_of(bio.sector()),
+            chosen: Cell::new(None),
+        };
         let io = match RcryptIo::new(target, bio, self, state) {
             Ok(io) => io,
             Err(bio) => {
@@ -234,7 +240,12 @@ impl TargetOperations for Rcrypt {
     }
 
     /// `crypt_message()`: `key set <key>` and `key wipe`, only while suspended.
-    fn message(&self, _target: &Target<'_>, args: &mut Args<'_>, _out: &mut StatusWriter<'_>) -> Result {
+    fn message(
+        &self,
+        _target: &Target<'_>,
+        args: &mut Args<'_>,
+        _out: &mut StatusWriter<'_>,
+    ) -> Result {
         self.key_message(args)
     }
 

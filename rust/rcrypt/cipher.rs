@@ -25,16 +25,19 @@ pub(super) enum IvKeys {
     /// lmk: the v3 seed (`LMK_SEED_SIZE` bytes), none in v2.
     Lmk { seed: Option<SecretBytes> },
     /// tcw: the IV seed (`iv_size` bytes) and the whitening (16 bytes).
-    Tcw { iv_seed: SecretBytes, whitening: SecretBytes },
+    Tcw {
+        iv_seed: SecretBytes,
+        whitening: SecretBytes,
+    },
 }
 
 impl IvKeys {
     /// `crypt_iv_lmk_ctr()` / `crypt_iv_tcw_ctr()`: zeroed storage.
     pub(super) fn new(setup: &IvSetup) -> Result<Self> {
         Ok(match setup.mode {
-            IvMode::Lmk if setup.key_parts != setup.tfms_count => {
-                IvKeys::Lmk { seed: Some(SecretBytes::new_zeroed(iv::LMK_SEED_SIZE)?) }
-            }
+            IvMode::Lmk if setup.key_parts != setup.tfms_count => IvKeys::Lmk {
+                seed: Some(SecretBytes::new_zeroed(iv::LMK_SEED_SIZE)?),
+            },
             IvMode::Lmk => IvKeys::Lmk { seed: None },
             IvMode::Tcw => IvKeys::Tcw {
                 iv_seed: SecretBytes::new_zeroed(setup.iv_size as usize)?,
@@ -75,7 +78,10 @@ pub(super) fn iv_init(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup, key: &[u8]) -
     match setup.mode {
         // crypt_iv_elephant_init(): the diffuser key is the key's tail.
         IvMode::Elephant => {
-            let from = key.len().checked_sub(setup.key_extra_size as usize).ok_or(EINVAL)?;
+            let from = key
+                .len()
+                .checked_sub(setup.key_extra_size as usize)
+                .ok_or(EINVAL)?;
             rk.set_aux_key(key.get(from..).ok_or(EINVAL)?)
         }
         _ => match rk.state() {
@@ -85,7 +91,9 @@ pub(super) fn iv_init(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup, key: &[u8]) -
             IvKeys::Lmk { seed } => {
                 if let Some(seed) = seed {
                     let part = setup.key_size.checked_div(setup.key_parts).unwrap_or(0) as usize;
-                    let from = (setup.tfms_count as usize).saturating_mul(part).min(key.len());
+                    let from = (setup.tfms_count as usize)
+                        .saturating_mul(part)
+                        .min(key.len());
                     let src = key.get(from..).unwrap_or(&[]);
                     seed.wipe();
                     for (d, s) in seed.iter_mut().zip(src.iter().take(16)) {
@@ -97,7 +105,10 @@ pub(super) fn iv_init(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup, key: &[u8]) -
             // crypt_iv_tcw_init(): IV seed and whitening end the key.
             IvKeys::Tcw { iv_seed, whitening } => {
                 let (n_seed, n_wh) = (iv_seed.len(), whitening.len());
-                let from = n_seed.checked_add(n_wh).and_then(|n| key.len().checked_sub(n)).ok_or(EINVAL)?;
+                let from = n_seed
+                    .checked_add(n_wh)
+                    .and_then(|n| key.len().checked_sub(n))
+                    .ok_or(EINVAL)?;
                 let tail = key.get(from..).ok_or(EINVAL)?;
                 iv_seed.copy_from_slice(tail.get(..n_seed).ok_or(EINVAL)?);
                 whitening.copy_from_slice(tail.get(n_seed..).ok_or(EINVAL)?);
@@ -152,7 +163,12 @@ pub(super) struct SectorCipher {
 }
 
 impl SectorCipher {
-    pub(super) fn new(tfms: Tfms, setup: &IvSetup, iv_ctr: &table::IvCtr, o: &table::Options<'_>) -> Self {
+    pub(super) fn new(
+        tfms: Tfms,
+        setup: &IvSetup,
+        iv_ctr: &table::IvCtr,
+        o: &table::Options<'_>,
+    ) -> Self {
         SectorCipher {
             tfms,
             mode: setup.mode,
@@ -262,7 +278,12 @@ impl SectorCipher {
     /// `crypt_iv_elephant()`'s sector key: `ks = E(Ks, e(s)) || E(Ks, e'(s))`
     /// with the diffuser transform, left in the first 32 bytes of the
     /// request's auxiliary buffer.
-    fn elephant_key(&self, tfms: &CipherUse<'_, IvKeys>, req: &mut Request<'_>, iv_sector: u64) -> Result {
+    fn elephant_key(
+        &self,
+        tfms: &CipherUse<'_, IvKeys>,
+        req: &mut Request<'_>,
+        iv_sector: u64,
+    ) -> Result {
         let tfm = tfms.aux().ok_or(EINVAL)?;
         let aux = req.bufs().aux;
         let (es, es2) = aux.get_mut(..32).ok_or(EINVAL)?.split_at_mut(16);
@@ -276,7 +297,11 @@ impl SectorCipher {
     /// its plaintext on writes, ciphertext-side data on reads).
     fn elephant_diffuse(req: &mut Request<'_>, dir: Direction, dst: PageRef<'_>) -> Result {
         let b = req.bufs();
-        let ks: &[u8; 32] = b.aux.get(..32).and_then(|k| k.try_into().ok()).ok_or(EINVAL)?;
+        let ks: &[u8; 32] = b
+            .aux
+            .get(..32)
+            .and_then(|k| k.try_into().ok())
+            .ok_or(EINVAL)?;
         let r = match dir {
             Direction::Encrypt => iv::elephant::encrypt(b.scratch, ks),
             Direction::Decrypt => {
@@ -300,7 +325,9 @@ impl SectorCipher {
         dst: PageRef<'p>,
     ) -> Result {
         let iv_sector = iv::iv_sector(cc_sector, self.iv_large_sectors, self.sector_shift);
-        let tfm = tfms.get(iv::key_index(cc_sector, self.tfms_count)).ok_or(EINVAL)?;
+        let tfm = tfms
+            .get(iv::key_index(cc_sector, self.tfms_count))
+            .ok_or(EINVAL)?;
         let keys = tfms.state();
         let ivfail = |_| EINVAL;
         let mut src = src;
@@ -322,7 +349,8 @@ impl SectorCipher {
                 let b = req.bufs();
                 if dir == Direction::Decrypt {
                     src.read(b.scratch)?;
-                    iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch, b.aux).map_err(ivfail)?;
+                    iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch, b.aux)
+                        .map_err(ivfail)?;
                     src.write(b.scratch)?;
                 }
                 iv::tcw_iv(iv_seed, iv_sector, b.iv).map_err(ivfail)?;
@@ -340,7 +368,9 @@ impl SectorCipher {
                 self.eboiv(tfms, req, iv_sector)?;
             }
             (IvMode::Lmk | IvMode::Tcw, _) => return Err(EINVAL),
-            (mode, _) => iv::generate(mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(ivfail)?,
+            (mode, _) => {
+                iv::generate(mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(ivfail)?
+            }
         }
 
         req.crypt(tfm, dir, src, dst, self.sector_size)?;
@@ -362,7 +392,8 @@ impl SectorCipher {
             (IvMode::Tcw, Direction::Encrypt, IvKeys::Tcw { whitening, .. }) => {
                 let b = req.bufs();
                 dst.read(b.scratch)?;
-                iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch, b.aux).map_err(ivfail)?;
+                iv::tcw_whitening(whitening_of(whitening)?, iv_sector, b.scratch, b.aux)
+                    .map_err(ivfail)?;
                 dst.write(b.scratch)
             }
             // crypt_iv_elephant_post(): reads undo the diffusers.

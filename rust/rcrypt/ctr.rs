@@ -43,7 +43,10 @@ const PER_BIO_REQUEST_MAX: usize = 1024;
 
 /// A `ti->error` message with `-EINVAL`, or the parser's error as it is.
 fn perr(e: ParseError) -> CtrError {
-    CtrError::new(e.msg, e.errno.checked_neg().map_or(EINVAL, Error::from_errno))
+    CtrError::new(
+        e.msg,
+        e.errno.checked_neg().map_or(EINVAL, Error::from_errno),
+    )
 }
 
 impl Rcrypt {
@@ -54,10 +57,13 @@ impl Rcrypt {
         let mut cname = [0u8; CRYPTO_MAX_ALG_NAME + 1];
         let cname = to_cstr(name, &mut cname).ok_or(CtrError::new(E_ALLOC_TFM, EINVAL))?;
         let count = t.tfms_count() as usize;
-        let mut tfms = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
+        let mut tfms = KVec::with_capacity(count, GFP_KERNEL)
+            .map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
         for _ in 0..count {
-            let tfm = Skcipher::new(cname, 0, TFM_MASK).map_err(|e| CtrError::new(E_ALLOC_TFM, e))?;
-            tfms.push(tfm, GFP_KERNEL).map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
+            let tfm =
+                Skcipher::new(cname, 0, TFM_MASK).map_err(|e| CtrError::new(E_ALLOC_TFM, e))?;
+            tfms.push(tfm, GFP_KERNEL)
+                .map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
         }
         Ok(TfmSet::new(tfms, IvKeys::None))
     }
@@ -77,7 +83,8 @@ impl Rcrypt {
         tfms: &mut Tfms,
     ) -> Result<table::IvCtr, CtrError> {
         if setup.mode == IvMode::Elephant {
-            let aux = Skcipher::new(c"ecb(aes)", 0, TFM_MASK).map_err(|e| CtrError::new(E_CREATE_IV, e))?;
+            let aux = Skcipher::new(c"ecb(aes)", 0, TFM_MASK)
+                .map_err(|e| CtrError::new(E_CREATE_IV, e))?;
             tfms.set_aux(aux);
         }
         let iv_ctr = t.check_iv_ctr(setup, block_size).map_err(perr)?;
@@ -91,34 +98,52 @@ impl Rcrypt {
     /// Stage 4: `crypt_set_key()`: fetch or decode the key, then
     /// `crypt_setkey()` on every transform. Any failure is "Error decoding and
     /// setting key" with the failing step's error code.
-    pub(super) fn set_key(t: &Table<'_>, setup: &IvSetup, tfms: &Tfms) -> Result<SecretBytes, CtrError> {
+    pub(super) fn set_key(
+        t: &Table<'_>,
+        setup: &IvSetup,
+        tfms: &Tfms,
+    ) -> Result<SecretBytes, CtrError> {
         let fail = |e: Error| CtrError::new(E_SET_KEY, e);
         let source = t.key_source().map_err(perr)?;
         let mut key = SecretBytes::new_zeroed(t.key_size() as usize).map_err(|_| fail(ENOMEM))?;
         match source {
             KeySource::Empty => {}
             KeySource::Hex(hex) => table::decode_hex_key(hex, &mut key).map_err(perr)?,
-            KeySource::Keyring { key_type, description } => {
+            KeySource::Keyring {
+                key_type,
+                description,
+            } => {
                 read_keyring_key(key_type, description, &mut key).map_err(fail)?;
             }
         }
-        tfms.rekey(|rk| setkey_parts(rk, setup, &key)).and_then(|r| r).map_err(fail)?;
+        tfms.rekey(|rk| setkey_parts(rk, setup, &key))
+            .and_then(|r| r)
+            .map_err(fail)?;
         Ok(key)
     }
 
     /// `crypt_ctr()`, stage by stage.
-    pub(super) fn ctr_checked(target: &mut Target<'_>, args: &Args<'_>) -> Result<KBox<Self>, CtrError> {
+    pub(super) fn ctr_checked(
+        target: &mut Target<'_>,
+        args: &Args<'_>,
+    ) -> Result<KBox<Self>, CtrError> {
         let nomem = || CtrError::new(c"Cannot allocate encryption context", ENOMEM);
-        let mut argv: KVec<&[u8]> = KVec::with_capacity(args.len(), GFP_KERNEL).map_err(|_| nomem())?;
+        let mut argv: KVec<&[u8]> =
+            KVec::with_capacity(args.len(), GFP_KERNEL).map_err(|_| nomem())?;
         for i in 0..args.len() {
-            argv.push(args.get(i).unwrap_or(&[]), GFP_KERNEL).map_err(|_| nomem())?;
+            argv.push(args.get(i).unwrap_or(&[]), GFP_KERNEL)
+                .map_err(|_| nomem())?;
         }
 
         // Stage 1 `[K]`: dm-crypt kzallocs its context with `key_size` key
         // bytes right after get_key_size(); beyond KMALLOC_MAX_SIZE that fails
         // (with a page allocator WARN in dm-crypt; rcrypt allocates nothing
         // here). The context's own size is taken as 1 KiB.
-        if let Some(Ok(spec)) = argv.get(1).filter(|_| argv.len() >= 5).map(|k| table::get_key_size(k)) {
+        if let Some(Ok(spec)) = argv
+            .get(1)
+            .filter(|_| argv.len() >= 5)
+            .map(|k| table::get_key_size(k))
+        {
             if spec.size() as usize > params::kmalloc_max_size().saturating_sub(1024) {
                 return Err(nomem());
             }
@@ -128,7 +153,10 @@ impl Rcrypt {
         let t = table::parse_table(&argv, target.len()).map_err(perr)?;
 
         if t.options.integrity_aead {
-            return Err(CtrError::new(c"AEAD integrity modes are not supported yet", EOPNOTSUPP.into()));
+            return Err(CtrError::new(
+                c"AEAD integrity modes are not supported yet",
+                EOPNOTSUPP.into(),
+            ));
         }
 
         // Stage 2: transforms.
@@ -158,12 +186,22 @@ impl Rcrypt {
         let scratch = SectorCipher::scratch_len(setup.mode, t.options.sector_size);
         let (reqsize, iv_size) = (tfms.max_reqsize(), setup.iv_size as usize);
         let req_area = RequestPool::element_size(reqsize, iv_size, scratch);
-        let req_area = if req_area <= PER_BIO_REQUEST_MAX { req_area } else { 0 };
-        let req_pool = RequestPool::new(if req_area != 0 { 1 } else { MIN_IOS }, reqsize, iv_size, scratch)
-            .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))?;
+        let req_area = if req_area <= PER_BIO_REQUEST_MAX {
+            req_area
+        } else {
+            0
+        };
+        let req_pool = RequestPool::new(
+            if req_area != 0 { 1 } else { MIN_IOS },
+            reqsize,
+            iv_size,
+            scratch,
+        )
+        .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))?;
         let page_pool = PagePool::new(params::BIO_MAX_VECS)
             .map_err(|e| CtrError::new(c"Cannot allocate page mempool", e))?;
-        let bs = BioSet::new(MIN_IOS).map_err(|e| CtrError::new(c"Cannot allocate crypt bioset", e))?;
+        let bs =
+            BioSet::new(MIN_IOS).map_err(|e| CtrError::new(c"Cannot allocate crypt bioset", e))?;
         let page_alloc_lock = KBox::pin_init(new_mutex!(()), GFP_KERNEL)
             .map_err(|_| CtrError::new(c"Cannot allocate encryption context", ENOMEM))?;
 
@@ -185,12 +223,18 @@ impl Rcrypt {
             if !dev.has_integrity() {
                 return Err(CtrError::inval(c"Integrity profile not supported."));
             }
-            return Err(CtrError::new(c"Integrity metadata is not supported yet", EOPNOTSUPP.into()));
+            return Err(CtrError::new(
+                c"Integrity metadata is not supported yet",
+                EOPNOTSUPP.into(),
+            ));
         }
 
         // `random` needs integrity metadata, refused above; never reached.
         if setup.mode == IvMode::Random {
-            return Err(CtrError::new(c"IV mode not supported yet", EOPNOTSUPP.into()));
+            return Err(CtrError::new(
+                c"IV mode not supported yet",
+                EOPNOTSUPP.into(),
+            ));
         }
 
         // rcrypt's own: the mapped area must end within sector_t (dm-crypt
@@ -217,7 +261,10 @@ impl Rcrypt {
         let write_thread = WriteThread::new(target, o.high_priority)
             .map_err(|e| CtrError::new(c"Couldn't spawn write thread", e))?;
         let engine = if o.no_read_workqueue || o.no_write_workqueue {
-            Engine::Classic { inline_reads: o.no_read_workqueue, inline_writes: o.no_write_workqueue }
+            Engine::Classic {
+                inline_reads: o.no_read_workqueue,
+                inline_writes: o.no_write_workqueue,
+            }
         } else {
             Engine::Adaptive
         };
@@ -237,8 +284,15 @@ impl Rcrypt {
             key.wipe();
         }
         let key_size = key.len() as u32;
-        let keys = KBox::pin_init(new_mutex!(KeyState { key, key_string, valid: true }), GFP_KERNEL)
-            .map_err(|_| nomem())?;
+        let keys = KBox::pin_init(
+            new_mutex!(KeyState {
+                key,
+                key_string,
+                valid: true
+            }),
+            GFP_KERNEL,
+        )
+        .map_err(|_| nomem())?;
         let integrity = match o.integrity {
             Some(i) => Some((i.tag_size, copy(i.profile)?)),
             None => None,

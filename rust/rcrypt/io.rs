@@ -44,7 +44,10 @@ pub(super) enum Engine {
     /// dm-crypt's model: the work queue, except in the directions whose
     /// `no_read_workqueue` / `no_write_workqueue` option was given, which
     /// run inline whenever the context may sleep.
-    Classic { inline_reads: bool, inline_writes: bool },
+    Classic {
+        inline_reads: bool,
+        inline_writes: bool,
+    },
 }
 
 /// Per-bio state: the bio's first sector relative to the target, and the
@@ -98,9 +101,13 @@ impl Rcrypt {
                     chooser.note_depth(depth);
                     io.state().chosen.set(Some(tag));
                     path == Path::Inline
-                        || (bio.size() <= HELP_MAX_BYTES && self.backlog.load(Ordering::Relaxed) >= self.help_at)
+                        || (bio.size() <= HELP_MAX_BYTES
+                            && self.backlog.load(Ordering::Relaxed) >= self.help_at)
                 }
-                Engine::Classic { inline_reads, inline_writes } => {
+                Engine::Classic {
+                    inline_reads,
+                    inline_writes,
+                } => {
                     if write {
                         inline_writes
                     } else {
@@ -108,7 +115,11 @@ impl Rcrypt {
                     }
                 }
             };
-        let n = if inline { &self.counters.inline_ios } else { &self.counters.queued_ios };
+        let n = if inline {
+            &self.counters.inline_ios
+        } else {
+            &self.counters.queued_ios
+        };
         n.fetch_add(1, Ordering::Relaxed);
         inline
     }
@@ -188,7 +199,9 @@ impl Rcrypt {
     #[inline(never)]
     fn convert(&self, io: RcryptParts<'_>, dir: Direction, out: Option<&Bio>) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
-        let IoParts { bio, state, area, .. } = io;
+        let IoParts {
+            bio, state, area, ..
+        } = io;
         let mut req = self.req_pool.get(area)?;
         let ss = self.sector_size;
         // A power of two (checked with the table): masks, not divisions.
@@ -208,7 +221,8 @@ impl Rcrypt {
             if self.cipher.runs {
                 self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
             } else {
-                self.cipher.crypt_sectors(&tfms, &mut req, dir, &mut cc_sector, src, dst)?;
+                self.cipher
+                    .crypt_sectors(&tfms, &mut req, dir, &mut cc_sector, src, dst)?;
             }
             left = left.saturating_sub(len);
             // A scheduling point between pages of a long bio where the
@@ -233,7 +247,11 @@ impl Rcrypt {
         // waiting pass takes single pages only.
         let mut order = if wait { 0 } else { MAX_LARGE_ORDER };
         while left > 0 {
-            order = order.min(left.div_ceil(params::PAGE_SIZE).checked_ilog2().unwrap_or(0));
+            order = order.min(
+                left.div_ceil(params::PAGE_SIZE)
+                    .checked_ilog2()
+                    .unwrap_or(0),
+            );
             let mut page = None;
             while order > 0 && page.is_none() {
                 page = self.page_pool.try_alloc_large(order);
@@ -272,7 +290,11 @@ fn finish(io: RcryptIo, status: BlkStatus) {
         c.io_errors.fetch_add(1, Ordering::Relaxed);
     } else {
         let sectors = u64::from(bio.size() >> SECTOR_SHIFT);
-        let n = if bio.is_write() { &c.sectors_written } else { &c.sectors_read };
+        let n = if bio.is_write() {
+            &c.sectors_written
+        } else {
+            &c.sectors_read
+        };
         n.fetch_add(sectors, Ordering::Relaxed);
         if let Some(tag) = chosen {
             chooser.complete(wq::now_ns(), bio.size(), tag);

@@ -41,7 +41,12 @@ pub(crate) fn key_index(cc_sector: u64, tfms_count: u32) -> usize {
 
 /// Fills `iv` for `mode` and `iv_sector`. `benbi_shift` is
 /// `9 - log2(block size)` (benbi only).
-pub(crate) fn generate(mode: IvMode, iv: &mut [u8], iv_sector: u64, benbi_shift: u32) -> Result<(), IvError> {
+pub(crate) fn generate(
+    mode: IvMode,
+    iv: &mut [u8],
+    iv_sector: u64,
+    benbi_shift: u32,
+) -> Result<(), IvError> {
     // 16 bytes (the block of AES, Twofish, Serpent) is nearly every IV: one
     // store of a 128-bit value instead of a fill and a copy (once per sector).
     match <&mut [u8; 16]>::try_from(&mut *iv) {
@@ -53,7 +58,12 @@ pub(crate) fn generate(mode: IvMode, iv: &mut [u8], iv_sector: u64, benbi_shift:
 /// [`generate`] for a 16-byte IV: the IV's bytes as one little-endian
 /// 128-bit value (bytes 8 to 15 are its high half).
 #[inline(always)]
-pub(crate) fn generate16(mode: IvMode, iv: &mut [u8; 16], iv_sector: u64, benbi_shift: u32) -> Result<(), IvError> {
+pub(crate) fn generate16(
+    mode: IvMode,
+    iv: &mut [u8; 16],
+    iv_sector: u64,
+    benbi_shift: u32,
+) -> Result<(), IvError> {
     let v = match mode {
         IvMode::NoIv | IvMode::Null => 0,
         IvMode::Plain => u128::from(iv_sector as u32),
@@ -75,12 +85,23 @@ pub(crate) fn generate16(mode: IvMode, iv: &mut [u8; 16], iv_sector: u64, benbi_
 pub(crate) fn is_simple(mode: IvMode) -> bool {
     matches!(
         mode,
-        IvMode::NoIv | IvMode::Null | IvMode::Plain | IvMode::Plain64 | IvMode::Essiv | IvMode::Plain64Be | IvMode::Benbi
+        IvMode::NoIv
+            | IvMode::Null
+            | IvMode::Plain
+            | IvMode::Plain64
+            | IvMode::Essiv
+            | IvMode::Plain64Be
+            | IvMode::Benbi
     )
 }
 
 /// [`generate`] for any IV size (as dm-crypt's generators write it).
-pub(crate) fn generate_slice(mode: IvMode, iv: &mut [u8], iv_sector: u64, benbi_shift: u32) -> Result<(), IvError> {
+pub(crate) fn generate_slice(
+    mode: IvMode,
+    iv: &mut [u8],
+    iv_sector: u64,
+    benbi_shift: u32,
+) -> Result<(), IvError> {
     iv.fill(0);
     match mode {
         IvMode::NoIv | IvMode::Null => Ok(()),
@@ -132,14 +153,16 @@ pub(crate) fn md5_block(state: &mut [u32; 4], block: &[u8; 64]) {
     ];
     // K[i] = floor(abs(sin(i + 1)) * 2^32)
     const K: [u32; 64] = [
-        0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
-        0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
-        0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
-        0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
-        0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
-        0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
-        0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-        0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
+        0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
+        0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
+        0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
+        0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
+        0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
+        0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
+        0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
+        0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+        0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
+        0xeb86d391,
     ];
     let mut m = [0u32; 16];
     let mut words = block.chunks_exact(4);
@@ -177,7 +200,12 @@ pub(crate) fn md5_block(state: &mut [u32; 4], block: &[u8; 64]) {
 /// blocks 1 to 31 of the sector and the sector number cropped to 56 bits,
 /// copied into `iv` (at most the 16 bytes of the digest; a longer IV keeps
 /// zeros where the C would copy MD5's internal buffer).
-pub(crate) fn lmk_iv(seed: Option<&[u8; LMK_SEED_SIZE]>, data: &[u8], iv_sector: u64, iv: &mut [u8]) -> Result<(), IvError> {
+pub(crate) fn lmk_iv(
+    seed: Option<&[u8; LMK_SEED_SIZE]>,
+    data: &[u8],
+    iv_sector: u64,
+    iv: &mut [u8],
+) -> Result<(), IvError> {
     let sector: &[u8; SECTOR_512] = data.first_chunk().ok_or(IvError::TooShort)?;
     let mut state = [0x67452301u32, 0xefcdab89, 0x98badcfe, 0x10325476];
     if let Some(seed) = seed {
@@ -188,7 +216,8 @@ pub(crate) fn lmk_iv(seed: Option<&[u8; LMK_SEED_SIZE]>, data: &[u8], iv_sector:
     let mut tail = [0u8; 64];
     tail[..48].copy_from_slice(&sector[464..]);
     tail[48..52].copy_from_slice(&(iv_sector as u32).to_le_bytes());
-    tail[52..56].copy_from_slice(&((((iv_sector >> 32) as u32) & 0x00ff_ffff) | 0x8000_0000).to_le_bytes());
+    tail[52..56]
+        .copy_from_slice(&((((iv_sector >> 32) as u32) & 0x00ff_ffff) | 0x8000_0000).to_le_bytes());
     tail[56..60].copy_from_slice(&4024u32.to_le_bytes());
     for block in sector[16..464].chunks_exact(64) {
         if let Ok(block) = block.try_into() {
@@ -244,7 +273,11 @@ pub(crate) fn tcw_whitening(
     // Bytes 0 to 3 ^= 12 to 15, bytes 4 to 7 ^= 8 to 11.
     let (lo, hi) = buf.split_at_mut(8);
     let ((w0, w1), (w2, w3)) = (lo.split_at_mut(4), hi.split_at(4));
-    for (x, y) in w0.iter_mut().zip(w3.iter()).chain(w1.iter_mut().zip(w2.iter())) {
+    for (x, y) in w0
+        .iter_mut()
+        .zip(w3.iter())
+        .chain(w1.iter_mut().zip(w2.iter()))
+    {
         *x ^= y;
     }
     for chunk in data.chunks_exact_mut(8) {
@@ -272,9 +305,17 @@ pub(crate) fn tcw_iv(iv_seed: &[u8], iv_sector: u64, iv: &mut [u8]) -> Result<()
 
 /// The byte offset that eboiv and elephant encrypt: `iv_sector * sector_size`
 /// (64-bit, wrapping like the C), little-endian in a zeroed block.
-pub(crate) fn eboiv_block(iv_sector: u64, sector_size: u32, block: &mut [u8]) -> Result<(), IvError> {
+pub(crate) fn eboiv_block(
+    iv_sector: u64,
+    sector_size: u32,
+    block: &mut [u8],
+) -> Result<(), IvError> {
     block.fill(0);
-    put(block, 0, &iv_sector.wrapping_mul(u64::from(sector_size)).to_le_bytes())
+    put(
+        block,
+        0,
+        &iv_sector.wrapping_mul(u64::from(sector_size)).to_le_bytes(),
+    )
 }
 
 /// Elephant's two diffusers (`diffuser_a/b_encrypt/decrypt()`) over the
@@ -292,12 +333,19 @@ pub(crate) mod elephant {
         }
 
         fn get(&self, i: usize) -> u32 {
-            let w = self.0.get(i.wrapping_mul(4)..).and_then(<[u8]>::first_chunk::<4>);
+            let w = self
+                .0
+                .get(i.wrapping_mul(4)..)
+                .and_then(<[u8]>::first_chunk::<4>);
             w.map_or(0, |w| u32::from_le_bytes(*w))
         }
 
         fn set(&mut self, i: usize, v: u32) {
-            if let Some(w) = self.0.get_mut(i.wrapping_mul(4)..).and_then(<[u8]>::first_chunk_mut::<4>) {
+            if let Some(w) = self
+                .0
+                .get_mut(i.wrapping_mul(4)..)
+                .and_then(<[u8]>::first_chunk_mut::<4>)
+            {
                 *w = v.to_le_bytes();
             }
         }
@@ -377,7 +425,8 @@ pub(crate) mod elephant {
     fn a_encrypt(d: &mut Words<'_>) {
         let n = d.len();
         for _ in 0..5 {
-            let (mut i1, mut i2, mut i3) = (n.wrapping_sub(1), n.wrapping_sub(3), n.wrapping_sub(6));
+            let (mut i1, mut i2, mut i3) =
+                (n.wrapping_sub(1), n.wrapping_sub(3), n.wrapping_sub(6));
             // `while i1 > 0`, four steps a round.
             for _ in 0..n >> 2 {
                 d.sub(i1, d.get(i2) ^ d.get(i3));

@@ -33,7 +33,11 @@ pub(super) struct KeyState {
 /// `crypt_set_keyring_key()`'s lookup: copies the payload of keyring key
 /// `description` of `key_type` into `out` (which has the table's key size).
 /// dm-crypt accepts `encrypted` and `trusted` only when the kernel has them.
-pub(super) fn read_keyring_key(key_type: KeyringType, description: &[u8], out: &mut [u8]) -> Result {
+pub(super) fn read_keyring_key(
+    key_type: KeyringType,
+    description: &[u8],
+    out: &mut [u8],
+) -> Result {
     let ty = match key_type {
         KeyringType::Logon => KeyType::Logon,
         KeyringType::User => KeyType::User,
@@ -43,7 +47,11 @@ pub(super) fn read_keyring_key(key_type: KeyringType, description: &[u8], out: &
     if !ty.available() {
         return Err(EINVAL);
     }
-    let mut desc_buf = KVec::from_elem(0u8, description.len().checked_add(1).ok_or(ENOMEM)?, GFP_KERNEL)?;
+    let mut desc_buf = KVec::from_elem(
+        0u8,
+        description.len().checked_add(1).ok_or(ENOMEM)?,
+        GFP_KERNEL,
+    )?;
     let desc = to_cstr(description, &mut desc_buf).ok_or(EINVAL)?;
     keys::read_key(ty, desc, out)
 }
@@ -64,7 +72,9 @@ impl Rcrypt {
     /// `crypt_message()`: `key set <key>` and `key wipe`, only while
     /// suspended; no key stays in `args` afterwards.
     pub(super) fn key_message(&self, args: &mut Args<'_>) -> Result {
-        let is = |args: &Args<'_>, i: usize, w: &[u8]| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w));
+        let is = |args: &Args<'_>, i: usize, w: &[u8]| {
+            args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w))
+        };
         let argc = args.len();
         let ret = if argc >= 2 && is(args, 0, b"key") {
             if !self.suspended.load(Ordering::Acquire) {
@@ -138,7 +148,10 @@ impl Rcrypt {
         // A keyring key is read before the keys are locked: `request_key`
         // may call out to user space, and status and resume take the lock.
         let fresh = match source {
-            KeySource::Keyring { key_type, description } => {
+            KeySource::Keyring {
+                key_type,
+                description,
+            } => {
                 let mut fresh = SecretBytes::new_zeroed(self.key_size as usize)?;
                 read_keyring_key(key_type, description, &mut fresh)?;
                 Some(fresh)

@@ -199,14 +199,22 @@ impl Chooser {
             }
             return;
         }
-        let bytes = self.bytes.fetch_add(u64::from(len), Relaxed).saturating_add(u64::from(len));
+        let bytes = self
+            .bytes
+            .fetch_add(u64::from(len), Relaxed)
+            .saturating_add(u64::from(len));
         let bios = self.bios.fetch_add(1, Relaxed).saturating_add(1);
         let elapsed = now.saturating_sub(self.start.load(Relaxed));
-        let min = if self.exploring.load(Relaxed) { EXPLORE_NS } else { EPOCH_NS };
+        let min = if self.exploring.load(Relaxed) {
+            EXPLORE_NS
+        } else {
+            EPOCH_NS
+        };
         // A queue epoch whose bios all ran alone ends early (see
         // `close_epoch`), once its time is measurable: on a coarse clock
         // (jiffies) many completions fall in one tick.
-        let serial = bios >= SERIAL_BIOS && self.current() == Path::Queue && self.peak.load(Relaxed) == 1;
+        let serial =
+            bios >= SERIAL_BIOS && self.current() == Path::Queue && self.peak.load(Relaxed) == 1;
         if (elapsed >= min || serial) && bios >= MIN_BIOS && !self.busy.swap(true, Relaxed) {
             // `None` only while no time has been measured (`elapsed` is 0).
             let rate = bytes.saturating_mul(1_000_000).checked_div(elapsed);
@@ -279,20 +287,21 @@ impl Chooser {
             // `path` was explored against `other`'s running average.
             self.rate_of(path).store(rate, Relaxed);
             let parallel = path == Path::Queue && self.peak.load(Relaxed) > 1;
-            let (next, gap, countdown) = if rate > other_rate.saturating_add(other_rate >> 3) && !serial {
-                self.second_look.store(false, Relaxed);
-                (path, MIN_GAP, MIN_GAP)
-            } else if parallel && !self.second_look.swap(true, Relaxed) {
-                // A short look at the queue that one stalled CPU can spoil
-                // (its bios then run at one worker's rate): look again
-                // after one epoch before the gap grows.
-                let gap = self.gap.load(Relaxed);
-                (other, gap, 1)
-            } else {
-                self.second_look.store(false, Relaxed);
-                let gap = self.gap.load(Relaxed).saturating_mul(4).min(MAX_GAP);
-                (other, gap, gap)
-            };
+            let (next, gap, countdown) =
+                if rate > other_rate.saturating_add(other_rate >> 3) && !serial {
+                    self.second_look.store(false, Relaxed);
+                    (path, MIN_GAP, MIN_GAP)
+                } else if parallel && !self.second_look.swap(true, Relaxed) {
+                    // A short look at the queue that one stalled CPU can spoil
+                    // (its bios then run at one worker's rate): look again
+                    // after one epoch before the gap grows.
+                    let gap = self.gap.load(Relaxed);
+                    (other, gap, 1)
+                } else {
+                    self.second_look.store(false, Relaxed);
+                    let gap = self.gap.load(Relaxed).saturating_mul(4).min(MAX_GAP);
+                    (other, gap, gap)
+                };
             self.gap.store(gap, Relaxed);
             self.countdown.store(countdown, Relaxed);
             next
@@ -301,13 +310,21 @@ impl Chooser {
             // The mean rounded down: half of each plus the carry of the two
             // halves, at most the larger of the two (no overflow).
             #[allow(clippy::arithmetic_side_effects)]
-            let avg = if old == 0 { rate } else { (old >> 1) + (rate >> 1) + (old & rate & 1) };
+            let avg = if old == 0 {
+                rate
+            } else {
+                (old >> 1) + (rate >> 1) + (old & rate & 1)
+            };
             self.rate_of(path).store(avg, Relaxed);
             let mut left = self.countdown.load(Relaxed).saturating_sub(1);
             // Two epochs in a row at under half the average: the workload or
             // the machine changed, and the other path may win now. (One such
             // epoch is often just a host hiccup.)
-            let low = if old != 0 && rate < old >> 1 { self.low.load(Relaxed).saturating_add(1) } else { 0 };
+            let low = if old != 0 && rate < old >> 1 {
+                self.low.load(Relaxed).saturating_add(1)
+            } else {
+                0
+            };
             self.low.store(low, Relaxed);
             if low >= 2 {
                 // The old average describes the old workload: the

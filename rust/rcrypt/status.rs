@@ -67,7 +67,12 @@ impl Rcrypt {
             out.emit_hex(&keys.key);
         }
         drop(keys);
-        out.emit(format_args!(" {} {} {}", self.iv_offset, self.dev.name(), self.start));
+        out.emit(format_args!(
+            " {} {} {}",
+            self.iv_offset,
+            self.dev.name(),
+            self.start
+        ));
 
         let flags = [
             (target.discards_enabled(), "allow_discards"),
@@ -83,7 +88,9 @@ impl Rcrypt {
             self.iv_large_sectors,
             self.integrity_key_size.is_some(),
         ];
-        let n = Iterator::chain(flags.iter().map(|f| f.0), args).filter(|&set| set).count();
+        let n = Iterator::chain(flags.iter().map(|f| f.0), args)
+            .filter(|&set| set)
+            .count();
         if n == 0 {
             return;
         }
@@ -115,13 +122,28 @@ impl Rcrypt {
             "target_name={},target_version={}.{}.{}",
             TARGET_NAME, TARGET_VERSION[0], TARGET_VERSION[1], TARGET_VERSION[2]
         ));
-        out.emit(format_args!(",allow_discards={}", yn(target.discards_enabled())));
+        out.emit(format_args!(
+            ",allow_discards={}",
+            yn(target.discards_enabled())
+        ));
         out.emit(format_args!(",same_cpu_crypt={}", yn(self.same_cpu_crypt)));
         out.emit(format_args!(",high_priority={}", yn(self.high_priority)));
-        out.emit(format_args!(",submit_from_crypt_cpus={}", yn(self.submit_from_crypt_cpus)));
-        out.emit(format_args!(",no_read_workqueue={}", yn(self.no_read_workqueue)));
-        out.emit(format_args!(",no_write_workqueue={}", yn(self.no_write_workqueue)));
-        out.emit(format_args!(",iv_large_sectors={}", yn(self.iv_large_sectors)));
+        out.emit(format_args!(
+            ",submit_from_crypt_cpus={}",
+            yn(self.submit_from_crypt_cpus)
+        ));
+        out.emit(format_args!(
+            ",no_read_workqueue={}",
+            yn(self.no_read_workqueue)
+        ));
+        out.emit(format_args!(
+            ",no_write_workqueue={}",
+            yn(self.no_write_workqueue)
+        ));
+        out.emit(format_args!(
+            ",iv_large_sectors={}",
+            yn(self.iv_large_sectors)
+        ));
         if let Some((size, profile)) = &self.integrity {
             out.emit(format_args!(",integrity_tag_size={},cipher_auth=", size));
             out.emit_bytes(profile);
@@ -134,7 +156,10 @@ impl Rcrypt {
         out.emit(format_args!(",key_size={}", self.key_size));
         out.emit(format_args!(",key_parts={}", self.iv.key_parts));
         out.emit(format_args!(",key_extra_size={}", self.iv.key_extra_size));
-        out.emit(format_args!(",key_mac_size={}", self.integrity_key_size.unwrap_or(0)));
+        out.emit(format_args!(
+            ",key_mac_size={}",
+            self.integrity_key_size.unwrap_or(0)
+        ));
         out.emit(format_args!(";"));
     }
 }

@@ -51,7 +51,13 @@ thread_local! {
 
 impl Sched {
     fn new(actors: usize) -> Self {
-        Sched { m: Mutex::new(SchedState { status: vec![Status::Running; actors], turn: None }), cv: Condvar::new() }
+        Sched {
+            m: Mutex::new(SchedState {
+                status: vec![Status::Running; actors],
+                turn: None,
+            }),
+            cv: Condvar::new(),
+        }
     }
 
     /// A scheduling point: waits until the explorer picks this actor.
@@ -79,7 +85,9 @@ impl Sched {
         while st.turn.is_some() || st.status.contains(&Status::Running) {
             st = self.cv.wait(st).unwrap();
         }
-        let waiting: Vec<usize> = (0..st.status.len()).filter(|&i| st.status[i] == Status::Waiting).collect();
+        let waiting: Vec<usize> = (0..st.status.len())
+            .filter(|&i| st.status[i] == Status::Waiting)
+            .collect();
         (!waiting.is_empty()).then_some(waiting)
     }
 
@@ -102,7 +110,13 @@ impl Word for SchedWord<'_> {
         self.v.load(SeqCst)
     }
 
-    fn compare_exchange(&self, current: usize, new: usize, _: Ordering, _: Ordering) -> Result<usize, usize> {
+    fn compare_exchange(
+        &self,
+        current: usize,
+        new: usize,
+        _: Ordering,
+        _: Ordering,
+    ) -> Result<usize, usize> {
         self.sched.point();
         self.v.compare_exchange(current, new, SeqCst, SeqCst)
     }
@@ -226,8 +240,14 @@ fn act(gate: &dyn GateOps, ghost: &Ghost, actor: Actor) -> Result<(), String> {
     match actor {
         Actor::User => {
             if gate.enter() {
-                check(!ghost.rekeying.load(SeqCst), "a user entered while a re-key runs")?;
-                check(!ghost.key_invalid.load(SeqCst), "a user entered with no valid key")?;
+                check(
+                    !ghost.rekeying.load(SeqCst),
+                    "a user entered while a re-key runs",
+                )?;
+                check(
+                    !ghost.key_invalid.load(SeqCst),
+                    "a user entered with no valid key",
+                )?;
                 ghost.users.fetch_add(1, SeqCst);
                 gate.leave();
                 ghost.users.fetch_sub(1, SeqCst);
@@ -235,8 +255,12 @@ fn act(gate: &dyn GateOps, ghost: &Ghost, actor: Actor) -> Result<(), String> {
                 // Refused: only while a re-key runs or the key is not valid
                 // (or was, a moment ago: ghost updates follow the accesses).
                 let w = gate.word();
-                check(w & (CLOSED | NO_KEY) != 0 || ghost.rekeying.load(SeqCst) || ghost.key_invalid.load(SeqCst),
-                    "a user was refused by an open gate with a valid key")?;
+                check(
+                    w & (CLOSED | NO_KEY) != 0
+                        || ghost.rekeying.load(SeqCst)
+                        || ghost.key_invalid.load(SeqCst),
+                    "a user was refused by an open gate with a valid key",
+                )?;
             }
         }
         Actor::RekeyTwice => {
@@ -245,10 +269,16 @@ fn act(gate: &dyn GateOps, ghost: &Ghost, actor: Actor) -> Result<(), String> {
         }
         Actor::Rekey(valid) => {
             if gate.close() {
-                check(ghost.users.load(SeqCst) == 0, "a re-key closed the gate with a user in")?;
+                check(
+                    ghost.users.load(SeqCst) == 0,
+                    "a re-key closed the gate with a user in",
+                )?;
                 check(!ghost.rekeying.swap(true, SeqCst), "two re-keys at once")?;
                 let w = gate.word();
-                check(w & CLOSED != 0 && w & USERS == 0, "closed gate with users or without CLOSED")?;
+                check(
+                    w & CLOSED != 0 && w & USERS == 0,
+                    "closed gate with users or without CLOSED",
+                )?;
                 gate.open(valid);
                 ghost.rekeying.store(false, SeqCst);
                 ghost.key_invalid.store(!valid, SeqCst);
@@ -271,7 +301,10 @@ fn run_once(
     prefix: &[usize],
 ) -> (Vec<(usize, usize)>, Result<(), String>) {
     let sched = Sched::new(actors.len());
-    let word = SchedWord { v: AtomicUsize::new(0), sched: &sched };
+    let word = SchedWord {
+        v: AtomicUsize::new(0),
+        sched: &sched,
+    };
     let new_gate;
     let old_gate;
     let gate: &dyn GateOps = if old {
@@ -292,14 +325,21 @@ fn run_once(
                 let r = catch_unwind(AssertUnwindSafe(|| act(gate, ghost, a)))
                     .unwrap_or_else(|_| Err("panic".to_string()));
                 if let Err(e) = r {
-                    failure.lock().unwrap().get_or_insert(format!("actor {i} ({a:?}): {e}"));
+                    failure
+                        .lock()
+                        .unwrap()
+                        .get_or_insert(format!("actor {i} ({a:?}): {e}"));
                 }
                 sched.done(i);
             });
         }
         while let Some(waiting) = sched.settle() {
             let step = trace.len();
-            let pick = prefix.get(step).copied().unwrap_or(0).min(waiting.len() - 1);
+            let pick = prefix
+                .get(step)
+                .copied()
+                .unwrap_or(0)
+                .min(waiting.len() - 1);
             trace.push((waiting.len(), pick));
             sched.run(waiting[pick]);
         }
@@ -309,8 +349,16 @@ fn run_once(
     }
     // Back to open, no user; the key bit as the last operation left it.
     let w = gate.word();
-    let want = if ghost.key_invalid.load(SeqCst) && !old { NO_KEY } else { 0 };
-    let r = if w != want { Err(format!("gate word {w:#x} at the end, expected {want:#x}")) } else { Ok(()) };
+    let want = if ghost.key_invalid.load(SeqCst) && !old {
+        NO_KEY
+    } else {
+        0
+    };
+    let r = if w != want {
+        Err(format!("gate word {w:#x} at the end, expected {want:#x}"))
+    } else {
+        Ok(())
+    };
     (trace, r)
 }
 
@@ -411,11 +459,16 @@ fn explorer_finds_the_old_gates_wiped_count() {
     // A user that added to a closed gate, the re-key's `store(0)`, then the
     // user's undo: the count wraps to usize::MAX and the gate stays shut.
     let err = explore(true, &[User, Rekey(true)]).unwrap_err();
-    assert!(err.contains("gate word") || err.contains("refused"), "{err}");
+    assert!(
+        err.contains("gate word") || err.contains("refused"),
+        "{err}"
+    );
     // With two users and two re-keys, a user and a re-key can be in at
     // once: undos and the reopening's `store(0)` misplace increments.
     let err = explore_all(true, &[User, User, RekeyTwice]);
-    let overlap = |e: &String| e.contains("closed the gate with a user in") || e.contains("while a re-key runs");
+    let overlap = |e: &String| {
+        e.contains("closed the gate with a user in") || e.contains("while a re-key runs")
+    };
     assert!(err.iter().any(overlap), "{err:?}");
 }
 
@@ -440,4 +493,3 @@ fn a_wiped_key_refuses_users_until_a_valid_rekey() {
     assert!(g.enter());
     g.leave();
 }
-

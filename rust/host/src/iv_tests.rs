@@ -14,7 +14,10 @@ fn gen(mode: IvMode, len: usize, sector: u64, shift: u32) -> Vec<u8> {
 #[test]
 fn plain_is_low_32_bits_le() {
     let iv = gen(IvMode::Plain, 16, 0x1_2345_6789, 0);
-    assert_eq!(iv, [0x89, 0x67, 0x45, 0x23, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        iv,
+        [0x89, 0x67, 0x45, 0x23, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
 }
 
 #[test]
@@ -50,8 +53,24 @@ fn null_and_no_iv_are_zero() {
 /// 16-byte IVs take a fast path; it must write what the general one writes.
 #[test]
 fn sixteen_byte_fast_path_matches_the_general_one() {
-    let modes = [IvMode::NoIv, IvMode::Null, IvMode::Plain, IvMode::Plain64, IvMode::Essiv, IvMode::Plain64Be, IvMode::Benbi];
-    let sectors = [0, 1, 0xff, 0x1_0000_0000, 0x0102_0304_0506_0708, u64::MAX, u64::MAX >> 5];
+    let modes = [
+        IvMode::NoIv,
+        IvMode::Null,
+        IvMode::Plain,
+        IvMode::Plain64,
+        IvMode::Essiv,
+        IvMode::Plain64Be,
+        IvMode::Benbi,
+    ];
+    let sectors = [
+        0,
+        1,
+        0xff,
+        0x1_0000_0000,
+        0x0102_0304_0506_0708,
+        u64::MAX,
+        u64::MAX >> 5,
+    ];
     for mode in modes {
         for sector in sectors {
             for shift in [0, 1, 5] {
@@ -63,20 +82,38 @@ fn sixteen_byte_fast_path_matches_the_general_one() {
             }
         }
     }
-    for mode in [IvMode::Lmk, IvMode::Tcw, IvMode::Random, IvMode::Eboiv, IvMode::Elephant] {
+    for mode in [
+        IvMode::Lmk,
+        IvMode::Tcw,
+        IvMode::Random,
+        IvMode::Eboiv,
+        IvMode::Elephant,
+    ] {
         let mut iv = [0u8; 16];
-        assert_eq!(generate(mode, &mut iv, 1, 0), generate_slice(mode, &mut iv, 1, 0));
+        assert_eq!(
+            generate(mode, &mut iv, 1, 0),
+            generate_slice(mode, &mut iv, 1, 0)
+        );
     }
 }
 
 #[test]
 fn generators_with_state_are_refused() {
     let mut iv = [0u8; 16];
-    for mode in [IvMode::Lmk, IvMode::Tcw, IvMode::Random, IvMode::Eboiv, IvMode::Elephant] {
+    for mode in [
+        IvMode::Lmk,
+        IvMode::Tcw,
+        IvMode::Random,
+        IvMode::Eboiv,
+        IvMode::Elephant,
+    ] {
         assert_eq!(generate(mode, &mut iv, 1, 0), Err(IvError::Unsupported));
     }
     let mut short = [0u8; 4];
-    assert_eq!(generate(IvMode::Plain64, &mut short, 1, 0), Err(IvError::TooShort));
+    assert_eq!(
+        generate(IvMode::Plain64, &mut short, 1, 0),
+        Err(IvError::TooShort)
+    );
 }
 
 #[test]
@@ -89,10 +126,16 @@ fn large_sectors_and_key_index() {
 }
 
 mod stateful {
-    use crate::iv::{crc32_le, eboiv_block, elephant, lmk_iv, md5_block, tcw_iv, tcw_whitening, LMK_SEED_SIZE};
+    use crate::iv::{
+        crc32_le, eboiv_block, elephant, lmk_iv, md5_block, tcw_iv, tcw_whitening, LMK_SEED_SIZE,
+    };
 
     fn md5_state_hex(state: [u32; 4]) -> String {
-        state.iter().flat_map(|w| w.to_le_bytes()).map(|b| format!("{b:02x}")).collect()
+        state
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     #[test]

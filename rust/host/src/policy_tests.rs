@@ -91,12 +91,21 @@ fn equal_paths_cost_nothing() {
 fn follows_a_change_of_workload() {
     // The inline path wins for 2 s, then becomes 8 times slower.
     let c = Chooser::new(Path::Inline);
-    let rates = |t: u64| if t < 2_000_000_000 { (40.0, 10.0) } else { (5.0, 30.0) };
+    let rates = |t: u64| {
+        if t < 2_000_000_000 {
+            (40.0, 10.0)
+        } else {
+            (5.0, 30.0)
+        }
+    };
     let (_, _) = run(&c, 1, 2.0, 4096, &rates, 20);
     assert_eq!(c.current(), Path::Inline);
     let (bytes, on) = run(&c, 2_000_000_001, 2.0, 4096, &rates, 20);
     let eff = efficiency(bytes, 2.0, 30.0);
-    assert!(eff > 0.9, "efficiency after the change {eff}, time on paths {on:?}");
+    assert!(
+        eff > 0.9,
+        "efficiency after the change {eff}, time on paths {on:?}"
+    );
     assert_eq!(c.current(), Path::Queue);
 }
 
@@ -146,14 +155,21 @@ fn host_stalls_do_not_cause_explorations() {
     // make epochs "low", which must not send much of the time to the slow
     // path (about 3% does go there: each pair of low epochs explores).
     let rates = |t: u64| {
-        let k = if (t / 1_000_000) % 700 >= 400 { 0.25 } else { 1.0 };
+        let k = if (t / 1_000_000) % 700 >= 400 {
+            0.25
+        } else {
+            1.0
+        };
         (50.0 * k, 20.0 * k)
     };
     let c = Chooser::new(Path::Inline);
     let (bytes, on) = run(&c, 1, 6.0, 4096, &rates, 10);
     let best = run_fixed(Path::Inline, 1, 6.0, 4096, &rates, 10);
     let eff = bytes as f64 / best as f64;
-    assert!(eff > 0.95, "efficiency {eff} of always-inline, time on paths {on:?}");
+    assert!(
+        eff > 0.95,
+        "efficiency {eff} of always-inline, time on paths {on:?}"
+    );
     assert_eq!(c.current(), Path::Inline);
 }
 
@@ -164,12 +180,21 @@ fn follows_a_fall_of_the_current_path() {
     // holds the old workload's rate when the chooser looks again, and it
     // must not take the loss of that first look as settled.
     let c = Chooser::new(Path::Inline);
-    let rates = |t: u64| if t < 3_000_000_000 { (40.0, 80.0) } else { (48.0, 20.0) };
+    let rates = |t: u64| {
+        if t < 3_000_000_000 {
+            (40.0, 80.0)
+        } else {
+            (48.0, 20.0)
+        }
+    };
     let _ = run(&c, 1, 3.0, 131072, &rates, 10);
     assert_eq!(c.current(), Path::Queue);
     let (bytes, on) = run(&c, 3_000_000_001, 3.0, 4096, &rates, 10);
     let eff = efficiency(bytes, 3.0, 48.0);
-    assert!(eff > 0.9, "efficiency after the change {eff}, time on paths {on:?}");
+    assert!(
+        eff > 0.9,
+        "efficiency after the change {eff}, time on paths {on:?}"
+    );
     assert_eq!(c.current(), Path::Inline);
 }
 
@@ -181,15 +206,21 @@ fn follows_the_bench_sequence() {
     // (inline wins), 4 KiB reads at depth 32 (the queue wins again). The
     // averages of one job must not decide the next.
     let c = Chooser::new(Path::Inline);
-    let phases: [(u32, f64, f64, f64); 3] =
-        [(1 << 20, 300.0, 450.0, 450.0), (4096, 60.0, 20.0, 60.0), (4096, 70.0, 100.0, 100.0)];
+    let phases: [(u32, f64, f64, f64); 3] = [
+        (1 << 20, 300.0, 450.0, 450.0),
+        (4096, 60.0, 20.0, 60.0),
+        (4096, 70.0, 100.0, 100.0),
+    ];
     let mut t0 = 1;
     for (i, &(len, inline, queue, best)) in phases.iter().enumerate() {
         let rates = move |_: u64| (inline, queue);
         let _ = run(&c, t0, 1.0, len, &rates, 10);
         let (bytes, on) = run(&c, t0 + 1_000_000_000, 2.0, len, &rates, 10);
         let eff = efficiency(bytes, 2.0, best);
-        assert!(eff > 0.93, "job {i}: efficiency {eff}, time on paths {on:?}");
+        assert!(
+            eff > 0.93,
+            "job {i}: efficiency {eff}, time on paths {on:?}"
+        );
         t0 += 3_000_000_000;
     }
 }
@@ -283,9 +314,16 @@ fn deep_queue_when_inline_wins() {
 fn serial_after_parallel(report: bool) -> (f64, f64) {
     let c = Chooser::new(Path::Inline);
     let _ = run_deep(&c, 1, 3.0, 128 * 1024, 8, (300.0, 450.0), 10, report);
-    assert_eq!(c.current(), Path::Queue, "the queue did not win the first job");
+    assert_eq!(
+        c.current(),
+        Path::Queue,
+        "the queue did not win the first job"
+    );
     let (bytes, on) = run_deep(&c, 3_000_000_001, 2.0, 4096, 1, (40.0, 30.0), 10, report);
-    (on[1] as f64 / (on[0] + on[1]) as f64, efficiency(bytes, 2.0, 40.0))
+    (
+        on[1] as f64 / (on[0] + on[1]) as f64,
+        efficiency(bytes, 2.0, 40.0),
+    )
 }
 
 #[test]
@@ -294,11 +332,18 @@ fn serial_work_leaves_the_queue() {
     // flight hands over to inline when it ends.
     let (queued, eff) = serial_after_parallel(true);
     // (1.2% when written: the epoch in progress, then 16 bios.)
-    assert!(queued < 0.025, "{:.1}% of the time on the queue (efficiency {eff})", queued * 100.0);
+    assert!(
+        queued < 0.025,
+        "{:.1}% of the time on the queue (efficiency {eff})",
+        queued * 100.0
+    );
     assert!(eff > 0.97, "efficiency {eff}");
     // Without them the chooser needs its explorations (6.7% when written).
     let (queued_blind, _) = serial_after_parallel(false);
-    assert!(queued_blind > 2.0 * queued, "{queued_blind} against {queued}");
+    assert!(
+        queued_blind > 2.0 * queued,
+        "{queued_blind} against {queued}"
+    );
 }
 
 #[test]
@@ -331,7 +376,13 @@ impl Stalls {
             t += (mean_gap_ms * n.factor(100) * 1e6) as u64 + 1;
             let len = (max_ms * n.factor(100) / 2.0 * 1e6) as u64 + 1;
             let r = n.factor(100);
-            let mask = if r < 0.66 { 1 } else if r < 1.33 { 2 } else { 3 };
+            let mask = if r < 0.66 {
+                1
+            } else if r < 1.33 {
+                2
+            } else {
+                3
+            };
             w.push((t, t + len, mask));
             t += len;
         }
@@ -362,7 +413,13 @@ impl Stalls {
 /// the next at `inline` MB/s; on the queue two workers (vCPUs 0 and 1)
 /// take them at `worker` MB/s each. `fixed` forces a path. Returns the
 /// bytes written and the share of bios that ran inline.
-fn run_split(c: &Chooser, secs: f64, (inline, worker): (f64, f64), st: &Stalls, fixed: Option<Path>) -> (u64, f64) {
+fn run_split(
+    c: &Chooser,
+    secs: f64,
+    (inline, worker): (f64, f64),
+    st: &Stalls,
+    fixed: Option<Path>,
+) -> (u64, f64) {
     let len = 128 * 1024u32;
     let end = (secs * 1e9) as u64;
     let mut n = Noise(0x1234_5678_9abc_def1);
@@ -426,15 +483,28 @@ fn split_writes_keep_the_queue_through_vcpu_stalls() {
         let st = Stalls::new(seed * 7919 + 3, 3.0, 30.0, 20.0);
         let c = Chooser::new(Path::Inline);
         let (bytes, inline) = run_split(&c, 3.0, rates, &st, None);
-        let (best, _) = run_split(&Chooser::new(Path::Inline), 3.0, rates, &st, Some(Path::Queue));
+        let (best, _) = run_split(
+            &Chooser::new(Path::Inline),
+            3.0,
+            rates,
+            &st,
+            Some(Path::Queue),
+        );
         let eff = bytes as f64 / best as f64;
         worst = worst.min(eff);
         sum += eff;
         most_inline = most_inline.max(inline);
     }
     let mean = sum / 200.0;
-    assert!(most_inline < 0.25, "a run spent {:.0}% of its bios inline", most_inline * 100.0);
-    assert!(worst > 0.9 && mean > 0.97, "efficiency against the queue: worst {worst:.3}, mean {mean:.3}");
+    assert!(
+        most_inline < 0.25,
+        "a run spent {:.0}% of its bios inline",
+        most_inline * 100.0
+    );
+    assert!(
+        worst > 0.9 && mean > 0.97,
+        "efficiency against the queue: worst {worst:.3}, mean {mean:.3}"
+    );
 }
 
 /// A coarse clock (jiffies, refined-jiffies) can put many completions in one
@@ -452,7 +522,11 @@ fn a_clock_that_does_not_move() {
             c.note_depth(1);
             c.complete(now, 4096, tag);
         }
-        assert_eq!(c.epochs(Path::Queue) + c.epochs(Path::Inline), 0, "an epoch closed with no time measured");
+        assert_eq!(
+            c.epochs(Path::Queue) + c.epochs(Path::Inline),
+            0,
+            "an epoch closed with no time measured"
+        );
         // Ticks: epochs close, on rates the ticks can measure.
         let mut t = now;
         for i in 0..20_000u64 {
@@ -463,7 +537,10 @@ fn a_clock_that_does_not_move() {
             c.note_depth(1);
             c.complete(t, 4096, tag);
         }
-        assert!(c.epochs(Path::Queue) + c.epochs(Path::Inline) > 0, "no epoch closed on a ticking clock");
+        assert!(
+            c.epochs(Path::Queue) + c.epochs(Path::Inline) > 0,
+            "no epoch closed on a ticking clock"
+        );
     }
 }
 
@@ -481,5 +558,8 @@ fn the_largest_sizes_on_a_serial_queue_epoch() {
             c.complete(t, u32::MAX, tag);
         }
     }
-    assert!(c.epochs(Path::Queue) >= 1, "the serial epoch never closed once time moved");
+    assert!(
+        c.epochs(Path::Queue) >= 1,
+        "the serial epoch never closed once time moved"
+    );
 }

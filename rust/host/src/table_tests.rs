@@ -1210,15 +1210,24 @@ fn device_range() {
     let args = format!("aes-xts-plain64 {K64} 0 {DEV} {huge}");
     assert_eq!(simulate(&split(&args), 8), range_err);
     let args = format!("aes-xts-plain64 {K64} 1 {DEV} {huge} 1 sector_size:4096");
-    assert_eq!(simulate(&split(&args), 8), Err(ParseError::inval(E_IV_OFFSET)));
+    assert_eq!(
+        simulate(&split(&args), 8),
+        Err(ParseError::inval(E_IV_OFFSET))
+    );
     let args = format!("aes-xts-plain64 {K64} 0 /dev/nosuch {huge}");
     assert_eq!(simulate(&split(&args), 8).unwrap_err().msg, E_DEVICE_LOOKUP);
     let args = format!("aes-xts-random {K64} 0 {DEV} {huge}");
-    assert_eq!(simulate(&split(&args), 8), Err(ParseError::inval(E_INTEGRITY_PROFILE_NS)));
+    assert_eq!(
+        simulate(&split(&args), 8),
+        Err(ParseError::inval(E_INTEGRITY_PROFILE_NS))
+    );
     let args = format!("aes-xts-plain64 {K64} 0 {DEV} {}", DEV_SECTORS - 8);
     assert_eq!(simulate(&split(&args), 8), Ok(()));
     let args = format!("aes-xts-plain64 {K64} 0 {DEV} 18446744073709551607");
-    assert_eq!(simulate(&split(&args), 8), Err(ParseError::inval(E_DM_CORE)));
+    assert_eq!(
+        simulate(&split(&args), 8),
+        Err(ParseError::inval(E_DM_CORE))
+    );
 }
 
 #[test]
