@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The sector cipher against the kernel crypto API: the skcipher wrapper, known answers per block and per page run, IEEE 1619 XTS vectors.
+
+use super::*;
+
+pub(super) fn skcipher_wrapper(test: &mut Test) {
+    match Skcipher::new(c"xts(aes)", 0, 0) {
+        Ok(mut tfm) => {
+            kunit_expect!(
+                test,
+                tfm.iv_size() == 16,
+                "xts(aes) ivsize {}",
+                tfm.iv_size()
+            );
+            kunit_expect!(test, tfm.block_size() == 16);
+            let mut key = [0u8; 32];
+            key.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+            kunit_expect!(test, tfm.set_key(&key).is_ok());
+            kunit_expect!(
+                test,
+                tfm.set_key(&key[..7]).is_err(),
+                "7-byte xts key accepted"
+            );
+        }
+        Err(e) => kunit_expect!(test, false, "xts(aes) allocation failed: {:?}", e),
+    }
+    kunit_expect!(test, Skcipher::new(c"nosuchmode(aes)", 0, 0).is_err());
+}
+
+/// Builds the sector cipher of `cipher` with `key` and the optional
+/// parameters `opts` the way the constructor does (stages 1 to 6). Returns
+/// it with its IV size and scratch size.
+pub(super) fn sector_cipher(
+    cipher: &str,
+    key: &[u8],
+    opts: &[&str],
+) -> Result<(SectorCipher, u32, usize), &'static str> {
+    let mut hex = [0u8; 2 * 1040];
+    let digits = b"0123456789abcdef";
+    let digit = |v: u8| digits.get(usize::from(v)).copied().ok_or("hex digit");
+    // (Iterators, not chunks: objtool does not know the division panic of
+    // their length as a function that does not return.)
+    let mut out = hex.iter_mut();
+    for &b in key {
+        for v in [b >> 4, b & 15] {
+            *out.next().ok_or("key too long")? = digit(v)?;
+        }
+    }
+    let hex_len = key.len().checked_mul(2).ok_or("key too long")?;
+    let hex = core::str::from_utf8(hex.get(..hex_len).ok_or("key too long")?).map_err(|_| "hex")?;
+    let mut args: [&str; 12] = [
+        cipher,
+        hex,
+        "0",
+        "/dev/null",
+        "0",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ];
+    let mut argc = 5;
+    let mut count = [0u8; 1];
+    if !opts.is_empty() {
+        count[0] = *b"0123456789".get(opts.len()).ok_or("too many options")?;
+        args[5] = core::str::from_utf8(&count).map_err(|_| "count")?;
+        for (slot, o) in args.iter_mut().skip(6).zip(opts) {
+            *slot = o;
+        }
+        argc = opts.len().checked_add(6).ok_or("too many options")?;
+    }
+    let t =
+        table::parse_table(args.get(..argc).ok_or("too many options")?, 8).map_err(|_| "parse")?;
+    let mut tfms = Rcrypt::alloc_tfms(&t).map_err(|_| "tfm allocation")?;
+    let ivsize = tfms.first().map(|t| t.iv_size() as u32).ok_or("no tfm")?;
+    let block_size = tfms
+        .first()
+        .map(|t| t.block_size() as u32)
+        .ok_or("no tfm")?;
+    let setup = t.iv_setup(ivsize).map_err(|_| "iv setup")?;
+    let key = Rcrypt::set_key(&t, &setup, &tfms).map_err(|_| "set key")?;
+    let iv_ctr =
+        Rcrypt::iv_ctr_init(&t, &setup, block_size, &key, &mut tfms).map_err(|_| "iv ctr/init")?;
+    let o = &t.options;
+    Ok((
+        SectorCipher::new(tfms, &setup, &iv_ctr, o),
+        setup.iv_size,
+        SectorCipher::scratch_len(setup.mode, o.sector_size),
+    ))
+}
+
+/// One 512-byte sector through `SectorCipher::crypt_block` (the path every
+/// bio takes), both ways, against a known answer.
+pub(super) fn check_sector(
+    test: &mut Test,
+    name: &str,
+    cipher: &str,
+    key: &[u8],
+    sector: u64,
+    ptext: &[u8; 512],
+    ctext: &[u8; 512],
+) {
+    check_block(test, name, cipher, key, &[], sector, ptext, ctext)
+}
+
+/// One `sector_size` block (the length of `ptext`) of a table with optional
+/// parameters `opts` through `SectorCipher::crypt_block`, both ways.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check_block(
+    test: &mut Test,
+    name: &str,
+    cipher: &str,
+    key: &[u8],
+    opts: &[&str],
+    sector: u64,
+    ptext: &[u8],
+    ctext: &[u8],
+) {
+    let (sc, iv_size, scratch) = match sector_cipher(cipher, key, opts) {
+        Ok(v) => v,
+        Err(e) => return kunit_expect!(test, false, "{}: {}", name, e),
+    };
+    let Ok(pages) = PagePool::new(1) else {
+        return kunit_expect!(test, false, "{}: page pool", name);
+    };
+    let Ok(reqs) = RequestPool::new(1, sc.tfms.max_reqsize(), iv_size as usize, scratch) else {
+        return kunit_expect!(test, false, "{}: request pool", name);
+    };
+    let Some(mut page) = pages.alloc() else {
+        return kunit_expect!(test, false, "{}: allocation", name);
+    };
+    // The request both from the pool and laid out in a caller's area (a
+    // bio's per-bio data); an area one byte short falls back to the pool.
+    let size = RequestPool::element_size(sc.tfms.max_reqsize(), iv_size as usize, scratch);
+    let Some(short) = size.checked_sub(1) else {
+        return kunit_expect!(test, false, "{}: empty request", name);
+    };
+    let Ok(mut area) = KVec::from_elem(core::mem::MaybeUninit::<u8>::uninit(), size, GFP_KERNEL)
+    else {
+        return kunit_expect!(test, false, "{}: area", name);
+    };
+    for placed in [false, true] {
+        let req = if placed {
+            Some(&mut area[..])
+        } else {
+            area.get_mut(..short)
+        }
+        .map(|a| reqs.get(a));
+        let Some(Ok(mut req)) = req else {
+            return kunit_expect!(test, false, "{}: request", name);
+        };
+        kunit_expect!(
+            test,
+            req.in_area() == placed,
+            "{}: request placed in the area: {}",
+            name,
+            req.in_area()
+        );
+        let mut buf = [0u8; 4096];
+        let Some(out) = buf.get_mut(..ptext.len()) else {
+            return kunit_expect!(test, false, "{}: block too large", name);
+        };
+        kunit_expect!(test, page.write(0, ptext));
+        let Some(tfms) = sc.tfms.enter() else {
+            return kunit_expect!(test, false, "{}: transforms busy", name);
+        };
+        let r = sc.crypt_block(
+            &tfms,
+            &mut req,
+            Direction::Encrypt,
+            sector,
+            page.at(0),
+            page.at(0),
+        );
+        kunit_expect!(
+            test,
+            r.is_ok() && page.read(0, out) && *out == *ctext,
+            "{}: encryption differs",
+            name
+        );
+        let r = sc.crypt_block(
+            &tfms,
+            &mut req,
+            Direction::Decrypt,
+            sector,
+            page.at(0),
+            page.at(0),
+        );
+        kunit_expect!(
+            test,
+            r.is_ok() && page.read(0, out) && *out == *ptext,
+            "{}: decryption differs",
+            name
+        );
+    }
+    pages.free(page);
+}
+
+/// A page of sectors through `SectorCipher::crypt_sectors` (the page runs
+/// of `Rcrypt::convert`) gives the bytes `crypt_block` gives sector by
+/// sector, for the IVs it takes a shortcut for (`simple`) and one it does
+/// not (two keys), and decrypts back.
+pub(super) fn page_runs_match_sectors(test: &mut Test) {
+    // Byte `i` is `i * 7 + 3` mod 256.
+    let key: [u8; 128] = core::array::from_fn(|i| (i as u8).wrapping_mul(7).wrapping_add(3));
+    let cases: [(&str, usize, &[&str], bool); 8] = [
+        ("aes-xts-plain64", 64, &[], true),
+        ("aes-xts-plain64", 64, &["sector_size:4096"], true),
+        (
+            "aes-cbc-essiv:sha256",
+            32,
+            &["sector_size:1024", "iv_large_sectors"],
+            true,
+        ),
+        ("aes-cbc-plain", 32, &[], true),
+        ("aes-cbc-plain64be", 32, &[], true),
+        ("aes-cbc-benbi", 32, &[], true),
+        ("aes-cbc-null", 32, &[], true),
+        ("aes:2-xts-plain64", 128, &[], false),
+    ];
+    let Ok(pages) = PagePool::new(2) else {
+        return kunit_expect!(test, false, "page pool");
+    };
+    let (Ok(mut plain), Ok(mut a), Ok(mut b)) = (
+        KVec::from_elem(0u8, 4096, GFP_KERNEL),
+        KVec::from_elem(0u8, 4096, GFP_KERNEL),
+        KVec::from_elem(0u8, 4096, GFP_KERNEL),
+    ) else {
+        return kunit_expect!(test, false, "allocation");
+    };
+    // Byte `i` is `i * 31 + i / 512` mod 256.
+    for (i, p) in plain.iter_mut().enumerate() {
+        *p = (i as u8).wrapping_mul(31).wrapping_add((i >> 9) as u8);
+    }
+    for (cipher, key_len, opts, simple) in cases {
+        let Some(key) = key.get(..key_len) else {
+            kunit_expect!(test, false, "{}: key too long", cipher);
+            continue;
+        };
+        let (sc, iv_size, scratch) = match sector_cipher(cipher, key, opts) {
+            Ok(v) => v,
+            Err(e) => {
+                kunit_expect!(test, false, "{}: {}", cipher, e);
+                continue;
+            }
+        };
+        kunit_expect!(
+            test,
+            sc.simple == simple,
+            "{} {:?}: simple {}",
+            cipher,
+            opts,
+            sc.simple
+        );
+        let (Ok(reqs), Some(mut run), Some(mut each)) = (
+            RequestPool::new(1, sc.tfms.max_reqsize(), iv_size as usize, scratch),
+            pages.alloc(),
+            pages.alloc(),
+        ) else {
+            kunit_expect!(test, false, "{}: request pool or pages", cipher);
+            continue;
+        };
+        let (Ok(mut req), Some(tfms)) = (reqs.alloc(), sc.tfms.enter()) else {
+            kunit_expect!(test, false, "{}: request or transforms", cipher);
+            continue;
+        };
+        kunit_expect!(test, run.write(0, &plain) && each.write(0, &plain));
+        // 4096-byte sectors start at 512-byte sector 8000, the others at 1001
+        // (an odd sector: benbi and plain64be show it).
+        let first = if sc.sector_size == 4096 { 8000 } else { 1001 };
+        let mut sector = first;
+        let r = sc.crypt_sectors(
+            &tfms,
+            &mut req,
+            Direction::Encrypt,
+            &mut sector,
+            run.at(0),
+            run.at(0),
+        );
+        let moved = sector == first.wrapping_add(8);
+        kunit_expect!(
+            test,
+            r.is_ok() && moved,
+            "{} {:?}: run encryption failed",
+            cipher,
+            opts
+        );
+        let ss = sc.sector_size;
+        // (Shifts, not divisions: objtool does not know the division panic
+        // as a function that does not return.)
+        let step = u64::from(ss >> 9);
+        let mut ok = true;
+        let mut iv_sector = first;
+        for k in 0..4096 >> ss.trailing_zeros() {
+            let at = each.at(k << ss.trailing_zeros());
+            let Some(s) = at.sub(0, ss) else {
+                ok = false;
+                break;
+            };
+            ok &= sc
+                .crypt_block(&tfms, &mut req, Direction::Encrypt, iv_sector, s, s)
+                .is_ok();
+            iv_sector = iv_sector.wrapping_add(step);
+        }
+        kunit_expect!(test, ok, "{} {:?}: sector encryption failed", cipher, opts);
+        let same = run.read(0, &mut a) && each.read(0, &mut b) && a == b && a != plain;
+        kunit_expect!(
+            test,
+            same,
+            "{} {:?}: page run and sectors differ",
+            cipher,
+            opts
+        );
+        let mut sector = first;
+        let r = sc.crypt_sectors(
+            &tfms,
+            &mut req,
+            Direction::Decrypt,
+            &mut sector,
+            run.at(0),
+            run.at(0),
+        );
+        kunit_expect!(
+            test,
+            r.is_ok() && run.read(0, &mut a) && a == plain,
+            "{} {:?}: run decryption differs",
+            cipher,
+            opts
+        );
+        drop(req);
+        pages.free(run);
+        pages.free(each);
+    }
+}
+
+pub(super) fn xts_ieee1619_vector_4(test: &mut Test) {
+    check_sector(
+        test,
+        "XTS-AES-128 vector 4",
+        "aes-xts-plain64",
+        &xv::V4_KEY,
+        xv::V4_SECTOR,
+        &xv::V4_PTEXT,
+        &xv::V4_CTEXT,
+    );
+}
+
+pub(super) fn xts_ieee1619_vector_10(test: &mut Test) {
+    check_sector(
+        test,
+        "XTS-AES-256 vector 10",
+        "aes-xts-plain64",
+        &xv::V10_KEY,
+        xv::V10_SECTOR,
+        &xv::V10_PTEXT,
+        &xv::V10_CTEXT,
+    );
+    // The capi: form names the same transform.
+    check_sector(
+        test,
+        "capi XTS-AES-256 vector 10",
+        "capi:xts(aes)-plain64",
+        &xv::V10_KEY,
+        xv::V10_SECTOR,
+        &xv::V10_PTEXT,
+        &xv::V10_CTEXT,
+    );
+}
