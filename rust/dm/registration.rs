@@ -45,6 +45,19 @@ impl<T: TargetOperations> Registration<T> {
         features: u64,
         module: &'static ThisModule,
     ) -> Result<Pin<KBox<Self>>> {
+        // An operation the target does not implement must not even be
+        // named: its default body is a `build_error`, which would reach the
+        // module (an `if` on the constant keeps it out; `then_some` would
+        // take its address).
+        macro_rules! op {
+            ($has:ident, $f:ident) => {
+                if T::$has {
+                    Some(Adapter::<T>::$f)
+                } else {
+                    None
+                }
+            };
+        }
         let tt = bindings::target_type {
             features,
             name: name.as_char_ptr(),
@@ -53,54 +66,15 @@ impl<T: TargetOperations> Registration<T> {
             ctr: Some(Adapter::<T>::ctr),
             dtr: Some(Adapter::<T>::dtr),
             map: Some(Adapter::<T>::map),
-            // An operation the target does not implement must not even be
-            // named: its default body is a `build_error`, which would then
-            // reach the module (`then_some` takes the address eagerly).
-            status: if T::HAS_STATUS {
-                Some(Adapter::<T>::status)
-            } else {
-                None
-            },
-            iterate_devices: if T::HAS_ITERATE_DEVICES {
-                Some(Adapter::<T>::iterate_devices)
-            } else {
-                None
-            },
-            io_hints: if T::HAS_IO_HINTS {
-                Some(Adapter::<T>::io_hints)
-            } else {
-                None
-            },
-            message: if T::HAS_MESSAGE {
-                Some(Adapter::<T>::message)
-            } else {
-                None
-            },
-            end_io: if T::HAS_END_IO {
-                Some(Adapter::<T>::end_io)
-            } else {
-                None
-            },
-            presuspend: if T::HAS_PRESUSPEND {
-                Some(Adapter::<T>::presuspend)
-            } else {
-                None
-            },
-            postsuspend: if T::HAS_POSTSUSPEND {
-                Some(Adapter::<T>::postsuspend)
-            } else {
-                None
-            },
-            preresume: if T::HAS_PRERESUME {
-                Some(Adapter::<T>::preresume)
-            } else {
-                None
-            },
-            resume: if T::HAS_RESUME {
-                Some(Adapter::<T>::resume)
-            } else {
-                None
-            },
+            status: op!(HAS_STATUS, status),
+            iterate_devices: op!(HAS_ITERATE_DEVICES, iterate_devices),
+            io_hints: op!(HAS_IO_HINTS, io_hints),
+            message: op!(HAS_MESSAGE, message),
+            end_io: op!(HAS_END_IO, end_io),
+            presuspend: op!(HAS_PRESUSPEND, presuspend),
+            postsuspend: op!(HAS_POSTSUSPEND, postsuspend),
+            preresume: op!(HAS_PRERESUME, preresume),
+            resume: op!(HAS_RESUME, resume),
             ..Default::default()
         };
         let mut this = KBox::pin(

@@ -11,6 +11,15 @@ fn gen(mode: IvMode, len: usize, sector: u64, shift: u32) -> Vec<u8> {
     iv
 }
 
+/// The IV modes whose generator keeps state (keys, seeds) in the target.
+const WITH_STATE: [IvMode; 5] = [
+    IvMode::Lmk,
+    IvMode::Tcw,
+    IvMode::Random,
+    IvMode::Eboiv,
+    IvMode::Elephant,
+];
+
 #[test]
 fn plain_is_low_32_bits_le() {
     let iv = gen(IvMode::Plain, 16, 0x1_2345_6789, 0);
@@ -82,13 +91,7 @@ fn sixteen_byte_fast_path_matches_the_general_one() {
             }
         }
     }
-    for mode in [
-        IvMode::Lmk,
-        IvMode::Tcw,
-        IvMode::Random,
-        IvMode::Eboiv,
-        IvMode::Elephant,
-    ] {
+    for mode in WITH_STATE {
         let mut iv = [0u8; 16];
         assert_eq!(
             generate(mode, &mut iv, 1, 0),
@@ -100,13 +103,7 @@ fn sixteen_byte_fast_path_matches_the_general_one() {
 #[test]
 fn generators_with_state_are_refused() {
     let mut iv = [0u8; 16];
-    for mode in [
-        IvMode::Lmk,
-        IvMode::Tcw,
-        IvMode::Random,
-        IvMode::Eboiv,
-        IvMode::Elephant,
-    ] {
+    for mode in WITH_STATE {
         assert_eq!(generate(mode, &mut iv, 1, 0), Err(IvError::Unsupported));
     }
     let mut short = [0u8; 4];
