@@ -39,9 +39,9 @@ pub(crate) trait IoTarget: Sync {
 /// crypto request).
 ///
 /// `#[repr(C)]` with the work item first, so that the work item's address is
-/// the structure's; its size is a multiple of [`PER_BIO_ALIGN`] (checked
-/// below), so the area that follows is aligned as device-mapper aligns the
-/// per-bio data.
+/// the structure's; its size is a multiple of [`PER_BIO_ALIGN`], so the area
+/// that follows is aligned as device-mapper aligns the per-bio data, and its
+/// alignment is at most that (both checked by [`Io::new`]).
 #[repr(C)]
 pub(super) struct PerBio<T: IoTarget, S> {
     pub(super) work: Opaque<bindings::work_struct>,
@@ -116,6 +116,9 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// this type with [`Target::set_per_io_data`].
     pub(crate) fn new(target: &Target<'_>, bio: Bio, this: &T, state: S) -> Result<Self, Bio> {
         const { assert!(core::mem::size_of::<PerBio<T, S>>() % PER_BIO_ALIGN == 0) };
+        // Device-mapper aligns the per-bio data to `PER_BIO_ALIGN` and no
+        // more: a state that needs more (a `u128`, say) cannot live there.
+        const { assert!(core::mem::align_of::<PerBio<T, S>>() <= PER_BIO_ALIGN) };
         let size = target.raw().per_io_data_size as usize;
         if size < core::mem::size_of::<PerBio<T, S>>() || size % PER_BIO_ALIGN != 0 {
             return Err(bio);
