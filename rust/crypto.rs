@@ -23,6 +23,8 @@ pub(crate) struct Skcipher {
     tfm: NonNull<bindings::crypto_skcipher>,
     /// `crypto_skcipher_reqsize(tfm)`, fixed once the transform exists.
     reqsize: usize,
+    /// `crypto_skcipher_ivsize(tfm)`, fixed once the transform exists.
+    ivsize: usize,
 }
 
 // SAFETY: A transform may be used and freed from any thread; mutation
@@ -39,7 +41,9 @@ impl Skcipher {
         let tfm = NonNull::new(p).ok_or(ENOMEM)?;
         // SAFETY: `tfm` is a valid transform.
         let reqsize = unsafe { bindings::rcrypt_skcipher_reqsize(tfm.as_ptr()) } as usize;
-        Ok(Self { tfm, reqsize })
+        // SAFETY: `tfm` is a valid transform.
+        let ivsize = unsafe { bindings::rcrypt_skcipher_ivsize(tfm.as_ptr()) } as usize;
+        Ok(Self { tfm, reqsize, ivsize })
     }
 
     /// Sets the key (`crypto_skcipher_setkey`).
@@ -65,10 +69,9 @@ impl Skcipher {
         self.reqsize
     }
 
-    /// IV size in bytes.
+    /// IV size in bytes (`crypto_skcipher_ivsize`).
     pub(crate) fn iv_size(&self) -> usize {
-        // SAFETY: `tfm` is valid by the invariant.
-        unsafe { bindings::rcrypt_skcipher_ivsize(self.tfm.as_ptr()) as usize }
+        self.ivsize
     }
 
     /// Block size in bytes.
@@ -349,12 +352,18 @@ impl Request<'_> {
     }
 
     /// Runs the cipher over `len` bytes from `src` into `dst` (which may be
-    /// the same place) with the IV buffer, and waits for the result.
-    /// (Always inlined: it runs once per sector, and as a call it cost
-    /// about 30 instructions per sector in `make icount`.)
+    /// the same place) with the IV buffer, and waits for the result;
+    /// `EINVAL` if a range holds fewer than `len` bytes or `tfm` needs a
+    /// larger request context or IV than the pool's. (Always inlined: it
+    /// runs once per sector, and as a call it cost about 30 instructions
+    /// per sector in `make icount`.)
     #[inline(always)]
     pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef<'_>, dst: PageRef<'_>, len: u32) -> Result {
-        if src.len() < len || dst.len() < len || tfm.reqsize() > self.pool.reqsize {
+        if src.len() < len
+            || dst.len() < len
+            || tfm.reqsize() > self.pool.reqsize
+            || tfm.ivsize > self.pool.iv_size
+        {
             return Err(EINVAL);
         }
         let (req, sg, wait, iv) = self.areas();
@@ -381,9 +390,14 @@ impl Request<'_> {
     }
 
     /// Runs the cipher in place over the first `len` bytes of the auxiliary
-    /// buffer with the IV buffer, and waits for the result.
+    /// buffer with the IV buffer, and waits for the result; `EINVAL` if the
+    /// buffer is shorter or `tfm` needs a larger request context or IV than
+    /// the pool's.
     pub(crate) fn crypt_aux(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
-        if len as usize > self.pool.aux_len || tfm.reqsize() > self.pool.reqsize {
+        if len as usize > self.pool.aux_len
+            || tfm.reqsize() > self.pool.reqsize
+            || tfm.ivsize > self.pool.iv_size
+        {
             return Err(EINVAL);
         }
         self.use_bufs();
