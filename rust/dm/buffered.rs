@@ -200,8 +200,9 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         if let (Some(p), Some(base)) = (NonNull::new(p), unsafe { Bio::from_raw(base) }) {
             // SAFETY: `from_parts`' contract: `clone` and `ident` are the bio
             // and pool identity of one `into_parts` call (`into_flight`'s,
-            // the identity kept in the per-bio data), and `embedded` is what
-            // comparing the clone with the per-bio data's bio says.
+            // the identity kept in the per-bio data), `embedded` is what
+            // comparing the clone with the per-bio data's bio says, and the
+            // clone's I/O is over (this is its completion).
             let buf = core::mem::ManuallyDrop::new(unsafe { PoolBio::from_parts(clone, ident, embedded) });
             // INVARIANT: The `Io` and buffer that `into_flight` gave up,
             // rebuilt as they were; the buffer's I/O is over.
