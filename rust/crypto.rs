@@ -27,29 +27,37 @@ pub(crate) struct Skcipher {
     ivsize: usize,
 }
 
-// SAFETY: A transform may be used and freed from any thread; mutation
-// (`set_key`) needs `&mut self`.
+// SAFETY: A transform is not tied to the thread that allocated it: any
+// thread may use it, set its key or free it.
 unsafe impl Send for Skcipher {}
-// SAFETY: Shared use only reads the transform's immutable properties.
+// SAFETY: `&Skcipher` reads the transform's fixed properties and runs
+// requests on it (`Request::crypt`), which the crypto API allows from any
+// number of threads at once; setting the key, which does not allow that,
+// needs `&mut self` or is `unsafe` (`set_key_unshared`).
 unsafe impl Sync for Skcipher {}
 
 impl Skcipher {
     /// Allocates the transform `name` (a crypto API name such as `xts(aes)`).
     pub(crate) fn new(name: &CStr, type_: u32, mask: u32) -> Result<Self> {
-        // SAFETY: `name` is a valid NUL-terminated string for the call.
+        // SAFETY: `crypto_alloc_skcipher` needs a NUL-terminated name, which
+        // `name` is, valid for the call.
         let p = from_err_ptr(unsafe { bindings::crypto_alloc_skcipher(name.as_ptr().cast(), type_, mask) })?;
         let tfm = NonNull::new(p).ok_or(ENOMEM)?;
-        // SAFETY: `tfm` is a valid transform.
-        let reqsize = unsafe { bindings::rcrypt_skcipher_reqsize(tfm.as_ptr()) } as usize;
-        // SAFETY: `tfm` is a valid transform.
-        let ivsize = unsafe { bindings::rcrypt_skcipher_ivsize(tfm.as_ptr()) } as usize;
-        Ok(Self { tfm, reqsize, ivsize })
+        // SAFETY: `tfm` was just allocated, so it is a valid transform.
+        let (reqsize, ivsize) = unsafe {
+            (bindings::rcrypt_skcipher_reqsize(tfm.as_ptr()), bindings::rcrypt_skcipher_ivsize(tfm.as_ptr()))
+        };
+        // INVARIANT: Allocated just above; freed only by `drop`.
+        Ok(Self { tfm, reqsize: reqsize as usize, ivsize: ivsize as usize })
     }
 
     /// Sets the key (`crypto_skcipher_setkey`).
     pub(crate) fn set_key(&mut self, key: &[u8]) -> Result {
         let len = u32::try_from(key.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `tfm` is valid by the invariant; `key` is readable for `len` bytes.
+        // SAFETY: `crypto_skcipher_setkey` needs a valid transform that no
+        // request uses during the call, and `len` readable bytes at `key`:
+        // `tfm` is valid (type invariant), `&mut self` excludes any request
+        // (they borrow the transform), and `key` is a slice of `len` bytes.
         to_result(unsafe { bindings::crypto_skcipher_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
     }
 
@@ -60,7 +68,10 @@ impl Skcipher {
     /// No request may use the transform during the call.
     unsafe fn set_key_unshared(&self, key: &[u8]) -> Result {
         let len = u32::try_from(key.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `tfm` is valid; the caller guarantees no concurrent request.
+        // SAFETY: `crypto_skcipher_setkey` needs a valid transform that no
+        // request uses during the call, and `len` readable bytes at `key`:
+        // `tfm` is valid (type invariant), no request uses it (the caller's
+        // guarantee), and `key` is a slice of `len` bytes.
         to_result(unsafe { bindings::crypto_skcipher_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
     }
 
@@ -76,14 +87,18 @@ impl Skcipher {
 
     /// Block size in bytes.
     pub(crate) fn block_size(&self) -> usize {
-        // SAFETY: `tfm` is valid by the invariant.
+        // SAFETY: The helper reads the algorithm's block size: `tfm` is a
+        // valid transform (type invariant).
         unsafe { bindings::rcrypt_skcipher_blocksize(self.tfm.as_ptr()) as usize }
     }
 }
 
 impl Drop for Skcipher {
     fn drop(&mut self) {
-        // SAFETY: `tfm` came from `crypto_alloc_skcipher` and is freed once.
+        // SAFETY: `crypto_free_skcipher` needs a transform from
+        // `crypto_alloc_skcipher` that nothing uses any more: `tfm` is one
+        // (type invariant), freed once, here; requests borrow the transform
+        // for their operation, which they wait for, so none is in flight.
         unsafe { bindings::rcrypt_skcipher_free(self.tfm.as_ptr()) };
     }
 }
@@ -111,9 +126,12 @@ pub(crate) enum Direction {
 ///
 /// # Invariants
 ///
-/// `pool` is a valid kmalloc mempool of elements laid out as the offsets
-/// say (each area inside the element, suitably aligned, not overlapping),
-/// destroyed on drop; the request area fits any transform whose request
+/// `pool` is a valid kmalloc mempool of `size`-byte elements, destroyed on
+/// drop. The offsets are those of [`RequestPool::layout`]: each area lies
+/// inside the element, they do not overlap, and each is aligned for its
+/// type in an element aligned for a `skcipher_request` (offsets are
+/// multiples of 16; see `layout`); `bufs_len` bytes from `aux_off` reach
+/// the element's end. The request area fits any transform whose request
 /// context is at most `reqsize` bytes.
 pub(crate) struct RequestPool {
     pool: NonNull<bindings::mempool_t>,
@@ -146,9 +164,13 @@ const BACKLOGGED: i32 = (bindings::EBUSY as i32).wrapping_neg();
 /// 32-byte sector key.
 pub(crate) const AUX_LEN: usize = 48;
 
-// SAFETY: Mempools are thread-safe.
+// SAFETY: A mempool is not tied to the thread that made it: any thread may
+// allocate from it, free to it or destroy it; the rest is plain numbers and
+// an atomic counter.
 unsafe impl Send for RequestPool {}
-// SAFETY: As above.
+// SAFETY: `&RequestPool` allocates and frees elements, which a mempool (with
+// its own lock) allows from any number of threads at once, and counts in an
+// atomic.
 unsafe impl Sync for RequestPool {}
 
 /// Where the areas of a [`RequestPool`] element lie, in this order.
@@ -175,8 +197,11 @@ impl RequestPool {
         let Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size } =
             Self::layout(reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
         let bufs_len = size.checked_sub(aux_off).ok_or(ENOMEM)?;
-        // SAFETY: FFI call; returns null on failure.
+        // SAFETY: `mempool_create_kmalloc_pool` has no precondition: it
+        // allocates and returns a new pool, or null.
         let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
+        // INVARIANT: A new kmalloc mempool of `size`-byte elements, with the
+        // offsets of `layout`.
         Ok(Self {
             pool: NonNull::new(pool).ok_or(ENOMEM)?,
             reqsize,
@@ -203,7 +228,19 @@ impl RequestPool {
     /// The layout of an element: offsets of the scatterlists, wait, IV,
     /// auxiliary buffer (and its length) and scratch space, and the size;
     /// `None` if the sizes overflow.
+    ///
+    /// Each offset is a multiple of 16, so each area is aligned as the
+    /// element is, up to 16: an element is aligned for a `skcipher_request`
+    /// (kmalloc aligns to `CRYPTO_MINALIGN`, the request's alignment, and
+    /// [`Self::get`] checks an area), which is at least as much as the
+    /// scatterlists and the wait need (checked here at build time).
     fn layout(reqsize: usize, iv_size: usize, scratch_len: usize) -> Option<Layout> {
+        const {
+            let req = core::mem::align_of::<bindings::skcipher_request>();
+            assert!(req <= 16);
+            assert!(core::mem::align_of::<bindings::scatterlist>() <= req);
+            assert!(core::mem::align_of::<bindings::crypto_wait>() <= req);
+        };
         let req_len = core::mem::size_of::<bindings::skcipher_request>().checked_add(reqsize)?;
         let sg_off = align16(req_len)?;
         let wait_off = align16(sg_off.checked_add(core::mem::size_of::<[bindings::scatterlist; 2]>())?)?;
@@ -226,46 +263,70 @@ impl RequestPool {
     /// A request, waiting for one to come back to the pool if needed
     /// (GFP_NOIO: never fails in process context).
     pub(crate) fn alloc(&self) -> Result<Request<'_>> {
-        // SAFETY: The pool is valid; GFP_NOIO may sleep.
+        // SAFETY: `mempool_alloc` needs an initialised mempool, which `pool`
+        // is until `drop` (type invariant). (GFP_NOIO may sleep: the caller's
+        // context must allow it.)
         let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
         let mem = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
-        // INVARIANT: The element is ours until `Request::drop` frees it.
-        Ok(self.init(mem, true))
+        // SAFETY: `init`'s contract: `mem` is a new element of this pool
+        // (`size` bytes of kmalloc memory, aligned for a request: type
+        // invariant), the request's until `Request::drop` frees it.
+        Ok(unsafe { self.init(mem, true) })
     }
 
     /// A request laid out in `area` (dm-crypt keeps its request in the
     /// per-bio data: no pool round trip per bio) if the area is large
     /// enough and aligned for a request, else one from the pool ([`Self::alloc`]).
+    ///
+    /// `area` must be in the kernel's linear map (kmalloc or slab memory,
+    /// such as the per-bio data; not the stack or vmalloc memory):
+    /// [`Request::crypt_aux`] makes a scatterlist of it. The type does not
+    /// say so.
     pub(crate) fn get<'a>(&'a self, area: &'a mut [core::mem::MaybeUninit<u8>]) -> Result<Request<'a>> {
         let p = area.as_mut_ptr().cast::<u8>();
         if area.len() < self.size || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0 {
             return self.alloc();
         }
-        // INVARIANT: `area` holds an element of this pool's layout (large
-        // enough and aligned, checked) and is borrowed by the request.
-        Ok(self.init(NonNull::new(p).ok_or(EINVAL)?, false))
+        // SAFETY: `init`'s contract: `area` holds `size` bytes aligned for a
+        // request (both checked), in the linear map (this function's
+        // contract), borrowed by the request for `'a`, so the request's
+        // until it drops.
+        Ok(unsafe { self.init(NonNull::new(p).ok_or(EINVAL)?, false) })
     }
 
-    /// Starts a request in `mem`, an element of this pool's layout that is
-    /// the request's until it drops.
-    fn init(&self, mem: NonNull<u8>, pooled: bool) -> Request<'_> {
+    /// Starts a request in `mem`, an element of this pool's layout.
+    ///
+    /// # Safety
+    ///
+    /// `mem` is valid for reads and writes of `size` bytes, aligned for a
+    /// `skcipher_request`, in the linear map, and used by nothing but the
+    /// request until it drops: a pool element if `pooled`, else memory
+    /// borrowed for the request's lifetime.
+    unsafe fn init(&self, mem: NonNull<u8>, pooled: bool) -> Request<'_> {
         // The wait, once initialised here, serves every operation of the
         // request (crypto_wait_req() re-arms it after waiting). The IV is
         // zeroed so that no uninitialised memory is ever read through it; the
         // other buffers are zeroed when first used (`Request::bufs`).
-        // SAFETY: The wait and the IV lie inside the element, which is ours.
+        // SAFETY: The wait and the IV lie inside the `size` bytes at `mem`,
+        // which are writable and nobody else's (the caller's guarantee), at
+        // offsets aligned for them (type invariant): `crypto_init_wait`
+        // needs a writable `crypto_wait`, `write_bytes` writable bytes.
         unsafe {
             bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast());
             core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.iv_size);
         }
+        // INVARIANT: An element of this pool's layout, the request's until
+        // it drops (the caller's guarantee); the IV is zeroed just above.
         Request { pool: self, mem, pooled, bufs_used: false, _area: core::marker::PhantomData }
     }
 }
 
 impl Drop for RequestPool {
     fn drop(&mut self) {
-        // SAFETY: Every request went back to the pool (`Request` is borrowed
-        // from the pool, so none outlives it).
+        // SAFETY: `mempool_destroy` needs a mempool whose elements have all
+        // come back and that is destroyed once: every `Request` borrows the
+        // pool and frees its element when dropped, so none is out now; this
+        // is the pool's drop.
         unsafe { bindings::mempool_destroy(self.pool.as_ptr()) };
     }
 }
@@ -277,9 +338,11 @@ impl Drop for RequestPool {
 /// # Invariants
 ///
 /// `mem` is an element of `pool`'s layout (a pool element if `pooled`, else
-/// inside the borrowed area), used by nobody else until drop. Its IV is
-/// initialised; its auxiliary buffer and scratch space are initialised once
-/// `bufs_used` is set.
+/// inside the borrowed area): `pool.size` bytes aligned for a
+/// `skcipher_request`, in the linear map, used by nobody else until drop.
+/// Its wait is initialised and its IV zeroed; its auxiliary buffer and
+/// scratch space are initialised once `bufs_used` is set. No operation on
+/// it is in flight outside [`Request::crypt`] and [`Request::crypt_aux`].
 pub(crate) struct Request<'a> {
     pool: &'a RequestPool,
     mem: NonNull<u8>,
@@ -304,8 +367,10 @@ impl Request<'_> {
     /// The IV buffer (`iv_size` bytes), filled by the caller before [`Self::crypt`].
     #[inline]
     pub(crate) fn iv_mut(&mut self) -> &mut [u8] {
-        // SAFETY: The IV lies inside the element, is initialised (type
-        // invariant) and is only reachable through `&mut self`.
+        // SAFETY: The IV's `iv_size` bytes at `iv_off` lie inside the
+        // element, are initialised and are nobody else's (type invariants),
+        // and `&mut self` makes the slice the only way to them while it
+        // lives.
         unsafe { core::slice::from_raw_parts_mut(self.mem.as_ptr().add(self.pool.iv_off), self.pool.iv_size) }
     }
 
@@ -316,8 +381,10 @@ impl Request<'_> {
         if self.pool.iv_size != 16 {
             return None;
         }
-        // SAFETY: As in `iv_mut`; the IV is 16 bytes (checked) and `u8`
-        // needs no alignment.
+        // SAFETY: The IV's `iv_size` bytes at `iv_off`, 16 (checked), lie
+        // inside the element, are initialised and are nobody else's (type
+        // invariants); `[u8; 16]` needs no alignment, and `&mut self` makes
+        // the reference the only way to them while it lives.
         Some(unsafe { &mut *self.mem.as_ptr().add(self.pool.iv_off).cast::<[u8; 16]>() })
     }
 
@@ -326,8 +393,10 @@ impl Request<'_> {
     fn use_bufs(&mut self) {
         if !self.bufs_used {
             let p = self.pool;
-            // SAFETY: Both lie inside the element, which is ours; they follow
-            // each other up to its end (pool layout).
+            // SAFETY: The `bufs_len` bytes from `aux_off`, the auxiliary
+            // buffer and the scratch space, lie inside the element (they end
+            // with it), which is writable and nobody else's (type
+            // invariants); no slice of them is borrowed (`&mut self`).
             unsafe { core::ptr::write_bytes(self.mem.as_ptr().add(p.aux_off), 0, p.bufs_len) };
             // INVARIANT: Initialised just above.
             self.bufs_used = true;
@@ -339,9 +408,10 @@ impl Request<'_> {
         self.use_bufs();
         let p = self.pool;
         let base = self.mem.as_ptr();
-        // SAFETY: The three areas lie inside the element, do not overlap (type
-        // invariant of the pool), are initialised (`use_bufs` above and the
-        // type invariant) and are only reachable through `&mut self`.
+        // SAFETY: The three areas lie inside the element and do not overlap
+        // (type invariant of the pool), are initialised (`use_bufs` above and
+        // the type invariant) and are nobody else's (type invariant); `&mut
+        // self` makes the slices the only way to them while they live.
         unsafe {
             RequestBufs {
                 iv: core::slice::from_raw_parts_mut(base.add(p.iv_off), p.iv_size),
@@ -367,10 +437,18 @@ impl Request<'_> {
             return Err(EINVAL);
         }
         let (req, sg, wait, iv) = self.areas();
-        // The areas lie inside the element, which is ours, and the page
-        // ranges hold `len` bytes (checked, and `PageRef`'s invariant).
-        // SAFETY: As above; the request area fits `tfm`'s context (checked);
-        // all stays valid until the operation completes (`finish` waits).
+        // SAFETY: The helper sets up the two scatterlists and the request and
+        // starts the operation, which reads `src` and writes `dst`:
+        // - the request, scatterlists, wait and IV lie inside the element,
+        //   aligned, and are nobody else's (type invariants); the request
+        //   area fits `tfm`'s context and the IV `tfm`'s (both checked), and
+        //   the wait is initialised (type invariant);
+        // - `tfm` is a valid transform, borrowed for the call;
+        // - each page range holds `len` bytes of page memory for its borrow
+        //   (checked, and `PageRef`'s invariant), which Rust code never
+        //   borrows as a slice;
+        // - all of it stays valid until the operation completes: `finish`
+        //   waits for an operation the transform queued.
         let err = unsafe {
             bindings::rcrypt_skcipher_crypt_pages(
                 req,
@@ -402,15 +480,29 @@ impl Request<'_> {
         }
         self.use_bufs();
         let (req, sg, wait, iv) = self.areas();
-        // The auxiliary buffer lies inside the element, which is kmalloc or
-        // slab memory (a pool element or a bio's per-bio data: linear map, as
-        // sg_init_one() needs), and holds `len` bytes.
-        // SAFETY: As above; the request area fits `tfm`'s context (checked);
-        // all stays valid until the operation completes (`finish` waits).
-        let err = unsafe {
-            let aux = self.mem.as_ptr().add(self.pool.aux_off);
+        // SAFETY: `add` needs the offset to stay inside the element's
+        // allocation, which `aux_off` does (type invariant).
+        let aux = unsafe { self.mem.as_ptr().add(self.pool.aux_off) };
+        // SAFETY: `sg_init_one` sets up a writable scatterlist entry (the two
+        // at `sg` lie inside the element and are nobody else's: type
+        // invariants) for `len` bytes of memory in the linear map: the
+        // auxiliary buffer holds at least `len` bytes (checked) inside the
+        // element, which is in the linear map (type invariant).
+        unsafe {
             bindings::sg_init_one(sg, aux.cast(), len);
             bindings::sg_init_one(sg.add(1), aux.cast(), len);
+        }
+        // SAFETY: The helper sets up the request and starts the operation,
+        // in place on the auxiliary buffer:
+        // - the request, scatterlists (set up just above), wait and IV lie
+        //   inside the element, aligned, and are nobody else's (type
+        //   invariants); the request area fits `tfm`'s context and the IV
+        //   `tfm`'s (both checked), and the wait is initialised;
+        // - `tfm` is a valid transform, borrowed for the call;
+        // - no slice of the auxiliary buffer is borrowed (`&mut self`);
+        // - all of it stays valid until the operation completes: `finish`
+        //   waits for an operation the transform queued.
+        let err = unsafe {
             bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, dir == Direction::Encrypt)
         };
         self.finish(err)
@@ -427,7 +519,8 @@ impl Request<'_> {
     ) -> (*mut bindings::skcipher_request, *mut bindings::scatterlist, *mut bindings::crypto_wait, *mut u8) {
         let base = self.mem.as_ptr();
         let p = self.pool;
-        // SAFETY: Each offset lies inside the element (type invariant).
+        // SAFETY: `add` needs each offset to stay inside the element's
+        // allocation: each offset lies inside the element (type invariant).
         unsafe {
             (base.cast(), base.add(p.sg_off).cast(), base.add(p.wait_off).cast(), base.add(p.iv_off))
         }
@@ -445,10 +538,11 @@ impl Request<'_> {
         let err = if err == QUEUED || err == BACKLOGGED {
             self.pool.waits.fetch_add(1, Ordering::Relaxed);
             let (_, _, wait, _) = self.areas();
-            // SAFETY: The wait lies inside the element, which is ours, and
-            // was initialised with it (`RequestPool::init`); the operation
-            // completes it through `crypto_req_done`, and the request and its
-            // buffers stay valid until it has (this waits for that).
+            // SAFETY: `crypto_wait_req` waits on the wait the operation
+            // completes (through `crypto_req_done`): `wait` lies inside the
+            // element, is initialised and is nobody else's (type
+            // invariants), and the operation just started was given it;
+            // the request and its buffers stay valid meanwhile (`&mut self`).
             unsafe { bindings::rcrypt_crypto_wait_req(err, wait) }
         } else {
             err
@@ -468,8 +562,10 @@ impl Drop for Request<'_> {
         // the per-bio data (untouched buffers are still zero or were never
         // initialised).
         if self.bufs_used {
-            // SAFETY: The auxiliary buffer and the scratch space that follows
-            // it lie inside the element, which is ours until it is freed below.
+            // SAFETY: The `bufs_len` bytes from `aux_off`, the auxiliary buffer
+            // and the scratch space, lie inside the element, which is
+            // writable and nobody else's until it is freed below (type
+            // invariants); no slice of them is borrowed (this is the drop).
             unsafe {
                 bindings::rcrypt_memzero_explicit(
                     self.mem.as_ptr().add(p.aux_off).cast(),
@@ -478,8 +574,10 @@ impl Drop for Request<'_> {
             };
         }
         if self.pooled {
-            // SAFETY: `mem` came from this pool and no operation is in flight
-            // (every operation waits for completion).
+            // SAFETY: `mempool_free` needs an element of this pool that
+            // nothing uses any more: `mem` is one (`pooled`, type invariant),
+            // freed once, here, and no operation on it is in flight (type
+            // invariant: every operation is waited for).
             unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };
         }
     }
@@ -508,8 +606,11 @@ pub(crate) struct TfmSet<S> {
     gate: Gate,
 }
 
-// SAFETY: `state` is written only with the gate closed and no reader (type
-// invariant), so sharing the set shares `S` like `&S`, or moves it under `&mut`.
+// SAFETY: `&TfmSet` reaches `state` only through a `CipherUse` (as `&S`,
+// which may cross threads since `S: Sync`) or a `Rekey` (as `&mut S`, which
+// may since `S: Send`), never both at once (type invariant); the gate is
+// atomic and the transforms are `Sync`. The gate's Acquire entry and Release
+// reopening order a re-key's writes before the next users' reads.
 unsafe impl<S: Send + Sync> Sync for TfmSet<S> {}
 
 /// Proof that the transforms of a [`TfmSet`] are in use by a request path.
@@ -534,6 +635,7 @@ pub(crate) struct Rekey<'a, S> {
 impl<S> TfmSet<S> {
     /// Takes the transforms and the IV generator's key state.
     pub(crate) fn new(tfms: KVec<Skcipher>, state: S) -> Self {
+        // INVARIANT: An open gate: no `CipherUse` or `Rekey` exists yet.
         Self { tfms, aux: None, state: UnsafeCell::new(state), gate: Gate::new() }
     }
 
@@ -609,22 +711,30 @@ impl<S> Rekey<'_, S> {
     /// Sets the key of transform `i`.
     pub(crate) fn set_key(&mut self, i: usize, key: &[u8]) -> Result {
         let tfm = self.set.tfms.get(i).ok_or(EINVAL)?;
-        // SAFETY: The gate is closed with no user (type invariant), so no
-        // request runs on this transform during `setkey`.
+        // SAFETY: `set_key_unshared`'s contract: the gate is closed with no
+        // user while this `Rekey` lives (type invariant), and requests use
+        // the transforms only through a `CipherUse`, which holds an entry of
+        // the gate: no request uses the transform during the call.
         unsafe { tfm.set_key_unshared(key) }
     }
 
     /// Sets the key of the auxiliary transform (`EINVAL` if there is none).
     pub(crate) fn set_aux_key(&mut self, key: &[u8]) -> Result {
         let tfm = self.set.aux.as_ref().ok_or(EINVAL)?;
-        // SAFETY: As in `set_key`.
+        // SAFETY: `set_key_unshared`'s contract: the gate is closed with no
+        // user while this `Rekey` lives (type invariant), and requests use
+        // the transforms only through a `CipherUse`, which holds an entry of
+        // the gate: no request uses the transform during the call.
         unsafe { tfm.set_key_unshared(key) }
     }
 
     /// The IV generator's key state.
     pub(crate) fn state(&mut self) -> &mut S {
-        // SAFETY: The gate is closed with no user (type invariant) and this
-        // `Rekey` is the only one, borrowed mutably: nobody else reads `state`.
+        // SAFETY: `state` is reached only through a `CipherUse` or a `Rekey`
+        // (type invariant of `TfmSet`): the gate is closed with no user while
+        // this `Rekey` lives, so no `CipherUse` exists, and it is the only
+        // `Rekey` (closing needs the gate open), borrowed mutably for as long
+        // as the result.
         unsafe { &mut *self.set.state.get() }
     }
 }
@@ -642,8 +752,10 @@ impl<S> CipherUse<'_, S> {
 
     /// The IV generator's key state.
     pub(crate) fn state(&self) -> &S {
-        // SAFETY: While a `CipherUse` lives the gate cannot close, so no
-        // `Rekey` writes the state (type invariant).
+        // SAFETY: `state` is written only through a `Rekey` (type invariant of
+        // `TfmSet`), which needs the gate closed with no user: while this
+        // `CipherUse` holds its entry, none exists, so nothing writes the
+        // state while the result is borrowed.
         unsafe { &*self.set.state.get() }
     }
 }
