@@ -202,9 +202,10 @@ unsafe fn copy_payload(ty: KeyType, key: *mut bindings::key, out: &mut [u8]) -> 
     if len != out.len() {
         return Err(EINVAL);
     }
-    // SAFETY: `data` holds `len` readable bytes while the semaphore is held
-    // (above); `out` is `len` writable bytes (checked), and as a `&mut`
-    // slice it does not overlap the key's payload.
+    // SAFETY: `data` holds `len` readable bytes of the payload, valid while
+    // the semaphore is held (the caller's guarantee); `out` is `len`
+    // writable bytes (checked), and as a `&mut` slice it does not overlap
+    // the payload.
     unsafe { core::ptr::copy_nonoverlapping(data, out.as_mut_ptr(), len) };
     Ok(())
 }

@@ -174,19 +174,20 @@ impl WriteThread {
                 guard = queue.lock();
             };
             drop(guard);
-            // `tree` was moved out of the queue whole, so it is a valid tree
-            // of live `SortedBio` nodes (type invariant of `Queue`) that only
-            // this thread reaches.
             blkdev::with_plug(|| {
-                // SAFETY: `tree` is a valid tree (above).
+                // SAFETY: `rb_first` needs a valid tree: `tree` is the queue's
+                // (type invariant of `Queue`), moved out whole under the lock,
+                // and only this thread reaches it.
                 while let Some(node) = NonNull::new(unsafe { bindings::rb_first(&tree) }) {
                     let sorted = node.cast::<SortedBio>().as_ptr();
-                    // SAFETY: A node of `tree` is the first field of a live
-                    // `SortedBio` (above).
+                    // SAFETY: Each node of `tree`, the queue's moved out, is
+                    // the first field of a live `SortedBio` (type invariant of
+                    // `Queue`).
                     let (base, clone) = unsafe { ((*sorted).base, (*sorted).clone) };
-                    // SAFETY: `node` is in `tree` (above). It is erased before
+                    // SAFETY: `rb_erase` needs `node` to be in `tree`, a valid
+                    // tree: `rb_first` just returned it. (It is erased before
                     // its clone is submitted, as the clone may complete, and
-                    // free the node, at once.
+                    // free the node, at once.)
                     unsafe { bindings::rb_erase(node.as_ptr(), &mut tree) };
                     // SAFETY: `dm_submit_bio_remap(base, clone)` as in
                     // `Bio::submit_remap`: `base` came to the target's map
