@@ -45,17 +45,16 @@ impl PoolPage {
         if offset.checked_add(data.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
             return false;
         }
-        // SAFETY: A pool page comes from the page allocator without
-        // `__GFP_HIGHMEM`, so it is in the linear map, where `page_address`
-        // finds it.
-        let base = unsafe { bindings::rcrypt_page_address(self.page.as_ptr()) }.cast::<u8>();
         // SAFETY:
-        // - the page is the holder's (type invariant), and `&mut self` lets
-        //   nothing else read or write it meanwhile;
-        // - `offset + data.len()` is at most a page (checked), so `base +
-        //   offset` is in the page and writable for `data.len()` bytes;
-        // - `data` is a Rust slice, so not page memory of a pool page.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), base.add(offset), data.len()) };
+        // - `page_address` finds the page in the linear map: a pool page is
+        //   from the page allocator, without `__GFP_HIGHMEM`;
+        // - the page is the holder's (type invariant), `&mut self` lets
+        //   nothing else use it, and the copy stays in it (checked);
+        // - `data` is a Rust slice, not page memory of a pool page.
+        unsafe {
+            let base = bindings::rcrypt_page_address(self.page.as_ptr()).cast::<u8>();
+            core::ptr::copy_nonoverlapping(data.as_ptr(), base.add(offset), data.len());
+        }
         true
     }
 
@@ -65,17 +64,16 @@ impl PoolPage {
         if offset.checked_add(out.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
             return false;
         }
-        // SAFETY: A pool page comes from the page allocator without
-        // `__GFP_HIGHMEM`, so it is in the linear map, where `page_address`
-        // finds it.
-        let base = unsafe { bindings::rcrypt_page_address(self.page.as_ptr()) }.cast::<u8>();
         // SAFETY:
-        // - the page is the holder's (type invariant), and `&self` lets
-        //   nothing write it meanwhile;
-        // - `offset + out.len()` is at most a page (checked), so `base +
-        //   offset` is in the page and readable for `out.len()` bytes;
-        // - `out` is a Rust slice, so not page memory of a pool page.
-        unsafe { core::ptr::copy_nonoverlapping(base.add(offset), out.as_mut_ptr(), out.len()) };
+        // - `page_address` finds the page in the linear map: a pool page is
+        //   from the page allocator, without `__GFP_HIGHMEM`;
+        // - the page is the holder's (type invariant), `&self` lets nothing
+        //   write it, and the copy stays in it (checked);
+        // - `out` is a Rust slice, not page memory of a pool page.
+        unsafe {
+            let base = bindings::rcrypt_page_address(self.page.as_ptr()).cast::<u8>();
+            core::ptr::copy_nonoverlapping(base.add(offset), out.as_mut_ptr(), out.len());
+        }
         true
     }
 
@@ -296,8 +294,7 @@ pub(crate) struct PagePool {
 // allocate from it, free to it or exit it; the rest of the pool is atomics.
 unsafe impl Send for PagePool {}
 // SAFETY: `&PagePool` allocates and frees pages, which the mempool (with its
-// own lock) and the page allocator allow from any number of threads at
-// once, and reads or updates atomic counters.
+// own lock) and the page allocator allow from many threads at once.
 unsafe impl Sync for PagePool {}
 
 impl PagePool {
@@ -319,13 +316,11 @@ impl PagePool {
         }
         let data: *const PoolInner = &*inner;
         // SAFETY: `mempool_init` needs a zeroed mempool that stays in place
-        // until `mempool_exit`, and callbacks valid for the pool data until
-        // then:
-        // - the mempool is zeroed (`default`) and pinned in `inner`, which is
-        //   freed only after `drop` exits it, or here if this fails (then
-        //   `mempool_init` has freed what it allocated);
-        // - `page_alloc` and `page_free` are valid for `data`, the pinned
-        //   `PoolInner` itself, which lives as long as the mempool.
+        // until `mempool_exit`, and callbacks valid for the pool data:
+        // - the mempool is zeroed and pinned in `inner`, freed only after
+        //   `drop` exits it, or here if this fails (freeing what it took);
+        // - `page_alloc` and `page_free` are for `data`, this pinned
+        //   `PoolInner`, which lives as long as the mempool.
         let r = unsafe {
             bindings::rcrypt_mempool_init(
                 inner.pool.get(),
@@ -366,8 +361,7 @@ impl PagePool {
             | bindings::RCRYPT___GFP_NOWARN
             | bindings::RCRYPT___GFP_COMP;
         // SAFETY: `alloc_pages` needs an order of at most `MAX_PAGE_ORDER`
-        // (checked above) and a mask that fits the context: GFP_NOWAIT does
-        // not sleep, which fits any.
+        // (checked above) and a mask that fits the context: GFP_NOWAIT, any.
         let Some(page) = NonNull::new(unsafe { bindings::rcrypt_alloc_pages(gfp, order) }) else {
             self.inner.put(n);
             return None;
@@ -400,10 +394,9 @@ impl PagePool {
     /// Returns a page to the pool (a compound page to the page allocator).
     /// (A page of another pool would be counted in the wrong pool.)
     pub(crate) fn free(&self, page: PoolPage) {
-        // SAFETY: `free_raw`'s contract: the page is a single page from a
-        // pool's mempool or a compound page from the page allocator, and the
-        // holder's (`PoolPage`'s invariant), consumed here, so nothing uses
-        // it any more. (Which pool only matters for the count.)
+        // SAFETY: `free_raw`'s contract: a pool's single or compound page
+        // (`PoolPage`'s invariant), the holder's, consumed here, so unused.
+        // (Which pool only matters for the count.)
         unsafe { self.free_raw(page.page.as_ptr().cast()) };
     }
 
@@ -432,10 +425,9 @@ impl PagePool {
     /// and nothing uses it any more.
     unsafe fn free_raw(&self, page: *mut bindings::page) {
         // SAFETY: The helper frees a compound page to the page allocator and
-        // a single one to the mempool, whose elements are single pages from
-        // the page allocator: `page` is one or the other, and nothing uses
-        // it (the caller's guarantee); the mempool is initialised until
-        // `drop` (type invariant).
+        // a single one to the mempool (of single pages), initialised until
+        // `drop` (type invariant): `page` is one or the other, and unused
+        // (the caller's guarantee).
         let n = unsafe { bindings::rcrypt_free_buffer_page(page, self.inner.pool.get()) };
         if n != 0 {
             self.inner.put(isize::try_from(n).unwrap_or(isize::MAX));
@@ -491,13 +483,10 @@ impl PagePool {
         if b.pool == self.id() {
             let raw = b.bio.raw();
             for i in 0..usize::from(raw.bi_vcnt) {
-                // SAFETY:
-                // - `bi_io_vec` holds `bi_vcnt` initialised entries, so entry
-                //   `i` can be read;
-                // - `free_raw`'s contract: its page is a page of the pool
-                //   `b.pool` (`PoolBio`'s invariant), which is this pool
-                //   (checked), and nothing uses it any more: the bio is not
-                //   in flight (it is released) and is freed below.
+                // SAFETY: `bi_io_vec` holds `bi_vcnt` initialised entries;
+                // `free_raw`'s contract: entry `i` holds a page of the pool
+                // `b.pool` (`PoolBio`'s invariant), this one (checked), that
+                // nothing uses: the bio is not in flight and is freed below.
                 unsafe { self.free_raw((*raw.bi_io_vec.add(i)).bv_page) };
             }
         } else {
@@ -546,14 +535,12 @@ impl PoolBio {
         if raw.bi_vcnt >= raw.bi_max_vecs || len as usize > bindings::RCRYPT_PAGE_SIZE << page.order {
             return Err(page);
         }
-        // SAFETY: `__bio_add_page` needs a bio that is not in flight, with a
-        // free bvec, and `len` bytes of the page from offset 0: a `PoolBio`
-        // is not in flight, the free bvec and `len` were checked above, and
-        // nothing else changes the bio meanwhile (`PoolBio` is not `Sync`).
+        // SAFETY: `__bio_add_page` needs a bio not in flight (type invariant)
+        // with a free bvec and `len` bytes of the page (both checked), which
+        // nothing else changes meanwhile (`PoolBio` is not `Sync`).
         unsafe { bindings::__bio_add_page(self.bio.as_ptr(), page.page.as_ptr(), len, 0) };
-        // INVARIANT: The new bvec holds the whole `PoolPage`, from offset 0;
-        // `page` is forgotten here (it has no destructor) and goes back to
-        // the pool in `PagePool::release`.
+        // INVARIANT: The new bvec holds the `PoolPage`, from offset 0; it
+        // goes back to the pool in `PagePool::release`.
         Ok(())
     }
 
@@ -594,10 +581,9 @@ impl PoolBio {
 
 impl Drop for PagePool {
     fn drop(&mut self) {
-        // SAFETY: `mempool_exit` needs an initialised mempool, exited once,
-        // whose pool data outlives the call: initialised (type invariant),
-        // exited here only, and `inner` is freed after this. (Pages still
-        // handed out stay valid for their holders; they are counted below.)
+        // SAFETY: `mempool_exit` needs an initialised mempool (type
+        // invariant), exited once (here), whose pool data outlives the call
+        // (`inner` is freed after this); pages handed out stay their holders'.
         unsafe { bindings::mempool_exit(self.inner.pool.get()) };
         // `crypt_dtr()`'s check: the reserve went with the mempool.
         if self.inner.pages.load(Ordering::Relaxed) != 0 {
