@@ -434,13 +434,14 @@ impl PagePool {
         }
     }
 
-    /// Makes `bio` (fresh, without data) a bio of pages from this pool.
+    /// Makes `bio` (fresh, without data, from [`super::BioSet::alloc_bio`]:
+    /// [`Self::release`] puts it) a bio of pages from this pool.
     pub(crate) fn make_bio(&self, bio: Bio) -> Result<PoolBio, Bio> {
         if bio.raw().bi_vcnt != 0 {
             return Err(bio);
         }
-        // INVARIANT: No bvec yet; not `embedded`: the bio is not from
-        // `bio_init` (a bio set's, as the caller says).
+        // INVARIANT: No bvec yet, not in flight (the holder's); a bio set's
+        // (this function's contract), so not `embedded`.
         Ok(PoolBio { bio, pool: self.id(), embedded: false })
     }
 
