@@ -59,6 +59,11 @@ pub(crate) enum BioOp {
 /// submitted ([`Bio::submit_remap`]), released ([`Bio::put`]) or given back to
 /// device-mapper by the map function.
 ///
+/// A `Bio` is either one device-mapper lent to a target's map function or
+/// one this code allocated (from a [`BioSet`]); the type does not record
+/// which. Operations that are only sound for one kind say so ([`Bio::put`],
+/// [`crate::dm::Io::new`], [`crate::dm::Target::accept_partial_bio`]).
+///
 /// # Invariants
 ///
 /// `ptr` points to a valid bio for as long as this value exists.
@@ -66,7 +71,8 @@ pub(crate) struct Bio {
     ptr: NonNull<bindings::bio>,
 }
 
-// SAFETY: A bio may be completed or submitted from any thread.
+// SAFETY: A bio is not tied to a thread: the block layer lets any thread
+// (or interrupt) complete, submit or release it.
 unsafe impl Send for Bio {}
 
 impl Bio {
@@ -74,6 +80,7 @@ impl Bio {
     ///
     /// `ptr` must point to a valid bio the caller is responsible for.
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::bio) -> Option<Self> {
+        // INVARIANT: The caller's guarantee.
         Some(Self { ptr: NonNull::new(ptr)? })
     }
 
@@ -83,12 +90,15 @@ impl Bio {
     }
 
     fn raw(&self) -> &bindings::bio {
-        // SAFETY: Valid by the type invariant.
+        // SAFETY: `ptr` is valid (type invariant), and the holder is
+        // responsible for the bio: nothing else changes it while it is held.
         unsafe { self.ptr.as_ref() }
     }
 
     fn raw_mut(&mut self) -> &mut bindings::bio {
-        // SAFETY: Valid by the type invariant; `&mut self` is exclusive.
+        // SAFETY: `ptr` is valid (type invariant), and the holder is
+        // responsible for the bio: nothing else accesses it while it is
+        // held, and `&mut self` is exclusive.
         unsafe { self.ptr.as_mut() }
     }
 
@@ -144,12 +154,15 @@ impl Bio {
     /// past the borrow: its submitters promise that `dev` stays open until
     /// the bio completes ([`Self::submit_remap`]).
     pub(crate) fn set_dev(&mut self, dev: BlockDevice<'_>) {
-        // SAFETY: The bio is valid (type invariant) and `dev` is open.
+        // SAFETY: `bio_set_dev` needs a valid bio, which the holder may
+        // change (type invariant, `&mut self`), and a valid block device,
+        // which `dev` is while borrowed (`BlockDevice`'s invariant).
         unsafe { bindings::rcrypt_bio_set_dev(self.ptr.as_ptr(), dev.as_ptr()) };
     }
 
     /// The current position of the bio's data, to walk it with [`BioCursor`].
     pub(crate) fn cursor(&self) -> BioCursor {
+        // INVARIANT: The bio's own position, which lies within its data.
         BioCursor { iter: self.raw().bi_iter, bio: self.ptr.as_ptr() }
     }
 
@@ -177,10 +190,14 @@ impl Bio {
             Some(_) => return None,
             None => (core::ptr::null_mut(), core::ptr::null_mut()),
         };
-        // The bios are valid and each cursor walks within its own bio's data
-        // (checked above: a cursor is made by `cursor` and moved only here).
-        // SAFETY: As above; the helper reads the segments the cursors point
-        // to and moves them only past data those segments hold.
+        // SAFETY:
+        // - the bios are valid (type invariant) and not changed meanwhile
+        //   (`&self`, `&Bio`);
+        // - each cursor is its own bio's (checked above), so it lies within
+        //   that bio's data (`BioCursor`'s invariant): the helper reads the
+        //   segments there and moves each cursor only past data they hold;
+        // - the out pointers are locals, and `oiter` is null exactly when
+        //   `out_ptr` is.
         let len = unsafe {
             bindings::rcrypt_bio_next_run(
                 self.ptr.as_ptr(),
@@ -209,13 +226,21 @@ impl Bio {
     /// Ends the bio with `status` (`bio_endio`).
     pub(crate) fn end(mut self, status: BlkStatus) {
         self.raw_mut().bi_status = status.0;
-        // SAFETY: The holder is responsible for the bio and ends it once.
+        // SAFETY: `bio_endio` needs a valid bio not yet ended, which its
+        // holder may end: `ptr` is valid (type invariant), the holder is
+        // responsible for the bio, and `self` is consumed, so it is ended
+        // once.
         unsafe { bindings::bio_endio(self.ptr.as_ptr()) };
     }
 
-    /// Releases a bio this code allocated (`bio_put`).
+    /// Releases a bio this code allocated (`bio_put`). Only for a bio from
+    /// [`BioSet::alloc_bio`]: one that device-mapper lent to a map function
+    /// is device-mapper's to free (the type does not tell them apart).
     pub(crate) fn put(self) {
-        // SAFETY: The bio was allocated by this code and is released once.
+        // SAFETY: `bio_put` drops the holder's reference: `ptr` is valid (type
+        // invariant), the bio is one this code allocated, whose reference
+        // the holder owns (this method's contract), and `self` is consumed,
+        // so it is dropped once.
         unsafe { bindings::bio_put(self.ptr.as_ptr()) };
     }
 
@@ -229,8 +254,12 @@ impl Bio {
     /// function, not yet ended; the device this bio is directed at stays
     /// open until it completes.
     pub(crate) unsafe fn submit_remap(self, base: &Bio) {
-        // SAFETY: `base` is a target bio of device-mapper (the caller's
-        // guarantee); the clone is complete and passes to the block layer.
+        // SAFETY: `dm_submit_bio_remap` needs `base` to be a bio being mapped
+        // by a target, not ended, and the clone a valid bio directed at an
+        // open device: `base` is (the caller's guarantee), the clone is valid
+        // (type invariant) and directed at a device that stays open until it
+        // completes (the caller's guarantee); `self` is consumed, so the
+        // clone passes to the block layer.
         unsafe { bindings::dm_submit_bio_remap(base.ptr.as_ptr(), self.ptr.as_ptr()) };
     }
 
@@ -246,7 +275,10 @@ impl Bio {
     /// with device-mapper's (see [`Self::set_end_io`]); the device it is
     /// directed at stays open until it completes.
     pub(crate) unsafe fn submit_remap_self(self) {
-        // SAFETY: A target bio of device-mapper (the caller's guarantee).
+        // SAFETY: `dm_submit_bio_remap` with no clone needs a bio being mapped
+        // by a target, not ended, directed at an open device, whose
+        // completion ends up in device-mapper's: the caller's guarantee;
+        // `self` is consumed, so the bio passes to the block layer.
         unsafe { bindings::dm_submit_bio_remap(self.ptr.as_ptr(), core::ptr::null_mut()) };
     }
 
@@ -268,6 +300,8 @@ impl Bio {
     /// so the position lies within them). A cursor of another bio is
     /// ignored.
     pub(crate) unsafe fn restore_cursor(&mut self, cursor: &BioCursor) {
+        // (The write itself is safe; the contract keeps the position one
+        // that `next_run` and the block layer may follow.)
         if cursor.bio == self.ptr.as_ptr() {
             self.raw_mut().bi_iter = cursor.iter;
         }
@@ -368,10 +402,13 @@ impl<'a> PageRef<'a> {
         }
         let to = out.as_mut_ptr();
         for_each_in_page(self.offset as usize, out.len(), |at, done, n| {
-            // SAFETY: The range is valid page memory (type invariant) and
-            // covers `out`; `n` bytes at `at` lie within one of its pages,
-            // and `done + n` is at most `out.len()`, so `to + done` is
-            // writable for `n` bytes.
+            // SAFETY:
+            // - the range is valid page memory for `'a` (type invariant) and
+            //   holds `out.len()` bytes (checked): the `n` bytes at `at` are
+            //   inside it and within one page, as `memcpy_from_page` needs;
+            // - `done + n` is at most `out.len()`, so `to + done` is in `out`
+            //   and writable for `n` bytes; `out` does not overlap the range,
+            //   which is never borrowed as a Rust slice.
             unsafe { bindings::rcrypt_memcpy_from_page(to.add(done).cast(), self.page, at, n) };
         });
         Ok(())
@@ -384,7 +421,14 @@ impl<'a> PageRef<'a> {
         }
         let from = data.as_ptr();
         for_each_in_page(self.offset as usize, data.len(), |at, done, n| {
-            // SAFETY: As in `read`, with `data` read instead of `out` written.
+            // SAFETY:
+            // - the range is valid page memory for `'a` (type invariant) and
+            //   holds `data.len()` bytes (checked): the `n` bytes at `at` are
+            //   inside it and within one page, as `memcpy_to_page` needs;
+            //   page memory is never borrowed as a Rust slice, so writing it
+            //   breaks no borrow;
+            // - `done + n` is at most `data.len()`, so `from + done` is in
+            //   `data` and readable for `n` bytes.
             unsafe { bindings::rcrypt_memcpy_to_page(self.page, at, from.add(done).cast(), n) };
         });
         Ok(())
@@ -419,9 +463,12 @@ pub(crate) struct BioSet {
     bs: KBox<Opaque<bindings::bio_set>>,
 }
 
-// SAFETY: Bio sets are used from any thread; their allocator is thread-safe.
+// SAFETY: A bio set is not tied to the thread that made it: any thread may
+// allocate from it or exit it.
 unsafe impl Send for BioSet {}
-// SAFETY: As above.
+// SAFETY: `&BioSet` only allocates bios (`alloc_bio`), which
+// `bio_alloc_bioset` allows from any number of threads at once (its
+// mempools have their own lock).
 unsafe impl Sync for BioSet {}
 
 impl BioSet {
@@ -429,9 +476,13 @@ impl BioSet {
     pub(crate) fn new(pool_size: u32) -> Result<Self> {
         // bioset_init() expects zeroed memory (its mempools count from zero).
         let bs = KBox::new(Opaque::new(bindings::bio_set::default()), GFP_KERNEL)?;
-        // SAFETY: `bs` is a zeroed bio_set in memory that does not move.
+        // SAFETY: `bioset_init` needs a zeroed `bio_set` that stays in place
+        // until `bioset_exit`: `bs` is zeroed (`default`) and boxed, and the
+        // box is neither moved out of nor freed before `drop` exits it. (A
+        // failed `bioset_init` cleans up after itself.)
         let ret = unsafe { bindings::bioset_init(bs.get(), pool_size, 0, bindings::BIOSET_NEED_BVECS as i32) };
         kernel::error::to_result(ret)?;
+        // INVARIANT: Initialised just above, in its box.
         Ok(Self { bs })
     }
 
@@ -441,17 +492,23 @@ impl BioSet {
     /// the same set may wait on the submitter's bio list) it may fail.
     pub(crate) fn alloc_bio(&self, dev: BlockDevice<'_>, nr_vecs: u16, like: &Bio, wait: bool) -> Result<Bio> {
         let gfp = if wait { bindings::RCRYPT_GFP_NOIO } else { bindings::RCRYPT_GFP_NOWAIT };
-        // SAFETY: The bio set is valid; GFP_NOIO may sleep.
+        // SAFETY: `bio_alloc_bioset` needs an initialised bio set and a valid
+        // block device (which the bio keeps: see `Bio::set_dev`): `bs` is
+        // initialised until `drop` (type invariant), and `dev` is valid
+        // while borrowed (`BlockDevice`'s invariant).
         let p = unsafe { bindings::bio_alloc_bioset(dev.as_ptr(), nr_vecs, like.raw().bi_opf, gfp, self.bs.get()) };
-        // SAFETY: A non-null result is a new bio owned by the caller.
+        // SAFETY: `Bio::from_raw`'s contract: a non-null result is a new,
+        // valid bio whose reference the caller owns.
         unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
     }
 }
 
 impl Drop for BioSet {
     fn drop(&mut self) {
-        // SAFETY: Initialised by `new`; no bio of this set is in flight when
-        // its owner (the target) is destroyed.
+        // SAFETY: `bioset_exit` needs a set initialised by `bioset_init` (type
+        // invariant), exited once (here), with all its bios freed: the
+        // target that owns the set drops it only when it is destroyed, when
+        // no bio of it is in flight and its write buffers are released.
         unsafe { bindings::bioset_exit(self.bs.get()) };
     }
 }

@@ -37,20 +37,23 @@ impl<'a> BlockDevice<'a> {
 
     /// The device's logical block size in bytes.
     pub(crate) fn logical_block_size(self) -> u32 {
-        // SAFETY: The device is valid for `'a` (type invariant).
+        // SAFETY: The helper reads the device's queue limits: `bdev` is an
+        // open, so valid, block device for `'a` (type invariant).
         unsafe { bindings::rcrypt_bdev_logical_block_size(self.as_ptr()) }
     }
 
     /// Whether the device is rotational (its queue's `rotational` flag, which
     /// may change at any time through sysfs).
     pub(crate) fn is_rotational(self) -> bool {
-        // SAFETY: The device is valid for `'a` (type invariant).
+        // SAFETY: The helper reads the device's queue flags: `bdev` is an
+        // open, so valid, block device for `'a` (type invariant).
         unsafe { bindings::rcrypt_bdev_rotational(self.as_ptr()) }
     }
 
     /// Whether the device carries a block integrity profile.
     pub(crate) fn has_integrity(self) -> bool {
-        // SAFETY: The device is valid for `'a` (type invariant).
+        // SAFETY: The helper reads the device's integrity profile: `bdev` is
+        // an open, so valid, block device for `'a` (type invariant).
         unsafe { bindings::rcrypt_bdev_has_integrity(self.as_ptr()) }
     }
 }
@@ -60,12 +63,15 @@ impl<'a> BlockDevice<'a> {
 /// together at the end, merged where they are adjacent.
 pub(crate) fn with_plug<R>(f: impl FnOnce() -> R) -> R {
     let plug = Opaque::<bindings::blk_plug>::uninit();
-    // SAFETY: `plug` is writable and stays in place (this frame) until
-    // `blk_finish_plug` below, which `f` cannot skip (no unwinding in the
-    // kernel).
+    // SAFETY: `blk_start_plug` keeps a pointer to `plug` in the current task
+    // until `blk_finish_plug`: `plug` is writable and stays in place (this
+    // frame) until `blk_finish_plug` below, which `f` cannot skip (no
+    // unwinding in the kernel).
     unsafe { bindings::blk_start_plug(plug.get()) };
     let r = f();
-    // SAFETY: Started above by this task.
+    // SAFETY: `blk_finish_plug` needs a plug `blk_start_plug` started in
+    // this task and still in place: `plug`, above (a plug `f` starts while
+    // this one is in force is nested, and does not replace it).
     unsafe { bindings::blk_finish_plug(plug.get()) };
     r
 }

@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Kernel crypto API: symmetric key ciphers (`struct crypto_skcipher`).
+//! Kernel crypto API: symmetric key ciphers, one file per C type:
+//!
+//! - here, a transform ([`Skcipher`], `struct crypto_skcipher`) and the
+//!   [`Direction`] of an operation;
+//! - [`request`]: requests (`struct skcipher_request`) and their mempool
+//!   ([`RequestPool`], [`Request`]);
+//! - [`tfm_set`]: a target's transforms behind the key gate ([`TfmSet`]).
 //!
 //! C header: `include/crypto/skcipher.h`.
 
 use crate::bindings;
-use core::cell::UnsafeCell;
+use core::ffi::CStr;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, Ordering};
-use crate::gate::Gate;
-use crate::bio::PageRef;
 use kernel::error::{code::{EINVAL, ENOMEM}, from_err_ptr, to_result};
 use kernel::prelude::*;
-use core::ffi::CStr;
+
+mod request;
+mod tfm_set;
+
+pub(crate) use request::{Request, RequestPool};
+pub(crate) use tfm_set::{CipherUse, Rekey, TfmSet};
 
 /// An allocated skcipher transform.
 ///
@@ -23,29 +31,41 @@ pub(crate) struct Skcipher {
     tfm: NonNull<bindings::crypto_skcipher>,
     /// `crypto_skcipher_reqsize(tfm)`, fixed once the transform exists.
     reqsize: usize,
+    /// `crypto_skcipher_ivsize(tfm)`, fixed once the transform exists.
+    ivsize: usize,
 }
 
-// SAFETY: A transform may be used and freed from any thread; mutation
-// (`set_key`) needs `&mut self`.
+// SAFETY: A transform is not tied to the thread that allocated it: any
+// thread may use it, set its key or free it.
 unsafe impl Send for Skcipher {}
-// SAFETY: Shared use only reads the transform's immutable properties.
+// SAFETY: `&Skcipher` reads the transform's fixed properties and runs
+// requests on it (`Request::crypt`), which the crypto API allows from any
+// number of threads at once; setting the key, which does not allow that,
+// needs `&mut self` or is `unsafe` (`set_key_unshared`).
 unsafe impl Sync for Skcipher {}
 
 impl Skcipher {
     /// Allocates the transform `name` (a crypto API name such as `xts(aes)`).
     pub(crate) fn new(name: &CStr, type_: u32, mask: u32) -> Result<Self> {
-        // SAFETY: `name` is a valid NUL-terminated string for the call.
+        // SAFETY: `crypto_alloc_skcipher` needs a NUL-terminated name, which
+        // `name` is, valid for the call.
         let p = from_err_ptr(unsafe { bindings::crypto_alloc_skcipher(name.as_ptr().cast(), type_, mask) })?;
         let tfm = NonNull::new(p).ok_or(ENOMEM)?;
-        // SAFETY: `tfm` is a valid transform.
-        let reqsize = unsafe { bindings::rcrypt_skcipher_reqsize(tfm.as_ptr()) } as usize;
-        Ok(Self { tfm, reqsize })
+        // SAFETY: `tfm` was just allocated, so it is a valid transform.
+        let (reqsize, ivsize) = unsafe {
+            (bindings::rcrypt_skcipher_reqsize(tfm.as_ptr()), bindings::rcrypt_skcipher_ivsize(tfm.as_ptr()))
+        };
+        // INVARIANT: Allocated just above; freed only by `drop`.
+        Ok(Self { tfm, reqsize: reqsize as usize, ivsize: ivsize as usize })
     }
 
     /// Sets the key (`crypto_skcipher_setkey`).
     pub(crate) fn set_key(&mut self, key: &[u8]) -> Result {
         let len = u32::try_from(key.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `tfm` is valid by the invariant; `key` is readable for `len` bytes.
+        // SAFETY: `crypto_skcipher_setkey` needs a valid transform that no
+        // request uses during the call, and `len` readable bytes at `key`:
+        // `tfm` is valid (type invariant), `&mut self` excludes any request
+        // (they borrow the transform), and `key` is a slice of `len` bytes.
         to_result(unsafe { bindings::crypto_skcipher_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
     }
 
@@ -56,7 +76,10 @@ impl Skcipher {
     /// No request may use the transform during the call.
     unsafe fn set_key_unshared(&self, key: &[u8]) -> Result {
         let len = u32::try_from(key.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `tfm` is valid; the caller guarantees no concurrent request.
+        // SAFETY: `crypto_skcipher_setkey` needs a valid transform that no
+        // request uses during the call, and `len` readable bytes at `key`:
+        // `tfm` is valid (type invariant), no request uses it (the caller's
+        // guarantee), and `key` is a slice of `len` bytes.
         to_result(unsafe { bindings::crypto_skcipher_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
     }
 
@@ -65,22 +88,25 @@ impl Skcipher {
         self.reqsize
     }
 
-    /// IV size in bytes.
+    /// IV size in bytes (`crypto_skcipher_ivsize`).
     pub(crate) fn iv_size(&self) -> usize {
-        // SAFETY: `tfm` is valid by the invariant.
-        unsafe { bindings::rcrypt_skcipher_ivsize(self.tfm.as_ptr()) as usize }
+        self.ivsize
     }
 
     /// Block size in bytes.
     pub(crate) fn block_size(&self) -> usize {
-        // SAFETY: `tfm` is valid by the invariant.
+        // SAFETY: The helper reads the algorithm's block size: `tfm` is a
+        // valid transform (type invariant).
         unsafe { bindings::rcrypt_skcipher_blocksize(self.tfm.as_ptr()) as usize }
     }
 }
 
 impl Drop for Skcipher {
     fn drop(&mut self) {
-        // SAFETY: `tfm` came from `crypto_alloc_skcipher` and is freed once.
+        // SAFETY: `crypto_free_skcipher` needs a transform from
+        // `crypto_alloc_skcipher` that nothing uses any more: `tfm` is one
+        // (type invariant), freed once, here; requests borrow the transform
+        // for their operation, which they wait for, so none is in flight.
         unsafe { bindings::rcrypt_skcipher_free(self.tfm.as_ptr()) };
     }
 }
@@ -94,549 +120,6 @@ pub(crate) enum Direction {
     Decrypt,
 }
 
-/// A mempool of skcipher requests, each with room for its scatterlists,
-/// completion, IV, a small auxiliary buffer and optional scratch space
-/// (`mempool_create_kmalloc_pool`); the same layout can also be placed in a
-/// caller's memory ([`RequestPool::get`]), with the pool as the fallback.
-///
-/// The auxiliary buffer ([`AUX_LEN`] bytes at least, and at least the IV
-/// size) holds blocks an IV generator encrypts itself (eboiv's byte offset,
-/// elephant's sector key); the scratch space holds a private copy of sector
-/// data for generators that read or rewrite it (lmk, tcw, elephant). The IV
-/// is zeroed when a request starts, both buffers when they are first used,
-/// and again, if they were used, when the request is dropped.
-///
-/// # Invariants
-///
-/// `pool` is a valid kmalloc mempool of elements laid out as the offsets
-/// say (each area inside the element, suitably aligned, not overlapping),
-/// destroyed on drop; the request area fits any transform whose request
-/// context is at most `reqsize` bytes.
-pub(crate) struct RequestPool {
-    pool: NonNull<bindings::mempool_t>,
-    reqsize: usize,
-    sg_off: usize,
-    wait_off: usize,
-    iv_off: usize,
-    iv_size: usize,
-    aux_off: usize,
-    aux_len: usize,
-    scratch_off: usize,
-    scratch_len: usize,
-    /// Bytes from the auxiliary buffer to the end of the scratch space
-    /// (zeroed together).
-    bufs_len: usize,
-    /// Size of one element (request, scatterlists, wait, buffers).
-    size: usize,
-    /// Operations an asynchronous transform queued (`-EINPROGRESS`) or
-    /// backlogged (`-EBUSY`), which the caller then waited for.
-    waits: AtomicU64,
-}
-
-/// `-EINPROGRESS`: an asynchronous transform queued the operation. (Error
-/// numbers are small positive values: the negation never wraps.)
-const QUEUED: i32 = (bindings::EINPROGRESS as i32).wrapping_neg();
-/// `-EBUSY`: an asynchronous transform put the operation on its backlog.
-const BACKLOGGED: i32 = (bindings::EBUSY as i32).wrapping_neg();
-
-/// Least size of a request's auxiliary buffer: elephant's 16-byte block and
-/// 32-byte sector key.
-pub(crate) const AUX_LEN: usize = 48;
-
-// SAFETY: Mempools are thread-safe.
-unsafe impl Send for RequestPool {}
-// SAFETY: As above.
-unsafe impl Sync for RequestPool {}
-
-/// Where the areas of a [`RequestPool`] element lie, in this order.
-struct Layout {
-    sg_off: usize,
-    wait_off: usize,
-    iv_off: usize,
-    aux_off: usize,
-    aux_len: usize,
-    scratch_off: usize,
-    size: usize,
-}
-
-/// `v` rounded up to a multiple of 16; `None` if that overflows.
-fn align16(v: usize) -> Option<usize> {
-    Some(v.checked_add(15)? & !15)
-}
-
-impl RequestPool {
-    /// A pool keeping `min_nr` requests for transforms whose request context
-    /// is at most `reqsize` bytes ([`Skcipher::reqsize`]), with IVs of
-    /// `iv_size` bytes and `scratch_len` bytes of scratch space.
-    pub(crate) fn new(min_nr: u32, reqsize: usize, iv_size: usize, scratch_len: usize) -> Result<Self> {
-        let Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size } =
-            Self::layout(reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
-        let bufs_len = size.checked_sub(aux_off).ok_or(ENOMEM)?;
-        // SAFETY: FFI call; returns null on failure.
-        let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
-        Ok(Self {
-            pool: NonNull::new(pool).ok_or(ENOMEM)?,
-            reqsize,
-            sg_off,
-            wait_off,
-            iv_off,
-            iv_size,
-            aux_off,
-            aux_len,
-            scratch_off,
-            scratch_len,
-            bufs_len,
-            size,
-            waits: AtomicU64::new(0),
-        })
-    }
-
-    /// How many operations of this pool's requests were queued or
-    /// backlogged by an asynchronous transform and waited for.
-    pub(crate) fn async_waits(&self) -> u64 {
-        self.waits.load(Ordering::Relaxed)
-    }
-
-    /// The layout of an element: offsets of the scatterlists, wait, IV,
-    /// auxiliary buffer (and its length) and scratch space, and the size;
-    /// `None` if the sizes overflow.
-    fn layout(reqsize: usize, iv_size: usize, scratch_len: usize) -> Option<Layout> {
-        let req_len = core::mem::size_of::<bindings::skcipher_request>().checked_add(reqsize)?;
-        let sg_off = align16(req_len)?;
-        let wait_off = align16(sg_off.checked_add(core::mem::size_of::<[bindings::scatterlist; 2]>())?)?;
-        let iv_off = align16(wait_off.checked_add(core::mem::size_of::<bindings::crypto_wait>())?)?;
-        let aux_off = align16(iv_off.checked_add(iv_size.max(8))?)?;
-        let aux_len = AUX_LEN.max(iv_size);
-        let scratch_off = align16(aux_off.checked_add(aux_len)?)?;
-        let size = scratch_off.checked_add(scratch_len)?;
-        Some(Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size })
-    }
-
-    /// Bytes one request takes in a pool made with these arguments ([`Self::new`]):
-    /// what [`Self::get`] needs in its `area` to place the request there
-    /// (`usize::MAX` if the sizes overflow: no area is that large, and
-    /// [`Self::new`] fails).
-    pub(crate) fn element_size(reqsize: usize, iv_size: usize, scratch_len: usize) -> usize {
-        Self::layout(reqsize, iv_size, scratch_len).map_or(usize::MAX, |l| l.size)
-    }
-
-    /// A request, waiting for one to come back to the pool if needed
-    /// (GFP_NOIO: never fails in process context).
-    pub(crate) fn alloc(&self) -> Result<Request<'_>> {
-        // SAFETY: The pool is valid; GFP_NOIO may sleep.
-        let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
-        let mem = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
-        // INVARIANT: The element is ours until `Request::drop` frees it.
-        Ok(self.init(mem, true))
-    }
-
-    /// A request laid out in `area` (dm-crypt keeps its request in the
-    /// per-bio data: no pool round trip per bio) if the area is large
-    /// enough and aligned for a request, else one from the pool ([`Self::alloc`]).
-    pub(crate) fn get<'a>(&'a self, area: &'a mut [core::mem::MaybeUninit<u8>]) -> Result<Request<'a>> {
-        let p = area.as_mut_ptr().cast::<u8>();
-        if area.len() < self.size || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0 {
-            return self.alloc();
-        }
-        // INVARIANT: `area` holds an element of this pool's layout (large
-        // enough and aligned, checked) and is borrowed by the request.
-        Ok(self.init(NonNull::new(p).ok_or(EINVAL)?, false))
-    }
-
-    /// Starts a request in `mem`, an element of this pool's layout that is
-    /// the request's until it drops.
-    fn init(&self, mem: NonNull<u8>, pooled: bool) -> Request<'_> {
-        // The wait, once initialised here, serves every operation of the
-        // request (crypto_wait_req() re-arms it after waiting). The IV is
-        // zeroed so that no uninitialised memory is ever read through it; the
-        // other buffers are zeroed when first used (`Request::bufs`).
-        // SAFETY: The wait and the IV lie inside the element, which is ours.
-        unsafe {
-            bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast());
-            core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.iv_size);
-        }
-        Request { pool: self, mem, pooled, bufs_used: false, _area: core::marker::PhantomData }
-    }
-}
-
-impl Drop for RequestPool {
-    fn drop(&mut self) {
-        // SAFETY: Every request went back to the pool (`Request` is borrowed
-        // from the pool, so none outlives it).
-        unsafe { bindings::mempool_destroy(self.pool.as_ptr()) };
-    }
-}
-
-/// One skcipher request laid out as a [`RequestPool`] says: from the pool
-/// (`pooled`, returned to it on drop) or in a caller's area borrowed for
-/// `'a`.
-///
-/// # Invariants
-///
-/// `mem` is an element of `pool`'s layout (a pool element if `pooled`, else
-/// inside the borrowed area), used by nobody else until drop. Its IV is
-/// initialised; its auxiliary buffer and scratch space are initialised once
-/// `bufs_used` is set.
-pub(crate) struct Request<'a> {
-    pool: &'a RequestPool,
-    mem: NonNull<u8>,
-    pooled: bool,
-    /// The auxiliary buffer and scratch space were zeroed and handed out
-    /// (and so are zeroed again on drop).
-    bufs_used: bool,
-    _area: core::marker::PhantomData<&'a mut [core::mem::MaybeUninit<u8>]>,
-}
-
-/// The caller-visible buffers of a [`Request`].
-pub(crate) struct RequestBufs<'r> {
-    /// The IV (`iv_size` bytes), used by the next operation.
-    pub(crate) iv: &'r mut [u8],
-    /// The auxiliary buffer ([`Request::crypt_aux`] works on it).
-    pub(crate) aux: &'r mut [u8],
-    /// The scratch space.
-    pub(crate) scratch: &'r mut [u8],
-}
-
-impl Request<'_> {
-    /// The IV buffer (`iv_size` bytes), filled by the caller before [`Self::crypt`].
-    #[inline]
-    pub(crate) fn iv_mut(&mut self) -> &mut [u8] {
-        // SAFETY: The IV lies inside the element, is initialised (type
-        // invariant) and is only reachable through `&mut self`.
-        unsafe { core::slice::from_raw_parts_mut(self.mem.as_ptr().add(self.pool.iv_off), self.pool.iv_size) }
-    }
-
-    /// The IV buffer as 16 bytes, if that is its size (the hot path writes
-    /// it as one 128-bit value).
-    #[inline(always)]
-    pub(crate) fn iv16_mut(&mut self) -> Option<&mut [u8; 16]> {
-        if self.pool.iv_size != 16 {
-            return None;
-        }
-        // SAFETY: As in `iv_mut`; the IV is 16 bytes (checked) and `u8`
-        // needs no alignment.
-        Some(unsafe { &mut *self.mem.as_ptr().add(self.pool.iv_off).cast::<[u8; 16]>() })
-    }
-
-    /// Zeroes the auxiliary buffer and scratch space the first time they are
-    /// used (most IV generators never touch them).
-    fn use_bufs(&mut self) {
-        if !self.bufs_used {
-            let p = self.pool;
-            // SAFETY: Both lie inside the element, which is ours; they follow
-            // each other up to its end (pool layout).
-            unsafe { core::ptr::write_bytes(self.mem.as_ptr().add(p.aux_off), 0, p.bufs_len) };
-            // INVARIANT: Initialised just above.
-            self.bufs_used = true;
-        }
-    }
-
-    /// The IV, auxiliary and scratch buffers at once.
-    pub(crate) fn bufs(&mut self) -> RequestBufs<'_> {
-        self.use_bufs();
-        let p = self.pool;
-        let base = self.mem.as_ptr();
-        // SAFETY: The three areas lie inside the element, do not overlap (type
-        // invariant of the pool), are initialised (`use_bufs` above and the
-        // type invariant) and are only reachable through `&mut self`.
-        unsafe {
-            RequestBufs {
-                iv: core::slice::from_raw_parts_mut(base.add(p.iv_off), p.iv_size),
-                aux: core::slice::from_raw_parts_mut(base.add(p.aux_off), p.aux_len),
-                scratch: core::slice::from_raw_parts_mut(base.add(p.scratch_off), p.scratch_len),
-            }
-        }
-    }
-
-    /// Runs the cipher over `len` bytes from `src` into `dst` (which may be
-    /// the same place) with the IV buffer, and waits for the result.
-    /// (Always inlined: it runs once per sector, and as a call it cost
-    /// about 30 instructions per sector in `make icount`.)
-    #[inline(always)]
-    pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef<'_>, dst: PageRef<'_>, len: u32) -> Result {
-        if src.len() < len || dst.len() < len || tfm.reqsize() > self.pool.reqsize {
-            return Err(EINVAL);
-        }
-        let (req, sg, wait, iv) = self.areas();
-        // The areas lie inside the element, which is ours, and the page
-        // ranges hold `len` bytes (checked, and `PageRef`'s invariant).
-        // SAFETY: As above; the request area fits `tfm`'s context (checked);
-        // all stays valid until the operation completes (`finish` waits).
-        let err = unsafe {
-            bindings::rcrypt_skcipher_crypt_pages(
-                req,
-                tfm.tfm.as_ptr(),
-                sg,
-                src.page(),
-                src.offset(),
-                dst.page(),
-                dst.offset(),
-                len,
-                iv,
-                wait,
-                dir == Direction::Encrypt,
-            )
-        };
-        self.finish(err)
-    }
-
-    /// Runs the cipher in place over the first `len` bytes of the auxiliary
-    /// buffer with the IV buffer, and waits for the result.
-    pub(crate) fn crypt_aux(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
-        if len as usize > self.pool.aux_len || tfm.reqsize() > self.pool.reqsize {
-            return Err(EINVAL);
-        }
-        self.use_bufs();
-        let (req, sg, wait, iv) = self.areas();
-        // The auxiliary buffer lies inside the element, which is kmalloc or
-        // slab memory (a pool element or a bio's per-bio data: linear map, as
-        // sg_init_one() needs), and holds `len` bytes.
-        // SAFETY: As above; the request area fits `tfm`'s context (checked);
-        // all stays valid until the operation completes (`finish` waits).
-        let err = unsafe {
-            let aux = self.mem.as_ptr().add(self.pool.aux_off);
-            bindings::sg_init_one(sg, aux.cast(), len);
-            bindings::sg_init_one(sg.add(1), aux.cast(), len);
-            bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, dir == Direction::Encrypt)
-        };
-        self.finish(err)
-    }
-
-    /// Whether the request lies in a caller's area rather than in a pool element.
-    pub(crate) fn in_area(&self) -> bool {
-        !self.pooled
-    }
-
-    /// The request, its two scatterlists, its wait and its IV.
-    fn areas(
-        &mut self,
-    ) -> (*mut bindings::skcipher_request, *mut bindings::scatterlist, *mut bindings::crypto_wait, *mut u8) {
-        let base = self.mem.as_ptr();
-        let p = self.pool;
-        // SAFETY: Each offset lies inside the element (type invariant).
-        unsafe {
-            (base.cast(), base.add(p.sg_off).cast(), base.add(p.wait_off).cast(), base.add(p.iv_off))
-        }
-    }
-
-    /// The result `err` of an operation just started on this request: if an
-    /// asynchronous transform queued it (`-EINPROGRESS`) or backlogged it
-    /// (`-EBUSY`), counts it and waits for it (`crypto_wait_req()`).
-    #[inline(always)]
-    fn finish(&mut self, err: i32) -> Result {
-        // (`to_result` is a call per sector; success needs none.)
-        if err == 0 {
-            return Ok(());
-        }
-        let err = if err == QUEUED || err == BACKLOGGED {
-            self.pool.waits.fetch_add(1, Ordering::Relaxed);
-            let (_, _, wait, _) = self.areas();
-            // SAFETY: The wait lies inside the element, which is ours, and
-            // was initialised with it (`RequestPool::init`); the operation
-            // completes it through `crypto_req_done`, and the request and its
-            // buffers stay valid until it has (this waits for that).
-            unsafe { bindings::rcrypt_crypto_wait_req(err, wait) }
-        } else {
-            err
-        };
-        if err == 0 {
-            Ok(())
-        } else {
-            to_result(err)
-        }
-    }
-}
-
-impl Drop for Request<'_> {
-    fn drop(&mut self) {
-        let p = self.pool;
-        // Key-derived blocks and sector data must not linger in the pool or
-        // the per-bio data (untouched buffers are still zero or were never
-        // initialised).
-        if self.bufs_used {
-            // SAFETY: The auxiliary buffer and the scratch space that follows
-            // it lie inside the element, which is ours until it is freed below.
-            unsafe {
-                bindings::rcrypt_memzero_explicit(
-                    self.mem.as_ptr().add(p.aux_off).cast(),
-                    p.bufs_len,
-                )
-            };
-        }
-        if self.pooled {
-            // SAFETY: `mem` came from this pool and no operation is in flight
-            // (every operation waits for completion).
-            unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };
-        }
-    }
-}
-
 /// `CRYPTO_ALG_ALLOCATES_MEMORY`: transforms that allocate memory per request
 /// are excluded with this mask, as dm-crypt does.
 pub(crate) const CRYPTO_ALG_ALLOCATES_MEMORY: u32 = bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
-
-/// The transforms of a target, an optional auxiliary transform of its IV
-/// generator (elephant's `ecb(aes)`) and the generator's key state `S`,
-/// behind a [`Gate`] that lets keys change only while no request uses them
-/// (`key set` / `key wipe` while suspended) and refuses requests while the
-/// key is not valid.
-///
-/// # Invariants
-///
-/// Each [`CipherUse`] holds one entry of `gate`; each [`Rekey`] holds the
-/// gate closed (no user, see [`crate::gate`]). Keys are set and `state` is
-/// written only through a [`Rekey`]; `state` is read only through a
-/// [`CipherUse`].
-pub(crate) struct TfmSet<S> {
-    tfms: KVec<Skcipher>,
-    aux: Option<Skcipher>,
-    state: UnsafeCell<S>,
-    gate: Gate,
-}
-
-// SAFETY: `state` is written only with the gate closed and no reader (type
-// invariant), so sharing the set shares `S` like `&S`, or moves it under `&mut`.
-unsafe impl<S: Send + Sync> Sync for TfmSet<S> {}
-
-/// Proof that the transforms of a [`TfmSet`] are in use by a request path.
-///
-/// # Invariants
-///
-/// Holds one entry of `set.gate`, left on drop.
-pub(crate) struct CipherUse<'a, S> {
-    set: &'a TfmSet<S>,
-}
-
-/// Exclusive access to the keys of a [`TfmSet`] while its gate is closed.
-///
-/// # Invariants
-///
-/// `set.gate` is closed by this re-key, with no user, while it lives.
-pub(crate) struct Rekey<'a, S> {
-    set: &'a TfmSet<S>,
-    key_valid: bool,
-}
-
-impl<S> TfmSet<S> {
-    /// Takes the transforms and the IV generator's key state.
-    pub(crate) fn new(tfms: KVec<Skcipher>, state: S) -> Self {
-        Self { tfms, aux: None, state: UnsafeCell::new(state), gate: Gate::new() }
-    }
-
-    /// The IV generator's key state (before the set is shared).
-    pub(crate) fn state_mut(&mut self) -> &mut S {
-        self.state.get_mut()
-    }
-
-    /// Adds the IV generator's own transform (before the set is shared).
-    pub(crate) fn set_aux(&mut self, aux: Skcipher) {
-        self.aux = Some(aux);
-    }
-
-    /// Uses the transforms for I/O; `None` while their key changes (which
-    /// only happens while the device is suspended, so never during I/O) or
-    /// is not valid (wiped, or a `key set` failed).
-    #[inline]
-    pub(crate) fn enter(&self) -> Option<CipherUse<'_, S>> {
-        // (Not `then_some`: it would build, and drop, a guard that leaves
-        // the gate when the entry failed.)
-        if self.gate.enter() {
-            // INVARIANT: The entry succeeded; the guard leaves it on drop.
-            Some(CipherUse { set: self })
-        } else {
-            None
-        }
-    }
-
-    /// The first transform (they are all alike).
-    pub(crate) fn first(&self) -> Option<&Skcipher> {
-        self.tfms.first()
-    }
-
-    /// The largest request context of the transforms and the auxiliary one.
-    pub(crate) fn max_reqsize(&self) -> usize {
-        Iterator::chain(self.tfms.iter(), self.aux.iter()).map(Skcipher::reqsize).max().unwrap_or(0)
-    }
-
-    /// Runs `f` with the gate closed: `f` may set keys and the key state,
-    /// and says with [`Rekey::set_key_valid`] whether the gate reopens to
-    /// requests (unchanged if it does not say). Fails with `EBUSY` (without
-    /// running `f`) if a request path uses the transforms or another re-key
-    /// runs.
-    pub(crate) fn rekey<R>(&self, f: impl FnOnce(&mut Rekey<'_, S>) -> R) -> Result<R> {
-        if !self.gate.close() {
-            return Err(kernel::error::code::EBUSY);
-        }
-        // INVARIANT: The gate is closed with no user while `rk` lives.
-        let mut rk = Rekey { set: self, key_valid: self.gate.key_valid() };
-        let r = f(&mut rk);
-        self.gate.open(rk.key_valid);
-        Ok(r)
-    }
-
-    /// Refuses requests until a re-key sets a valid key (a `key set` that
-    /// failed before it reached the transforms).
-    pub(crate) fn forget_key(&self) {
-        self.gate.forget_key();
-    }
-}
-
-impl<S> Rekey<'_, S> {
-    /// Whether the transforms hold a valid key when the gate reopens.
-    pub(crate) fn set_key_valid(&mut self, valid: bool) {
-        self.key_valid = valid;
-    }
-
-    /// Number of transforms.
-    pub(crate) fn count(&self) -> usize {
-        self.set.tfms.len()
-    }
-
-    /// Sets the key of transform `i`.
-    pub(crate) fn set_key(&mut self, i: usize, key: &[u8]) -> Result {
-        let tfm = self.set.tfms.get(i).ok_or(EINVAL)?;
-        // SAFETY: The gate is closed with no user (type invariant), so no
-        // request runs on this transform during `setkey`.
-        unsafe { tfm.set_key_unshared(key) }
-    }
-
-    /// Sets the key of the auxiliary transform (`EINVAL` if there is none).
-    pub(crate) fn set_aux_key(&mut self, key: &[u8]) -> Result {
-        let tfm = self.set.aux.as_ref().ok_or(EINVAL)?;
-        // SAFETY: As in `set_key`.
-        unsafe { tfm.set_key_unshared(key) }
-    }
-
-    /// The IV generator's key state.
-    pub(crate) fn state(&mut self) -> &mut S {
-        // SAFETY: The gate is closed with no user (type invariant) and this
-        // `Rekey` is the only one, borrowed mutably: nobody else reads `state`.
-        unsafe { &mut *self.set.state.get() }
-    }
-}
-
-impl<S> CipherUse<'_, S> {
-    /// Transform `i`.
-    pub(crate) fn get(&self, i: usize) -> Option<&Skcipher> {
-        self.set.tfms.get(i)
-    }
-
-    /// The IV generator's own transform.
-    pub(crate) fn aux(&self) -> Option<&Skcipher> {
-        self.set.aux.as_ref()
-    }
-
-    /// The IV generator's key state.
-    pub(crate) fn state(&self) -> &S {
-        // SAFETY: While a `CipherUse` lives the gate cannot close, so no
-        // `Rekey` writes the state (type invariant).
-        unsafe { &*self.set.state.get() }
-    }
-}
-
-impl<S> Drop for CipherUse<'_, S> {
-    fn drop(&mut self) {
-        // The entry this guard holds (type invariant).
-        self.set.gate.leave();
-    }
-}

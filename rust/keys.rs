@@ -24,18 +24,21 @@ impl SecretBytes {
     /// A zero-filled secret of `len` bytes.
     pub(crate) fn new_zeroed(len: usize) -> Result<Self> {
         let buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        // INVARIANT: `drop` wipes the buffer before it is freed.
         Ok(Self { buf })
     }
 
     /// Fills the secret with random bytes (`get_random_bytes`).
     pub(crate) fn fill_random(&mut self) {
-        // SAFETY: `buf` is valid for writes of its length.
+        // SAFETY: `get_random_bytes` writes `len` bytes at its pointer: `buf`
+        // is valid for writes of its length, and `&mut self` borrows it.
         unsafe { bindings::get_random_bytes(self.buf.as_mut_ptr().cast(), self.buf.len()) };
     }
 
     /// Overwrites the whole secret with zeroes.
     pub(crate) fn wipe(&mut self) {
-        // SAFETY: `buf` is valid for writes of its length.
+        // SAFETY: `memzero_explicit` writes `len` bytes at its pointer: `buf`
+        // is valid for writes of its length, and `&mut self` borrows it.
         unsafe { bindings::rcrypt_memzero_explicit(self.buf.as_mut_ptr().cast(), self.buf.len()) };
     }
 }
@@ -103,9 +106,11 @@ impl KeyType {
         match self {
             KeyType::Logon => core::ptr::addr_of_mut!(bindings::key_type_logon),
             KeyType::User => core::ptr::addr_of_mut!(bindings::key_type_user),
-            // SAFETY: FFI call without preconditions.
+            // SAFETY: The helper has no precondition: it returns the address
+            // of the kernel's key type, or null if it lacks it.
             KeyType::Encrypted => unsafe { bindings::rcrypt_key_type_encrypted() },
-            // SAFETY: FFI call without preconditions.
+            // SAFETY: The helper has no precondition: it returns the address
+            // of the kernel's key type, or null if it lacks it.
             KeyType::Trusted => unsafe { bindings::rcrypt_key_type_trusted() },
         }
     }
@@ -123,13 +128,21 @@ pub(crate) fn read_key(ty: KeyType, desc: &CStr, out: &mut [u8]) -> Result {
     if ktype.is_null() {
         return Err(EINVAL);
     }
-    // SAFETY: `ktype` is a registered key type; `desc` is NUL-terminated.
+    // SAFETY: `request_key` needs a key type that stays registered for the
+    // call and a NUL-terminated description: `ktype` is a key type of the
+    // kernel or of a module this module depends on (non-null, checked), and
+    // `desc` is a `CStr`, valid for the call.
     let key = from_err_ptr(unsafe { bindings::rcrypt_request_key(ktype, desc.as_ptr().cast()) })?;
-    // SAFETY: `key` is a valid key with a reference we own (released below).
+    // SAFETY: `key` is a valid key whose reference we hold (dropped below),
+    // so its semaphore may be taken.
     unsafe { bindings::down_read(core::ptr::addr_of_mut!((*key).sem)) };
-    // SAFETY: `key` is valid and its semaphore is held for reading.
+    // SAFETY: `copy_payload`'s contract: `key` is a valid key of type `ty`
+    // (`request_key` looked it up by that type), and its semaphore is held.
     let ret = unsafe { copy_payload(ty, key, out) };
-    // SAFETY: The semaphore was taken above; the reference is ours to drop.
+    // SAFETY:
+    // - `up_read` releases the semaphore this task took above;
+    // - `key_put` drops the reference `request_key` gave, once; `key` is
+    //   not used after it.
     unsafe {
         bindings::up_read(core::ptr::addr_of_mut!((*key).sem));
         bindings::key_put(key);
@@ -147,38 +160,52 @@ fn ekeyrevoked() -> Error {
 unsafe fn copy_payload(ty: KeyType, key: *mut bindings::key, out: &mut [u8]) -> Result {
     let (data, len): (*const u8, usize) = match ty {
         KeyType::Logon | KeyType::User => {
-            // SAFETY: `key` is valid and locked (caller).
+            // SAFETY: `user_key_payload_locked` needs a valid key whose
+            // semaphore is held: the caller's guarantee.
             let ukp = unsafe { bindings::rcrypt_user_key_payload_locked(key) };
             if ukp.is_null() {
                 return Err(ekeyrevoked());
             }
-            // SAFETY: A non-null payload of a locked user/logon key is valid.
+            // SAFETY: A non-null payload of a user or logon key is a
+            // `user_key_payload`, which stays valid and unchanged while the
+            // semaphore is held (the caller's guarantee), and holds
+            // `datalen` bytes of `data`.
             unsafe { ((*ukp).data.as_ptr().cast::<u8>(), usize::from((*ukp).datalen)) }
         }
         KeyType::Encrypted => {
-            // SAFETY: `key` is valid and locked (caller).
+            // SAFETY: `dereference_key_locked` needs a valid key whose
+            // semaphore is held: the caller's guarantee.
             let ekp = unsafe { bindings::rcrypt_key_payload_locked(key) }.cast::<bindings::encrypted_key_payload>();
             if ekp.is_null() {
                 return Err(ekeyrevoked());
             }
-            // SAFETY: The payload of a locked encrypted key is an `encrypted_key_payload`.
+            // SAFETY: A non-null payload of an encrypted key (`ty`, the
+            // caller's guarantee) is an `encrypted_key_payload`, which stays
+            // valid and unchanged while the semaphore is held, with
+            // `decrypted_datalen` bytes at `decrypted_data`.
             unsafe { ((*ekp).decrypted_data.cast_const(), usize::from((*ekp).decrypted_datalen)) }
         }
         KeyType::Trusted => {
-            // SAFETY: `key` is valid and locked (caller).
+            // SAFETY: `dereference_key_locked` needs a valid key whose
+            // semaphore is held: the caller's guarantee.
             let tkp = unsafe { bindings::rcrypt_key_payload_locked(key) }.cast::<bindings::trusted_key_payload>();
             if tkp.is_null() {
                 return Err(ekeyrevoked());
             }
-            // SAFETY: The payload of a locked trusted key is a `trusted_key_payload`.
+            // SAFETY: A non-null payload of a trusted key (`ty`, the caller's
+            // guarantee) is a `trusted_key_payload`, which stays valid and
+            // unchanged while the semaphore is held, with `key_len` bytes of
+            // `key`.
             unsafe { ((*tkp).key.as_ptr(), (*tkp).key_len as usize) }
         }
     };
     if len != out.len() {
         return Err(EINVAL);
     }
-    // SAFETY: `data` holds `len` readable bytes while the key is locked;
-    // `out` is `len` writable bytes that cannot overlap kernel key memory.
+    // SAFETY: `data` holds `len` readable bytes of the payload, valid while
+    // the semaphore is held (the caller's guarantee); `out` is `len`
+    // writable bytes (checked), and as a `&mut` slice it does not overlap
+    // the payload.
     unsafe { core::ptr::copy_nonoverlapping(data, out.as_mut_ptr(), len) };
     Ok(())
 }

@@ -22,9 +22,11 @@ pub(crate) struct KThread {
     task: NonNull<bindings::task_struct>,
 }
 
-// SAFETY: A task may be woken and stopped from any thread.
+// SAFETY: A kernel thread is not tied to the thread that started it: any
+// thread may wake it, set its priority or stop it.
 unsafe impl Send for KThread {}
-// SAFETY: `&KThread` only wakes the task, which any thread may do.
+// SAFETY: `&KThread` wakes the task or sets its priority, which any number
+// of threads may do at once.
 unsafe impl Sync for KThread {}
 
 impl KThread {
@@ -41,8 +43,10 @@ impl KThread {
         prefix: &CStr,
         name: &CStr,
     ) -> Result<Self> {
-        // SAFETY: `prefix` and `name` are NUL-terminated and copied into the
-        // task's name; `f` and `data` are the caller's to vouch for.
+        // SAFETY: `kthread_run` formats `prefix` and `name`, NUL-terminated
+        // strings valid for the call, into the task's name, and runs `f` with
+        // `data` in the new thread: `f` returns only once asked to stop, and
+        // `data` stays valid for it until then (the caller's guarantee).
         let task = unsafe { bindings::rcrypt_kthread_run(Some(f), data, prefix.as_char_ptr(), name.as_char_ptr()) };
         let task = kernel::error::from_err_ptr(task)?;
         // INVARIANT: A new thread, not stopped; `f`'s contract is the caller's.
@@ -52,22 +56,25 @@ impl KThread {
     /// Runs the thread at the highest priority of normal tasks (nice -20,
     /// `set_user_nice(task, MIN_NICE)`).
     pub(crate) fn set_nice_min(&self) {
-        // SAFETY: The task is alive (type invariant).
+        // SAFETY: `set_user_nice` needs a live task: the thread lives until it
+        // is stopped, which only `drop` does (type invariant).
         unsafe { bindings::set_user_nice(self.task.as_ptr(), bindings::RCRYPT_MIN_NICE) };
     }
 
     /// Wakes the thread if it sleeps (`wake_up_process`); callable from any
     /// context.
     pub(crate) fn wake(&self) {
-        // SAFETY: The task is alive (type invariant).
+        // SAFETY: `wake_up_process` needs a live task: the thread lives until
+        // it is stopped, which only `drop` does (type invariant).
         unsafe { bindings::wake_up_process(self.task.as_ptr()) };
     }
 }
 
 impl Drop for KThread {
     fn drop(&mut self) {
-        // SAFETY: Not stopped yet (type invariant) and stopped once; the task
-        // lives until then, as its function waits for `kthread_should_stop`.
+        // SAFETY: `kthread_stop` needs a kernel thread that has not exited:
+        // its function returns only once asked to stop, and it is asked only
+        // here, once (type invariant).
         unsafe { bindings::kthread_stop(self.task.as_ptr()) };
     }
 }
@@ -78,8 +85,9 @@ impl Drop for KThread {
 ///
 /// The current task is a kernel thread (the function of a [`KThread`]).
 pub(crate) unsafe fn should_stop() -> bool {
-    // SAFETY: The current task is a kernel thread (the caller's guarantee),
-    // whose kthread data `kthread_should_stop` reads.
+    // SAFETY: `kthread_should_stop` reads the current task's kthread data,
+    // which only a kernel thread has: the current task is one (the caller's
+    // guarantee).
     unsafe { bindings::kthread_should_stop() }
 }
 
@@ -87,18 +95,22 @@ pub(crate) unsafe fn should_stop() -> bool {
 /// (`set_current_state(TASK_INTERRUPTIBLE)`): a wake-up after this call
 /// and before [`schedule`] makes `schedule` return at once.
 pub(crate) fn prepare_to_sleep() {
-    // SAFETY: Changes the current task's state only.
+    // SAFETY: `set_current_state` has no precondition: it sets the current
+    // task's state (to one `schedule` then sleeps in).
     unsafe { bindings::rcrypt_set_current_state(bindings::RCRYPT_TASK_INTERRUPTIBLE) }
 }
 
 /// Marks the current task as running again (`set_current_state(TASK_RUNNING)`).
 pub(crate) fn set_running() {
-    // SAFETY: Changes the current task's state only.
+    // SAFETY: `set_current_state` has no precondition: it sets the current
+    // task's state.
     unsafe { bindings::rcrypt_set_current_state(bindings::RCRYPT_TASK_RUNNING) }
 }
 
 /// Sleeps unless woken since [`prepare_to_sleep`] (`schedule`).
 pub(crate) fn schedule() {
-    // SAFETY: Called from process context that may sleep (a kernel thread).
+    // SAFETY: `schedule` has no memory-safety precondition; calling it
+    // where the task must not sleep is a bug the kernel reports ("scheduling
+    // while atomic"), not undefined behaviour.
     unsafe { bindings::schedule() }
 }

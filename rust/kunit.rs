@@ -46,9 +46,15 @@ impl Test {
             condition: loc.cond.as_ptr().cast(),
             expected_true: true,
         };
-        // SAFETY: `ptr` is the running test (type invariant); `kloc` and
-        // `assert` live across the call, which formats and logs them at once;
-        // "%pA" formats a `fmt::Arguments` passed by pointer.
+        // SAFETY: `__kunit_do_failed_assertion` needs the running test and
+        // location, assertion and message valid for the call, which formats
+        // and logs them at once:
+        // - `ptr` is the running test (type invariant), borrowed mutably;
+        // - `kloc` and `assert` are locals, their strings static and
+        //   NUL-terminated; `kunit_unary_assert_format` is the formatter of
+        //   a `kunit_unary_assert`, which `assert.assert` is the head of;
+        // - the format `%pA` takes a pointer to a `fmt::Arguments`, which
+        //   `&msg` is, valid for the call.
         unsafe {
             bindings::__kunit_do_failed_assertion(
                 self.ptr,
@@ -92,7 +98,9 @@ macro_rules! kunit_expect {
 pub(crate) const fn c_cases<const N: usize>(
     cases: [(&'static core::ffi::CStr, unsafe extern "C" fn(*mut bindings::kunit)); N],
 ) -> [bindings::kunit_case; N] {
-    // SAFETY: `kunit_case` is a C struct for which all-zero is the valid "unset" value.
+    // SAFETY: `zeroed` needs all-zero to be a valid `kunit_case`: it is a C
+    // struct of integers, nullable pointers and `Option`s of functions, for
+    // which all-zero is valid (and is C's "unset").
     let mut out: [bindings::kunit_case; N] = unsafe { core::mem::zeroed() };
     let mut i = 0;
     // `i < N`, the length of both arrays; and this runs at compile time
@@ -112,6 +120,8 @@ pub(crate) const fn c_cases<const N: usize>(
 ///
 /// `test` must be the `struct kunit` KUnit passed to the running case.
 pub(crate) unsafe fn run(test: *mut bindings::kunit, body: fn(&mut Test)) {
+    // INVARIANT: The caller's guarantee; `body` only borrows `t`, which does
+    // not outlive the case.
     let mut t = Test { ptr: test };
     body(&mut t);
 }
@@ -133,7 +143,8 @@ macro_rules! kunit_suite {
                 ///
                 /// `test` must be the running test KUnit passes to the case.
                 unsafe extern "C" fn $case(test: *mut bindings::kunit) {
-                    // SAFETY: KUnit calls each case with its running test.
+                    // SAFETY: `run`'s contract: `test` is the running test
+                    // (the caller's guarantee).
                     unsafe { $crate::kunit::run(test, super::$case) }
                 }
             )+
@@ -147,7 +158,10 @@ macro_rules! kunit_suite {
                         Err(_) => c"?",
                     }, $case as unsafe extern "C" fn(*mut bindings::kunit))
                 ),+]);
-                // SAFETY: all-zero is the terminating entry of a case table.
+                // SAFETY: `zeroed` needs all-zero to be a valid
+                // `kunit_case`, which it is (integers, nullable pointers,
+                // `Option`s of functions); it is also the terminating entry
+                // of a case table.
                 let mut all: [bindings::kunit_case; N + 1] = unsafe { core::mem::zeroed() };
                 let mut i = 0;
                 // `i < N`, within both arrays; at compile time (a static).
@@ -160,7 +174,10 @@ macro_rules! kunit_suite {
             };
 
             static mut SUITE: bindings::kunit_suite = {
-                // SAFETY: all-zero is the valid initial state of a suite.
+                // SAFETY: `zeroed` needs all-zero to be a valid
+                // `kunit_suite`, which it is (integers, arrays, nullable
+                // pointers, `Option`s of functions): the initial state of a
+                // suite.
                 let mut s: bindings::kunit_suite = unsafe { core::mem::zeroed() };
                 let name = $name.as_bytes();
                 let mut i = 0;
@@ -177,8 +194,9 @@ macro_rules! kunit_suite {
 
             #[repr(transparent)]
             struct SuitePtr(*mut bindings::kunit_suite);
-            // SAFETY: The pointer is only read by the module loader and KUnit,
-            // which run the suite in one thread at a time.
+            // SAFETY: `&SuitePtr` gives only the pointer, which Rust code
+            // never follows; the module loader and KUnit, which do, run the
+            // suite in one thread at a time.
             unsafe impl Sync for SuitePtr {}
 
             #[used]

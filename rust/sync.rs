@@ -28,20 +28,25 @@ unsafe impl Backend for IrqSpinLockBackend {
     type GuardState = c_ulong;
 
     unsafe fn init(ptr: *mut Self::State, name: *const kernel::ffi::c_char, key: *mut kernel::bindings::lock_class_key) {
-        // SAFETY: The caller's guarantees: `ptr` is valid for writes, `name`
-        // and `key` for reads forever.
+        // SAFETY: `__spin_lock_init` needs `ptr` valid for writes and `name`
+        // and `key` valid for reads for as long as the lock exists: the
+        // caller's guarantees (`Backend::init`: writes for the call, the
+        // others forever).
         unsafe { kernel::bindings::__spin_lock_init(ptr, name, key) }
     }
 
     unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
-        // SAFETY: `ptr` was initialised by `init` (the caller's guarantee);
-        // both binding sets describe the same C `spinlock_t`.
+        // SAFETY: `spin_lock_irqsave` needs an initialised spinlock: `init`
+        // initialised it (the caller's guarantee), and both binding sets
+        // describe the same C `spinlock_t`, so the cast keeps the type.
         unsafe { bindings::rcrypt_spin_lock_irqsave(ptr.cast()) }
     }
 
     unsafe fn unlock(ptr: *mut Self::State, flags: &Self::GuardState) {
-        // SAFETY: The caller owns the lock, which `lock` took with these
-        // interrupt flags.
+        // SAFETY: `spin_unlock_irqrestore` needs the lock held by the caller
+        // and the flags its `spin_lock_irqsave` saved: the caller owns the
+        // lock (`Backend::unlock`'s contract), taken by `lock`, whose flags
+        // the guard kept.
         unsafe { bindings::rcrypt_spin_unlock_irqrestore(ptr.cast(), *flags) }
     }
 }

@@ -24,7 +24,8 @@ pub(crate) const WQ_CPU_INTENSIVE: u32 = bindings::wq_flags_WQ_CPU_INTENSIVE;
 /// interrupts enabled, outside RCU read-side sections). Always `false` on
 /// kernels without the preempt count, where a held spinlock is invisible.
 pub(crate) fn may_sleep() -> bool {
-    // SAFETY: Reads the current CPU's and task's state only.
+    // SAFETY: The helper has no precondition: it reads the preempt count,
+    // the interrupt flag and the current task's RCU nesting.
     unsafe { bindings::rcrypt_may_sleep() }
 }
 
@@ -32,7 +33,8 @@ pub(crate) fn may_sleep() -> bool {
 /// context may sleep ([`may_sleep`]); nothing otherwise.
 pub(crate) fn cond_resched() {
     if may_sleep() {
-        // SAFETY: The context may sleep (checked just above).
+        // SAFETY: `cond_resched` has no memory-safety precondition; it may
+        // sleep, which the context allows (checked just above).
         unsafe { bindings::rcrypt_cond_resched() };
     }
 }
@@ -42,8 +44,9 @@ pub(crate) fn cond_resched() {
 /// stack), where no crypto runs inline anyway.
 pub(crate) fn task_stack_left() -> usize {
     let (mut sp, mut base) = (0, 0);
-    // SAFETY: Writes the two locals; reads the stack pointer, the current
-    // task and the preempt count only.
+    // SAFETY: The helper writes the two locals through their pointers and
+    // otherwise reads the stack pointer, the current task's stack base and
+    // the preempt count.
     let in_task = unsafe { bindings::rcrypt_task_stack(&mut sp, &mut base) };
     match sp.checked_sub(base) {
         Some(left) if in_task && left < thread_size() => left,
@@ -58,13 +61,14 @@ pub(crate) const fn thread_size() -> usize {
 
 /// `num_online_cpus()`.
 pub(crate) fn num_online_cpus() -> u32 {
-    // SAFETY: Reads a counter only.
+    // SAFETY: `num_online_cpus` has no precondition: it reads a counter.
     unsafe { bindings::rcrypt_num_online_cpus() }
 }
 
 /// `ktime_get_ns()`: monotonic time in nanoseconds; any context.
 pub(crate) fn now_ns() -> u64 {
-    // SAFETY: Reads the clock only.
+    // SAFETY: `ktime_get_ns` has no precondition: it reads the clock, in
+    // any context.
     unsafe { bindings::rcrypt_ktime_ns() }
 }
 
@@ -77,16 +81,20 @@ pub(crate) struct WorkQueue {
     wq: NonNull<bindings::workqueue_struct>,
 }
 
-// SAFETY: Work queues are used from any thread.
+// SAFETY: A work queue is not tied to the thread that made it: any thread
+// may queue work on it or destroy it.
 unsafe impl Send for WorkQueue {}
-// SAFETY: As above.
+// SAFETY: `&WorkQueue` only gives the pointer to queue work, which any
+// number of threads may do at once.
 unsafe impl Sync for WorkQueue {}
 
 impl WorkQueue {
     /// `alloc_workqueue("%s", flags, max_active, name)`.
     pub(crate) fn new(name: &CStr, flags: u32, max_active: i32) -> Result<Self> {
-        // SAFETY: `name` is NUL-terminated; the kernel copies it.
+        // SAFETY: `alloc_workqueue` formats `name`, a NUL-terminated string
+        // valid for the call, into the queue's own name (`"%s"`).
         let wq = unsafe { bindings::rcrypt_alloc_workqueue(name.as_ptr().cast(), flags, max_active) };
+        // INVARIANT: Just allocated; destroyed only by `drop`.
         Ok(Self { wq: NonNull::new(wq).ok_or(ENOMEM)? })
     }
 
@@ -98,7 +106,12 @@ impl WorkQueue {
 
 impl Drop for WorkQueue {
     fn drop(&mut self) {
-        // SAFETY: Created by `new`, destroyed once; destroy drains queued work.
+        // SAFETY: `destroy_workqueue` needs a queue from `alloc_workqueue`,
+        // destroyed once, on which nothing queues work any more (what is
+        // queued, it runs first): `wq` is one (type invariant), destroyed
+        // here only; no `&WorkQueue` is left, and `Io::queue`, which queues
+        // through the pointer, does so for a bio of the queue's owner, the
+        // target, which is dropped only when it has no bios.
         unsafe { bindings::destroy_workqueue(self.wq.as_ptr()) };
     }
 }

@@ -45,7 +45,12 @@ impl PoolPage {
         if offset.checked_add(data.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
             return false;
         }
-        // SAFETY: A pool page is a lowmem page we own; the range is inside it.
+        // SAFETY:
+        // - `page_address` finds the page in the linear map: a pool page is
+        //   from the page allocator, without `__GFP_HIGHMEM`;
+        // - the page is the holder's (type invariant), `&mut self` lets
+        //   nothing else use it, and the copy stays in it (checked);
+        // - `data` is a Rust slice, not page memory of a pool page.
         unsafe {
             let base = bindings::rcrypt_page_address(self.page.as_ptr()).cast::<u8>();
             core::ptr::copy_nonoverlapping(data.as_ptr(), base.add(offset), data.len());
@@ -59,7 +64,12 @@ impl PoolPage {
         if offset.checked_add(out.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
             return false;
         }
-        // SAFETY: As in `write`.
+        // SAFETY:
+        // - `page_address` finds the page in the linear map: a pool page is
+        //   from the page allocator, without `__GFP_HIGHMEM`;
+        // - the page is the holder's (type invariant), `&self` lets nothing
+        //   write it, and the copy stays in it (checked);
+        // - `out` is a Rust slice, not page memory of a pool page.
         unsafe {
             let base = bindings::rcrypt_page_address(self.page.as_ptr()).cast::<u8>();
             core::ptr::copy_nonoverlapping(base.add(offset), out.as_mut_ptr(), out.len());
@@ -131,7 +141,8 @@ static CLIENTS: Clients = Clients(AtomicU64::new(MIN_PAGES_PER_CLIENT));
 /// [`MEMORY_PERCENT`] of low memory divided among them, at least
 /// [`MIN_PAGES_PER_CLIENT`] each.
 fn pages_per_client(clients: u64) -> u64 {
-    // SAFETY: FFI calls without arguments; they read counters only.
+    // SAFETY: `totalram_pages` and `totalhigh_pages` have no preconditions:
+    // they read global counters.
     let (ram, high) = unsafe { (bindings::rcrypt_totalram_pages(), bindings::rcrypt_totalhigh_pages()) };
     // (`unsigned long` is 64 bits wide on the 64-bit architectures Rust
     // supports in 6.12.)
@@ -227,12 +238,15 @@ impl PoolInner {
 /// `data` is the pool data [`PagePool::new`] gave `mempool_init`: a
 /// [`PoolInner`] that lives until its mempool is exited.
 unsafe extern "C" fn page_alloc(gfp: bindings::gfp_t, data: *mut c_void) -> *mut c_void {
-    // SAFETY: The caller's guarantee: `data` points to a live `PoolInner`.
+    // SAFETY: `data` points to a `PoolInner` that is alive for the call (the
+    // caller's guarantee), which is only used through `&` (atomics).
     let inner = unsafe { &*data.cast::<PoolInner>() };
     if !inner.get(1, gfp & bindings::RCRYPT___GFP_NORETRY != 0) {
         return core::ptr::null_mut();
     }
-    // SAFETY: FFI call with the mask mempool passed; null on failure.
+    // SAFETY: `alloc_pages` needs an order of at most `MAX_PAGE_ORDER` (0
+    // here) and a mask that fits the calling context: the one the mempool
+    // passed, which its caller chose for its context.
     let page = unsafe { bindings::rcrypt_alloc_pages(gfp, 0) };
     if page.is_null() {
         inner.put(1);
@@ -247,9 +261,12 @@ unsafe extern "C" fn page_alloc(gfp: bindings::gfp_t, data: *mut c_void) -> *mut
 /// `data` is as for [`page_alloc`], and `page` a page [`page_alloc`]
 /// returned for it that nothing uses any more.
 unsafe extern "C" fn page_free(page: *mut c_void, data: *mut c_void) {
-    // SAFETY: The caller's guarantee: a single page of ours, unused.
+    // SAFETY: `__free_pages(page, 0)` needs a single page from the page
+    // allocator that nothing uses: `page_alloc` allocated it with order 0,
+    // and nothing uses it any more (the caller's guarantee).
     unsafe { bindings::__free_pages(page.cast(), 0) };
-    // SAFETY: The caller's guarantee: `data` points to a live `PoolInner`.
+    // SAFETY: `data` points to a `PoolInner` that is alive for the call (the
+    // caller's guarantee), which is only used through `&` (atomics).
     unsafe { &*data.cast::<PoolInner>() }.put(1);
 }
 
@@ -273,10 +290,11 @@ pub(crate) struct PagePool {
     inner: Pin<KBox<PoolInner>>,
 }
 
-// SAFETY: A mempool may be used from any thread (it has its own lock), and
-// the counters are atomic.
+// SAFETY: A mempool is not tied to the thread that made it: any thread may
+// allocate from it, free to it or exit it; the rest of the pool is atomics.
 unsafe impl Send for PagePool {}
-// SAFETY: As above.
+// SAFETY: `&PagePool` allocates and frees pages, which the mempool (with its
+// own lock) and the page allocator allow from many threads at once.
 unsafe impl Sync for PagePool {}
 
 impl PagePool {
@@ -297,9 +315,12 @@ impl PagePool {
             return Err(ENOMEM);
         }
         let data: *const PoolInner = &*inner;
-        // SAFETY: The mempool is zeroed and pinned, as is its pool data,
-        // which outlives it (the mempool is exited before `inner` is freed,
-        // on drop or below); the callbacks are the ones for that data.
+        // SAFETY: `mempool_init` needs a zeroed mempool that stays in place
+        // until `mempool_exit`, and callbacks valid for the pool data:
+        // - the mempool is zeroed and pinned in `inner`, freed only after
+        //   `drop` exits it, or here if this fails (freeing what it took);
+        // - `page_alloc` and `page_free` are for `data`, this pinned
+        //   `PoolInner`, which lives as long as the mempool.
         let r = unsafe {
             bindings::rcrypt_mempool_init(
                 inner.pool.get(),
@@ -339,7 +360,8 @@ impl PagePool {
             | bindings::RCRYPT___GFP_NORETRY
             | bindings::RCRYPT___GFP_NOWARN
             | bindings::RCRYPT___GFP_COMP;
-        // SAFETY: FFI call; the order is at most `MAX_PAGE_ORDER`.
+        // SAFETY: `alloc_pages` needs an order of at most `MAX_PAGE_ORDER`
+        // (checked above) and a mask that fits the context: GFP_NOWAIT, any.
         let Some(page) = NonNull::new(unsafe { bindings::rcrypt_alloc_pages(gfp, order) }) else {
             self.inner.put(n);
             return None;
@@ -361,16 +383,20 @@ impl PagePool {
 
     /// A single page from the mempool (its reserve beyond the cap).
     fn alloc_single(&self, gfp: bindings::gfp_t) -> Option<PoolPage> {
-        // SAFETY: The mempool is set up (type invariant); the caller's mask
-        // is GFP_NOWAIT, which does not sleep, or GFP_NOIO, which may.
+        // SAFETY: `mempool_alloc` needs an initialised mempool, which it is
+        // until `drop` (type invariant). (The callers' masks, GFP_NOWAIT or
+        // GFP_NOIO, are theirs to fit to their context.)
         let p = unsafe { bindings::rcrypt_mempool_alloc(self.inner.pool.get(), gfp) };
         // INVARIANT: A page of this pool's mempool, counted by `page_alloc`.
         NonNull::new(p.cast()).map(|page| PoolPage { page, order: 0 })
     }
 
     /// Returns a page to the pool (a compound page to the page allocator).
+    /// (A page of another pool would be counted in the wrong pool.)
     pub(crate) fn free(&self, page: PoolPage) {
-        // SAFETY: The holder owned the page (`PoolPage` invariant).
+        // SAFETY: `free_raw`'s contract: a pool's single or compound page
+        // (`PoolPage`'s invariant), the holder's, consumed here, so unused.
+        // (Which pool only matters for the count.)
         unsafe { self.free_raw(page.page.as_ptr().cast()) };
     }
 
@@ -394,22 +420,28 @@ impl PagePool {
     ///
     /// # Safety
     ///
-    /// `page` is a page of this pool's mempool or, if compound, one from
-    /// [`Self::try_alloc_large`] of this pool; nothing uses it any more.
+    /// `page` is a single page from a pool's mempool or a compound page from
+    /// [`Self::try_alloc_large`] (of this pool, for the count to be right),
+    /// and nothing uses it any more.
     unsafe fn free_raw(&self, page: *mut bindings::page) {
-        // SAFETY: The caller's guarantee; the mempool is set up (type
-        // invariant).
+        // SAFETY: The helper frees a compound page to the page allocator and
+        // a single one to the mempool (of single pages), initialised until
+        // `drop` (type invariant): `page` is one or the other, and unused
+        // (the caller's guarantee).
         let n = unsafe { bindings::rcrypt_free_buffer_page(page, self.inner.pool.get()) };
         if n != 0 {
             self.inner.put(isize::try_from(n).unwrap_or(isize::MAX));
         }
     }
 
-    /// Makes `bio` (fresh, without data) a bio of pages from this pool.
+    /// Makes `bio` (fresh, without data, from [`super::BioSet::alloc_bio`]:
+    /// [`Self::release`] puts it) a bio of pages from this pool.
     pub(crate) fn make_bio(&self, bio: Bio) -> Result<PoolBio, Bio> {
         if bio.raw().bi_vcnt != 0 {
             return Err(bio);
         }
+        // INVARIANT: No bvec yet, not in flight (the holder's); a bio set's
+        // (this function's contract), so not `embedded`.
         Ok(PoolBio { bio, pool: self.id(), embedded: false })
     }
 
@@ -436,8 +468,10 @@ impl PagePool {
         // The flag of bios from a per-CPU bio cache (which `bio_alloc_bioset`
         // also drops for a set without one): this bio belongs to no cache.
         let opf = like.raw().bi_opf & !bindings::RCRYPT_REQ_ALLOC_CACHE;
-        // SAFETY: The caller's guarantee: the memory is ours and lives long
-        // enough; the device is open for the target.
+        // SAFETY: `bio_init` needs writable, aligned memory for a bio and
+        // `nr_vecs` vectors that nothing else uses (the caller's guarantee),
+        // and a valid block device, which `dev` is while borrowed
+        // (`BlockDevice`'s invariant; the bio keeps it, see `Bio::set_dev`).
         unsafe { bindings::bio_init(ptr.as_ptr(), dev.as_ptr(), vecs, nr_vecs, opf) };
         // INVARIANT: A new bio without data, valid as long as the result (the
         // caller's guarantee); `embedded`: it came from `bio_init`.
@@ -450,17 +484,20 @@ impl PagePool {
         if b.pool == self.id() {
             let raw = b.bio.raw();
             for i in 0..usize::from(raw.bi_vcnt) {
-                // SAFETY: `bi_io_vec` holds `bi_vcnt` valid entries; each page
-                // came from this pool (`PoolBio` invariant, and `b.pool` is
-                // this pool) and its I/O is over.
+                // SAFETY: `bi_io_vec` holds `bi_vcnt` initialised entries;
+                // `free_raw`'s contract: entry `i` holds a page of the pool
+                // `b.pool` (`PoolBio`'s invariant), this one (checked), that
+                // nothing uses: the bio is not in flight and is freed below.
                 unsafe { self.free_raw((*raw.bi_io_vec.add(i)).bv_page) };
             }
         } else {
             pr_err!("rcrypt: write buffer returned to the wrong pool; pages leaked\n");
         }
         if b.embedded {
-            // SAFETY: Set up by `bio_init` (`embedded`, type invariant) and
-            // its I/O is over; its memory is the caller's.
+            // SAFETY: `bio_uninit` needs a bio set up by `bio_init` and not in
+            // flight: `embedded` says the former (`PoolBio`'s invariant), and
+            // a `PoolBio` being released is not in flight. Its memory stays
+            // its owner's.
             unsafe { bindings::bio_uninit(b.bio.as_ptr().cast()) };
         } else {
             b.bio.put();
@@ -475,13 +512,15 @@ impl PagePool {
 /// Each bvec of `bio` holds one [`PoolPage`] of the pool `pool` (a single page or a compound page), from offset 0. With
 /// `embedded`, `bio` was set up by `bio_init` in memory of its owner's
 /// (see [`PagePool::init_embedded_bio`]), else it came from a bio set.
+/// `bio` is not in flight ([`Self::into_parts`] gives it up for that).
 pub(crate) struct PoolBio {
     bio: Bio,
     pool: NonNull<PoolInner>,
     embedded: bool,
 }
 
-// SAFETY: Like `Bio`; the pool pointer is only compared, never followed.
+// SAFETY: The bio may go to any thread, as a `Bio` may; the pool pointer is
+// only compared, never followed.
 unsafe impl Send for PoolBio {}
 
 impl PoolBio {
@@ -497,10 +536,12 @@ impl PoolBio {
         if raw.bi_vcnt >= raw.bi_max_vecs || len as usize > bindings::RCRYPT_PAGE_SIZE << page.order {
             return Err(page);
         }
-        // SAFETY: The bio has a free bvec slot (checked) and the page is valid;
-        // the page now belongs to the bio and goes back to the pool in
-        // `PagePool::release`.
+        // SAFETY: `__bio_add_page` needs a bio not in flight (type invariant)
+        // with a free bvec and `len` bytes of the page (both checked), which
+        // nothing else changes meanwhile (`PoolBio` is not `Sync`).
         unsafe { bindings::__bio_add_page(self.bio.as_ptr(), page.page.as_ptr(), len, 0) };
+        // INVARIANT: The new bvec holds the `PoolPage`, from offset 0; it
+        // goes back to the pool in `PagePool::release`.
         Ok(())
     }
 
@@ -526,8 +567,10 @@ impl PoolBio {
     ///
     /// `bio` and `pool` must come from one `into_parts` call, and `embedded`
     /// must be what that call returned (or what a comparison of `bio` with
-    /// the memory it was set up in says, as the buffer's completion does).
+    /// the memory it was set up in says, as the buffer's completion does);
+    /// `bio` is not in flight, and has no bvec added since.
     pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<PoolInner>, embedded: bool) -> Self {
+        // INVARIANT: The parts of a `PoolBio` (the caller's guarantee).
         Self { bio, pool, embedded }
     }
 
@@ -539,17 +582,18 @@ impl PoolBio {
 
 impl Drop for PagePool {
     fn drop(&mut self) {
-        // SAFETY: The mempool is set up (type invariant) and exited once,
-        // here; every page handed out came back when the target's I/O
-        // finished, and its pool data lives until after this call.
+        // SAFETY: `mempool_exit` needs an initialised mempool (type
+        // invariant), exited once (here), whose pool data outlives the call
+        // (`inner` is freed after this); pages handed out stay their holders'.
         unsafe { bindings::mempool_exit(self.inner.pool.get()) };
         // `crypt_dtr()`'s check: the reserve went with the mempool.
         if self.inner.pages.load(Ordering::Relaxed) != 0 {
-            // SAFETY: FFI call with a NUL-terminated string.
+            // SAFETY: `rcrypt_warn` prints a NUL-terminated string, valid for
+            // the call, as the argument of a `%s`, not as the format.
             unsafe { bindings::rcrypt_warn(c"rcrypt: write-buffer pages still held when the pool is destroyed".as_ptr().cast()) };
         }
         if !CLIENTS.update(false) {
-            // SAFETY: As above.
+            // SAFETY: As just above: a NUL-terminated string, printed by `%s`.
             unsafe { bindings::rcrypt_warn(c"rcrypt: a page pool left that was never counted".as_ptr().cast()) };
         }
     }

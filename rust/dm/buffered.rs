@@ -22,21 +22,27 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// back if there is no bio.
     pub(crate) fn with_buffer(mut self, nr_pages: u32, wait: bool) -> Result<BufferedIo<T, S>, Self> {
         let t: *const T = self.target();
-        // SAFETY: The target outlives its bios (type invariant of `Io`); `t`
-        // is not used past this I/O.
+        // SAFETY: The target stays alive until the bio is ended (type
+        // invariant of `Io`), so it is valid for this function; the raw
+        // pointer only releases the borrow of `self`.
         let t = unsafe { &*t };
         let (dev, pp) = (t.device().bdev(), t.page_pool());
         let buf = if nr_pages as usize <= BUF_INLINE_VECS {
-            // The per-bio data is ours (type invariant) and outlives the
-            // buffer: `BufferedIo` holds this I/O, and releases the buffer
-            // (`bio_uninit`) before it gives the I/O back or drops it. The
-            // bio slot is free: no other `BufferedIo` of this I/O exists.
-            // SAFETY: As above; both fields are suitably aligned for their types.
-            unsafe {
-                let pb = self.p.as_mut();
-                let vecs = pb.buf_vecs.get().cast::<bindings::bio_vec>();
-                pp.init_embedded_bio(pb.buf_bio.get(), vecs, BUF_INLINE_VECS as u16, dev, &self.base)
-            }
+            // SAFETY: `p` points to the initialised per-bio data, which only
+            // this `Io` reaches (type invariant of `Io`).
+            let pb = unsafe { self.p.as_mut() };
+            let vecs = pb.buf_vecs.get().cast::<bindings::bio_vec>();
+            // SAFETY: `init_embedded_bio`'s contract:
+            // - the bio and its `BUF_INLINE_VECS` vectors are fields of the
+            //   per-bio data, writable and aligned for their types;
+            // - nothing else uses them: no other `BufferedIo` of this I/O
+            //   exists (`with_buffer` takes the `Io`, and `release` gives it
+            //   back only after `bio_uninit`);
+            // - they outlive the buffer and its I/O: the per-bio data lives
+            //   until the base bio is ended, which `BufferedIo` does only
+            //   after releasing the buffer, and which the buffer's completion
+            //   precedes while it is in flight.
+            unsafe { pp.init_embedded_bio(pb.buf_bio.get(), vecs, BUF_INLINE_VECS as u16, dev, &self.base) }
         } else {
             let Ok(nr) = u16::try_from(nr_pages) else { return Err(self) };
             match t.bio_set().alloc_bio(dev, nr, &self.base, wait).map(|b| pp.make_bio(b)) {
@@ -50,6 +56,8 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         };
         let Some(mut buf) = buf else { return Err(self) };
         buf.bio_mut().copy_ioprio(&self.base);
+        // INVARIANT: `buf` was just made for `self`, is not in flight and
+        // comes from the target's page pool.
         Ok(BufferedIo { io: self, buf: core::mem::ManuallyDrop::new(buf) })
     }
 
@@ -103,8 +111,9 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
     /// the I/O back.
     pub(crate) fn release(self) -> Io<T, S> {
         let mut this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is not used again (and not dropped); the buffer is
-        // released once, here (type invariant).
+        // SAFETY: `ptr::read` and `ManuallyDrop::take` move the I/O and the
+        // buffer out of `this`, which is neither used nor dropped again, so
+        // each is taken once.
         let (io, buf) = unsafe { (core::ptr::read(&this.io), core::mem::ManuallyDrop::take(&mut this.buf)) };
         io.target().page_pool().release(buf);
         io
@@ -123,14 +132,18 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
     pub(crate) fn submit_sorted(self, done: fn(BufferedIo<T, S>)) {
         let thread: *const WriteThread = self.io.target().write_thread();
         let (io, clone) = self.into_flight(done);
-        // The base bio (not ended: type invariant of `Io`) passes with the
-        // clone to the thread, which submits the clone through device-mapper;
-        // the clone's completion rebuilds `Self`, so `io` is not used again.
-        // The sorting node lives in the per-bio data, valid until that
-        // completion ends the base bio; the thread erases it before submitting.
         let io = core::mem::ManuallyDrop::new(io);
-        // SAFETY: As above; the thread belongs to the target, which outlives
-        // its bios, and so does the device the clone is directed at.
+        // SAFETY:
+        // - `thread` is the target's write thread, alive: the target stays
+        //   alive until the base bio is ended (type invariant of `Io`);
+        // - `WriteThread::submit`'s contract: the node is a field of the
+        //   per-bio data, which only this I/O uses and which lives until the
+        //   clone's completion ends the base bio; the base bio came to the
+        //   target's map function and is not ended (type invariant of `Io`),
+        //   and `io` is neither used nor dropped again, so only the clone's
+        //   completion, which rebuilds the `Io`, ends it; the clone passes to
+        //   the thread, directed at the target's device (`with_buffer`), open
+        //   until the target is destroyed, which waits for its bios.
         unsafe { (*thread).submit((*io.p.as_ptr()).sorted.get(), io.base.as_ptr(), clone.as_ptr()) };
     }
 
@@ -138,45 +151,62 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
     /// returns the I/O and the bio to submit.
     fn into_flight(self, done: fn(BufferedIo<T, S>)) -> (Io<T, S>, Bio) {
         let mut this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is not used again (and not dropped): the buffer goes
-        // into flight, and the trampoline rebuilds `Self` from its parts.
+        // SAFETY: `ptr::read` and `ManuallyDrop::take` move the I/O and the
+        // buffer out of `this`, which is neither used nor dropped again, so
+        // each is taken once (the trampoline rebuilds `Self` from them).
         let (mut io, buf) = unsafe { (core::ptr::read(&this.io), core::mem::ManuallyDrop::take(&mut this.buf)) };
         // Whether the clone is embedded is found again on completion, by its
         // address (`trampoline`), so it need not travel.
         let (mut clone, pool, _embedded) = buf.into_parts();
-        // The per-bio data is ours and outlives the clone (the base bio is
-        // not ended before `done` runs).
-        // SAFETY: As above; the trampoline is valid for this clone, and the
-        // pool identity travels in the per-bio data to rejoin the clone.
-        unsafe {
-            let pb = io.p.as_mut();
-            pb.buf_fn = Some(done);
-            pb.clone_pool = pool.as_ptr();
-            clone.set_end_io(Some(Self::trampoline), io.p.as_ptr().cast());
-        }
+        // SAFETY: `p` points to the initialised per-bio data, which only
+        // this I/O reaches (type invariant of `Io`).
+        let pb = unsafe { io.p.as_mut() };
+        pb.buf_fn = Some(done);
+        pb.clone_pool = pool.as_ptr();
+        // SAFETY: `set_end_io`'s contract:
+        // - `trampoline` may be called with this clone: it finds in
+        //   `bi_private` the per-bio data, which holds the rest of the
+        //   buffer's parts (set just above);
+        // - the per-bio data stays valid until it runs: it lives until the
+        //   base bio is ended, which only `done` or later can do.
+        unsafe { clone.set_end_io(Some(Self::trampoline), io.p.as_ptr().cast()) };
         (io, clone)
     }
 
     /// # Safety
     ///
-    /// Called by the kernel for a clone set up by [`Self::into_flight`].
+    /// Called by the kernel as the completion of a clone set up by
+    /// [`Self::into_flight`] and submitted: the clone's I/O is over, and its
+    /// private pointer is still the per-bio data of a base bio that is not
+    /// ended.
     unsafe extern "C" fn trampoline(clone: *mut bindings::bio) {
-        // Set up by `into_flight`: the clone is valid and owned by this
-        // completion; its private pointer is the per-bio data of a base bio
-        // that is not ended, which holds the rest of the buffer's parts (an
-        // embedded clone is the bio in that per-bio data).
-        // SAFETY: As above.
-        unsafe {
-            let Some(clone) = Bio::from_raw(clone) else { return };
-            let p = clone.private().cast::<PerBio<T, S>>();
-            let Some(f) = (*p).buf_fn.take() else { return };
-            let Some(ident) = NonNull::new((*p).clone_pool) else { return };
-            let embedded = clone.as_ptr() == (*p).buf_bio.get();
-            let base = bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), (*p).size);
-            if let (Some(p), Some(base)) = (NonNull::new(p), Bio::from_raw(base)) {
-                let buf = core::mem::ManuallyDrop::new(PoolBio::from_parts(clone, ident, embedded));
-                f(BufferedIo { io: Io { p, base }, buf });
-            }
+        // SAFETY: `clone` is a valid bio whose I/O is over, and this
+        // completion is its only holder (the caller's guarantee).
+        let Some(clone) = (unsafe { Bio::from_raw(clone) }) else { return };
+        let p = clone.private().cast::<PerBio<T, S>>();
+        // SAFETY: `bi_private` is what `into_flight` set: the initialised
+        // per-bio data of the base bio, which nothing else reaches until the
+        // `BufferedIo` is rebuilt below.
+        let (f, pool, embedded, size) =
+            unsafe { ((*p).buf_fn.take(), (*p).clone_pool, clone.as_ptr() == (*p).buf_bio.get(), (*p).size) };
+        let (Some(f), Some(ident)) = (f, NonNull::new(pool)) else { return };
+        // SAFETY: `p` is the start of the `size` bytes of per-bio data of a
+        // bio device-mapper passed to a map function (type invariants of
+        // the `Io` that `into_flight` gave up): `dm_bio_from_per_bio_data`
+        // steps over them to it.
+        let base = unsafe { bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), size) };
+        // SAFETY: `base` is the base bio `into_flight` gave up, not ended;
+        // this completion is now its only holder.
+        if let (Some(p), Some(base)) = (NonNull::new(p), unsafe { Bio::from_raw(base) }) {
+            // SAFETY: `from_parts`' contract: `clone` and `ident` are the bio
+            // and pool identity of one `into_parts` call (`into_flight`'s,
+            // the identity kept in the per-bio data), `embedded` is what
+            // comparing the clone with the per-bio data's bio says, and the
+            // clone's I/O is over (this is its completion).
+            let buf = core::mem::ManuallyDrop::new(unsafe { PoolBio::from_parts(clone, ident, embedded) });
+            // INVARIANT: The `Io` and buffer that `into_flight` gave up,
+            // rebuilt as they were; the buffer's I/O is over.
+            f(BufferedIo { io: Io { p, base }, buf });
         }
     }
 }
@@ -185,8 +215,9 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
 /// buffer, then its I/O fails ([`Io`]'s `Drop`).
 impl<T: IoTarget, S> Drop for BufferedIo<T, S> {
     fn drop(&mut self) {
-        // SAFETY: The buffer is released once (type invariant): `release` and
-        // `into_flight` take it without dropping `self`.
+        // SAFETY: The buffer is taken once (type invariant): `release` and
+        // `into_flight` take it without dropping `self`, and this is the
+        // drop.
         let buf = unsafe { core::mem::ManuallyDrop::take(&mut self.buf) };
         self.io.target().page_pool().release(buf);
     }

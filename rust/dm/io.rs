@@ -39,9 +39,9 @@ pub(crate) trait IoTarget: Sync {
 /// crypto request).
 ///
 /// `#[repr(C)]` with the work item first, so that the work item's address is
-/// the structure's; its size is a multiple of [`PER_BIO_ALIGN`] (checked
-/// below), so the area that follows is aligned as device-mapper aligns the
-/// per-bio data.
+/// the structure's; its size is a multiple of [`PER_BIO_ALIGN`], so the area
+/// that follows is aligned as device-mapper aligns the per-bio data, and its
+/// alignment is at most that (both checked by [`Io::new`]).
 #[repr(C)]
 pub(super) struct PerBio<T: IoTarget, S> {
     pub(super) work: Opaque<bindings::work_struct>,
@@ -90,22 +90,32 @@ pub(crate) struct IoParts<'a, T, S> {
 ///
 /// # Invariants
 ///
-/// `p` points to the initialised per-bio data of `base`, whose target `T`
-/// stays alive until `base` is ended (device-mapper does not destroy a
-/// target with bios in flight). `base` has not been ended.
+/// - `base` is a bio device-mapper passed to a target's map function, not
+///   yet ended, and this value is its only handle.
+/// - `p` points to the per-bio data of `base`, `(*p).size` bytes with a
+///   [`PerBio`] at the start, initialised (the state `S` included) and
+///   reached by nothing but this value.
+/// - `(*p).target` points to the target's private data, which stays alive
+///   until `base` is ended (device-mapper does not destroy a target with
+///   bios in flight).
 pub(crate) struct Io<T: IoTarget, S> {
     pub(super) p: NonNull<PerBio<T, S>>,
     pub(super) base: Bio,
 }
 
-// SAFETY: The per-bio data moves between threads with its bio; `T` is
-// `Sync` (a target) and `S` is `Send`.
+// SAFETY: An `Io` owns its bio and per-bio data (type invariant), which any
+// thread may work on, end or submit; what it shares is the target, `&T`,
+// which may cross threads since `T: Sync` (`IoTarget`), and it owns an `S`,
+// which may since `S: Send`.
 unsafe impl<T: IoTarget, S: Send> Send for Io<T, S> {}
 
 impl<T: IoTarget, S> Io<T, S> {
     /// The target.
     pub(crate) fn target(&self) -> &T {
-        // SAFETY: The target outlives its bios (type invariant).
+        // SAFETY:
+        // - `p` points to the initialised per-bio data (type invariant);
+        // - its `target` stays alive until the bio is ended, which cannot
+        //   happen while `self` is borrowed (type invariant).
         unsafe { &*self.p.as_ref().target }
     }
 }
@@ -114,18 +124,34 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// Takes over `bio` for `this` target with per-bio state `state`. Fails
     /// (giving the bio back) if the target did not reserve per-bio data of
     /// this type with [`Target::set_per_io_data`].
+    ///
+    /// For the map function of `target` only: `bio` must be the bio it was
+    /// given and `this` the target's private data. (The types do not say
+    /// so: [`Bio`] also holds bios from a [`BioSet`], and a `&T` may be any.)
     pub(crate) fn new(target: &Target<'_>, bio: Bio, this: &T, state: S) -> Result<Self, Bio> {
         const { assert!(core::mem::size_of::<PerBio<T, S>>() % PER_BIO_ALIGN == 0) };
+        // Device-mapper aligns the per-bio data to `PER_BIO_ALIGN` and no
+        // more: a state that needs more (a `u128`, say) cannot live there.
+        const { assert!(core::mem::align_of::<PerBio<T, S>>() <= PER_BIO_ALIGN) };
         let size = target.raw().per_io_data_size as usize;
         if size < core::mem::size_of::<PerBio<T, S>>() || size % PER_BIO_ALIGN != 0 {
             return Err(bio);
         }
-        // SAFETY: The bio is being mapped by a target with `size` bytes of
-        // per-bio data, suitably aligned by device-mapper.
+        // SAFETY: `dm_per_bio_data` steps back from the bio over the
+        // `size` bytes device-mapper reserves before it for the target that
+        // maps it: `bio` is the bio `target`'s map function was given (this
+        // function's contract) and `size` that target's `per_io_data_size`.
         let p = unsafe { bindings::rcrypt_dm_per_bio_data(bio.as_ptr(), size) }.cast::<PerBio<T, S>>();
         let Some(p) = NonNull::new(p) else { return Err(bio) };
-        // SAFETY: `p` is writable per-bio data of the right size, owned by
-        // this bio; the work item is initialised before any use.
+        // SAFETY:
+        // - `p` is valid for writes of a `PerBio`: the per-bio data is `size`
+        //   bytes, at least a `PerBio` (checked above);
+        // - it is aligned for one: device-mapper aligns the per-bio data to
+        //   `PER_BIO_ALIGN`, at least `PerBio`'s alignment (checked at build
+        //   time above);
+        // - nothing else uses it: device-mapper leaves the per-bio data to
+        //   the target that maps the bio, and the target has handed the bio
+        //   to this function. (`write` drops nothing of what was there.)
         unsafe {
             p.as_ptr().write(PerBio {
                 work: Opaque::uninit(),
@@ -144,6 +170,9 @@ impl<T: IoTarget, S: Send> Io<T, S> {
                 state,
             });
         }
+        // INVARIANT: `bio` came to `target`'s map function and is not ended;
+        // `p` is its per-bio data, initialised just above; `this` is the
+        // target's private data (this function's contract).
         Ok(Self { p, base: bio })
     }
 
@@ -154,26 +183,35 @@ impl<T: IoTarget, S: Send> Io<T, S> {
 
     /// The target's per-bio state.
     pub(crate) fn state(&self) -> &S {
-        // SAFETY: Initialised by `new`; `Io` is the only handle to it.
+        // SAFETY: `p` points to the initialised per-bio data, which only this
+        // `Io` reaches (type invariant), and `&self` lets nothing change it.
         unsafe { &self.p.as_ref().state }
     }
 
     /// The target, the bio, the target's state and the per-bio area at once.
     pub(crate) fn parts_mut(&mut self) -> IoParts<'_, T, S> {
         let p = self.p.as_ptr();
-        // The per-bio data is `size` bytes, `PerBio` first (checked by `new`);
-        // the area after it is only reachable through `&mut self`, and `Io` is
-        // the only handle to the per-bio data. The target outlives its bios.
-        // SAFETY: As above (type invariants of `Io`).
-        unsafe {
-            let len = (*p).size.saturating_sub(core::mem::size_of::<PerBio<T, S>>());
-            let area = p.add(1).cast::<core::mem::MaybeUninit<u8>>();
-            IoParts {
-                target: &*(*p).target,
-                bio: &self.base,
-                state: &(*p).state,
-                area: core::slice::from_raw_parts_mut(area, len),
-            }
+        // SAFETY: `p` points to the initialised per-bio data, which only this
+        // `Io` reaches (type invariant); `&mut self` lets nothing change it.
+        let (size, target, state) = unsafe { ((*p).size, (*p).target, &(*p).state) };
+        let len = size.saturating_sub(core::mem::size_of::<PerBio<T, S>>());
+        // SAFETY: The per-bio data is `size` bytes with a `PerBio` first
+        // (checked by `new`): one `PerBio` on is inside it, or its end.
+        let area = unsafe { p.add(1) }.cast::<core::mem::MaybeUninit<u8>>();
+        IoParts {
+            // SAFETY: The target stays alive until the bio is ended, which
+            // cannot happen while `self` is borrowed (type invariant).
+            target: unsafe { &*target },
+            bio: &self.base,
+            state,
+            // SAFETY:
+            // - the `len` bytes after the `PerBio` are the rest of the
+            //   per-bio data: allocated, and `MaybeUninit<u8>` needs neither
+            //   initialisation nor alignment;
+            // - they do not overlap the `PerBio` borrowed for `state`, and
+            //   only this `Io` reaches them (type invariant), borrowed
+            //   mutably for as long as the slice.
+            area: unsafe { core::slice::from_raw_parts_mut(area, len) },
         }
     }
 
@@ -181,33 +219,50 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// context).
     pub(crate) fn queue(mut self, f: fn(Io<T, S>)) {
         let wq: *const WorkQueue = self.target().work_queue();
-        // SAFETY: The per-bio data is ours (type invariant); the work item is initialised
-        // here and queued once; `Self` is forgotten and rebuilt by `work_trampoline`;
-        // the work queue belongs to the target, which outlives its bios.
-        unsafe {
-            let wq = &*wq;
-            let pb = self.p.as_mut();
-            pb.work_fn = Some(f);
-            bindings::rcrypt_init_work(pb.work.get(), Some(Self::work_trampoline));
-            bindings::rcrypt_queue_work(wq.as_ptr(), pb.work.get());
-        }
+        // SAFETY: `p` points to the initialised per-bio data, which only this
+        // `Io` reaches (type invariant).
+        let pb = unsafe { self.p.as_mut() };
+        pb.work_fn = Some(f);
+        let work = pb.work.get();
+        // SAFETY: `work` is writable memory for a work item (a field of the
+        // per-bio data, above) and is not pending: only `queue` queues it,
+        // consuming the `Io`, and the item has stopped being pending when
+        // its function, `work_trampoline`, rebuilds the `Io` (a work
+        // function may initialise and queue its own item again, or free it:
+        // the workqueue does not touch an item once its function runs).
+        unsafe { bindings::rcrypt_init_work(work, Some(Self::work_trampoline)) };
+        // SAFETY:
+        // - `wq` is the target's work queue, alive: the target stays alive
+        //   until the bio is ended (type invariant), and that happens only
+        //   once the work has run;
+        // - `work` was initialised just above and stays valid until it runs:
+        //   the per-bio data lives until the bio is ended, and `self` is
+        //   forgotten below, so only `work_trampoline` takes the bio on.
+        unsafe { bindings::rcrypt_queue_work((*wq).as_ptr(), work) };
         core::mem::forget(self);
     }
 
     /// # Safety
     ///
-    /// Called by the kernel for a work item set up by [`Self::queue`].
+    /// Called by the kernel for a work item queued by [`Self::queue`]:
+    /// `work` is in the per-bio data of an `Io` that `queue` forgot.
     unsafe extern "C" fn work_trampoline(work: *mut bindings::work_struct) {
         // `work` is the first field of a `#[repr(C)]` `PerBio`.
         let p = work.cast::<PerBio<T, S>>();
-        // SAFETY: Queued by `queue` with valid per-bio data whose bio is
-        // not ended; the bio is recovered from its per-bio data.
-        unsafe {
-            let Some(f) = (*p).work_fn.take() else { return };
-            let base = bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), (*p).size);
-            if let (Some(p), Some(base)) = (NonNull::new(p), Bio::from_raw(base)) {
-                f(Io { p, base });
-            }
+        // SAFETY: `p` points to the initialised per-bio data of the `Io`
+        // that `queue` forgot (the caller's guarantee), which nothing else
+        // reaches until that `Io` is rebuilt below.
+        let (f, size) = unsafe { ((*p).work_fn.take(), (*p).size) };
+        let Some(f) = f else { return };
+        // SAFETY: `p` is the start of the `size` bytes of per-bio data of a
+        // bio device-mapper passed to a map function (type invariants of the
+        // forgotten `Io`): `dm_bio_from_per_bio_data` steps over them to it.
+        let base = unsafe { bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), size) };
+        // SAFETY: `base` is the bio of the forgotten `Io`, not ended; this
+        // work is now its only holder.
+        if let (Some(p), Some(base)) = (NonNull::new(p), unsafe { Bio::from_raw(base) }) {
+            // INVARIANT: The `Io` that `queue` forgot, rebuilt as it was.
+            f(Io { p, base });
         }
     }
 
@@ -220,50 +275,69 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// interrupt context, so it must not sleep.
     pub(crate) fn submit_to(mut self, sector: u64, done: fn(Io<T, S>)) {
         let dev: *const TargetDevice = self.target().device();
-        // SAFETY: The device belongs to the target, which outlives its bios
-        // (type invariant).
+        // SAFETY: The device is the target's, which stays alive until the bio
+        // is ended (type invariant), so it is valid for this function; the
+        // raw pointer only releases the borrow of `self`.
         self.base.set_dev(unsafe { &*dev }.bdev());
         self.base.set_sector(sector);
         let (end_io, private) = self.base.end_io();
         let cursor = self.base.cursor();
-        // The per-bio data is ours (type invariant) and outlives the bio's
-        // flight (the bio is not ended before `done` runs).
-        // SAFETY: As above; the trampoline puts device-mapper's callback
-        // back before anything can end the bio.
-        unsafe {
-            let pb = self.p.as_mut();
-            pb.self_fn = Some(done);
-            pb.saved_end_io = end_io;
-            pb.saved_private = private;
-            pb.saved_cursor = Some(cursor);
-            self.base.set_end_io(Some(Self::self_trampoline), self.p.as_ptr().cast());
-        }
+        // SAFETY: `p` points to the initialised per-bio data, which only this
+        // `Io` reaches (type invariant).
+        let pb = unsafe { self.p.as_mut() };
+        pb.self_fn = Some(done);
+        pb.saved_end_io = end_io;
+        pb.saved_private = private;
+        pb.saved_cursor = Some(cursor);
+        // SAFETY: `set_end_io`'s contract:
+        // - `self_trampoline` may be called with this bio: it finds the
+        //   per-bio data in `bi_private` and puts back the callback and
+        //   private pointer saved just above before anything can end the bio;
+        // - the per-bio data stays valid until it runs: it lives until the
+        //   bio is ended, which only `done` or later can do.
+        unsafe { self.base.set_end_io(Some(Self::self_trampoline), self.p.as_ptr().cast()) };
         let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: The base bio came to the target's map function and is not
-        // ended (type invariant); its completion goes to the trampoline,
-        // which rebuilds `Self`, so `this` is not used again.
+        // SAFETY:
+        // - `ptr::read` moves the bio out of `this`, which is neither used
+        //   nor dropped again (`self_trampoline` rebuilds the `Io`);
+        // - `submit_remap_self`'s contract: the bio came to the target's map
+        //   function and is not ended (type invariant); its completion
+        //   rejoins device-mapper's (just above); the device it is directed
+        //   at is the target's, open until the target is destroyed, which
+        //   waits for its bios.
         unsafe { core::ptr::read(&this.base).submit_remap_self() };
     }
 
     /// # Safety
     ///
-    /// Called by the kernel for a bio submitted by [`Self::submit_to`].
+    /// Called by the kernel as the completion of a bio submitted by
+    /// [`Self::submit_to`]: `bio` is the base bio of an `Io` that
+    /// `submit_to` gave up, not ended.
     unsafe extern "C" fn self_trampoline(bio: *mut bindings::bio) {
-        // Set up by `submit_to`: the bio is a base bio that is not ended (its
-        // device-mapper completion has not run).
-        // SAFETY: As above; its private pointer is its per-bio data, and the
-        // saved cursor was taken from it.
-        unsafe {
-            let Some(mut base) = Bio::from_raw(bio) else { return };
-            let p = base.private().cast::<PerBio<T, S>>();
-            let Some(f) = (*p).self_fn.take() else { return };
-            base.set_end_io((*p).saved_end_io, (*p).saved_private);
-            if let Some(cursor) = (*p).saved_cursor.take() {
-                base.restore_cursor(&cursor);
-            }
-            if let Some(p) = NonNull::new(p) {
-                f(Io { p, base });
-            }
+        // SAFETY: `bio` is the base bio `submit_to` gave up, not ended (the
+        // caller's guarantee): this completion is now its only holder.
+        let Some(mut base) = (unsafe { Bio::from_raw(bio) }) else { return };
+        let p = base.private().cast::<PerBio<T, S>>();
+        // SAFETY: `bi_private` is what `submit_to` set: the bio's initialised
+        // per-bio data, which nothing else reaches until the `Io` is rebuilt
+        // below.
+        let Some(f) = (unsafe { (*p).self_fn.take() }) else { return };
+        // SAFETY: As just above, `p` is the bio's per-bio data.
+        let (end_io, private, cursor) =
+            unsafe { ((*p).saved_end_io, (*p).saved_private, (*p).saved_cursor.take()) };
+        // SAFETY: `set_end_io`'s contract: the callback and private pointer
+        // the bio had when `submit_to` took it, device-mapper's, valid for
+        // it until it is ended.
+        unsafe { base.set_end_io(end_io, private) };
+        if let Some(cursor) = cursor {
+            // SAFETY: `restore_cursor`'s contract: `submit_to` took the cursor
+            // from this bio, whose segments have not changed since (a
+            // submitted bio's segments are immutable).
+            unsafe { base.restore_cursor(&cursor) };
+        }
+        if let Some(p) = NonNull::new(p) {
+            // INVARIANT: The `Io` that `submit_to` gave up, rebuilt as it was.
+            f(Io { p, base });
         }
     }
 
@@ -271,24 +345,33 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// `Self`) and submits the clone through device-mapper, which then
     /// accounts the base bio's I/O to the mapped device, as for dm-crypt
     /// (the target sets `accounts_remapped_io`).
+    ///
+    /// `clone` is a write buffer of this I/O ([`BufferedIo::submit`]),
+    /// directed at the target's device.
     pub(super) fn submit_remap(self, clone: Bio) {
         let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: The base bio came to the target's map function and is not
-        // ended (type invariant); it stays valid until the clone's completion
-        // ends it. `this` is not used again: the trampoline rebuilds it.
+        // SAFETY: `submit_remap`'s contract:
+        // - the base bio came to the target's map function and is not ended
+        //   (type invariant); `this` is neither used nor dropped again, so
+        //   only the clone's completion, which rebuilds the `Io`, ends it;
+        // - the clone is directed at the target's device (`with_buffer`),
+        //   open until the target is destroyed, which waits for its bios.
         unsafe { clone.submit_remap(&this.base) };
     }
 
     /// Ends the bio with `status`.
     pub(crate) fn end(self, status: BlkStatus) {
-        // SAFETY: The state was initialised by `new` and is dropped once, here.
+        // SAFETY: `p` points to the per-bio data, whose state is initialised
+        // (type invariant) and dropped once, here: `take_base` forgets `self`,
+        // so `Drop` does not drop it again.
         unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state)) };
         self.take_base().end(status);
     }
 
     fn take_base(self) -> Bio {
         let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used again.
+        // SAFETY: `ptr::read` moves the bio out of `this`, which is neither
+        // used nor dropped again.
         unsafe { core::ptr::read(&this.base) }
     }
 }
@@ -297,11 +380,12 @@ impl<T: IoTarget, S: Send> Io<T, S> {
 /// no bio is ever left hanging.
 impl<T: IoTarget, S> Drop for Io<T, S> {
     fn drop(&mut self) {
-        // SAFETY: The state was initialised by `new` and not yet dropped (it is
-        // only dropped here or in `end`, which does not run `Drop`).
+        // SAFETY: `p` points to the per-bio data, whose state is initialised
+        // (type invariant) and not yet dropped: only this and `end`, which
+        // does not run `Drop`, drop it.
         unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state)) };
-        // SAFETY: The base bio is not ended (type invariant) and `self` is gone
-        // after this; `Bio` has no destructor of its own.
+        // SAFETY: `ptr::read` moves the bio out of `self`, which is not used
+        // again (it is being dropped, and `Bio` has no destructor).
         let base = unsafe { core::ptr::read(&self.base) };
         base.end(BlkStatus::IOERR);
     }

@@ -42,12 +42,14 @@ pub(crate) use write_thread::WriteThread;
 
 /// `DMWARN(msg)`: "device-mapper: rcrypt: msg" at warning level.
 pub(crate) fn dm_warn(msg: &core::ffi::CStr) {
-    // SAFETY: `msg` is a NUL-terminated string; the helper only prints it.
+    // SAFETY: `msg` is a NUL-terminated string, valid for the call; the
+    // helper prints it as the argument of a `%s`, not as the format.
     unsafe { bindings::rcrypt_dm_log(false, msg.as_ptr().cast()) }
 }
 
 /// `DMERR(msg)`: "device-mapper: rcrypt: msg" at error level.
 pub(crate) fn dm_err(msg: &core::ffi::CStr) {
-    // SAFETY: As in [`dm_warn`].
+    // SAFETY: `msg` is a NUL-terminated string, valid for the call; the
+    // helper prints it as the argument of a `%s`, not as the format.
     unsafe { bindings::rcrypt_dm_log(true, msg.as_ptr().cast()) }
 }

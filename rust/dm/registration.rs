@@ -31,10 +31,11 @@ pub(crate) struct Registration<T: TargetOperations> {
     _p: PhantomData<T>,
 }
 
-// SAFETY: The registration only holds the C type descriptor, which device-mapper
-// reads under its own locking; `T` is `Send + Sync`.
+// SAFETY: The registration holds only the C type descriptor (no `T`), which
+// device-mapper reads under its own locking whatever thread registered it,
+// and which any thread may unregister.
 unsafe impl<T: TargetOperations> Send for Registration<T> {}
-// SAFETY: See `Send`; `&Registration` exposes nothing.
+// SAFETY: `&Registration` gives access to nothing: it has no methods.
 unsafe impl<T: TargetOperations> Sync for Registration<T> {}
 
 impl<T: TargetOperations> Registration<T> {
@@ -85,12 +86,16 @@ impl<T: TargetOperations> Registration<T> {
             },
             GFP_KERNEL,
         )?;
-        // SAFETY: `tt` is pinned in a heap allocation that outlives the
-        // registration (dropping `Self` unregisters first).
+        // SAFETY: `dm_register_target` keeps `tt` on its list until
+        // `dm_unregister_target`: `tt` is a complete target type (its entry
+        // points are `Adapter<T>`'s, for `T`), pinned in a heap allocation
+        // that is freed only after `drop` unregisters it.
         let ret = unsafe { bindings::dm_register_target(this.tt.get()) };
         kernel::error::to_result(ret)?;
-        // SAFETY: `registered` is not structurally pinned.
+        // SAFETY: Only the `registered` field is written; nothing is moved
+        // out of the pinned value.
         unsafe { this.as_mut().get_unchecked_mut() }.registered = true;
+        // INVARIANT: Registered just above, and pinned in its box.
         Ok(this)
     }
 }
@@ -99,7 +104,8 @@ impl<T: TargetOperations> Registration<T> {
 impl<T: TargetOperations> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
         if self.registered {
-            // SAFETY: `tt` was registered by `register` and not yet unregistered.
+            // SAFETY: `tt` was registered by `register` (`registered`) and is
+            // unregistered once, here.
             unsafe { bindings::dm_unregister_target(self.tt.get()) };
         }
     }
@@ -111,24 +117,31 @@ struct Adapter<T: TargetOperations>(PhantomData<T>);
 impl<T: TargetOperations> Adapter<T> {
     /// # Safety
     ///
-    /// Called by device-mapper with a valid target and `argc` valid arguments.
+    /// Called by device-mapper to construct a target of type `T`: `ti` is
+    /// a valid target being constructed, which nothing else uses meanwhile,
+    /// and `argv` holds `argc` NUL-terminated, writable strings that are
+    /// device-mapper's until the call returns.
     unsafe extern "C" fn ctr(ti: *mut bindings::dm_target, argc: c_uint, argv: *mut *mut c_char) -> c_int {
-        // SAFETY: device-mapper passes a valid target that only this ctr touches.
+        // SAFETY: `Target::from_raw`'s contract: `ti` is valid for the call
+        // and nothing else uses it meanwhile (the caller's guarantee).
         let Some(mut target) = (unsafe { Target::from_raw(ti) }) else {
             return EINVAL.to_errno();
         };
-        // SAFETY: device-mapper passes `argc` valid strings that it owns until ctr returns.
+        // SAFETY: `Args::from_raw`'s contract: `argv` holds `argc` strings that
+        // nothing else uses during the call (the caller's guarantee).
         let mut args = unsafe { Args::from_raw(argc, argv) };
         match T::ctr(&mut target, &mut args) {
             Ok(private) => {
-                // SAFETY: `ti` is valid (checked above); the private pointer is
-                // reclaimed by `dtr`.
+                // SAFETY: `ti` is valid and used by nothing else (the caller's
+                // guarantee); `T::ctr` has returned, so no `Target` borrow is
+                // in use. The box is reclaimed by `dtr`.
                 unsafe { (*ti).private = KBox::into_raw(private).cast() };
                 0
             }
             Err(e) => {
-                // SAFETY: `ti` is valid; `msg` is a static string, which is what
-                // device-mapper expects in `ti->error`.
+                // SAFETY: `ti` is valid and used by nothing else (as above);
+                // `ti->error` takes a string device-mapper only reads, and
+                // `msg` is static and NUL-terminated.
                 unsafe { (*ti).error = e.msg.as_ptr().cast_mut().cast() };
                 e.err.to_errno()
             }
@@ -137,31 +150,42 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// `ti->private` must have been set by a successful `ctr` of `T`.
+    /// Called by device-mapper to destroy a target of type `T` that `ctr`
+    /// constructed: `ti` is valid, with no I/O or other call in flight, and
+    /// `ti->private` is what `ctr` set.
     unsafe extern "C" fn dtr(ti: *mut bindings::dm_target) {
-        // SAFETY: device-mapper calls dtr with a valid target.
+        // SAFETY: `ti` is valid (the caller's guarantee).
         let private = unsafe { (*ti).private }.cast::<T>();
         if private.is_null() {
             return;
         }
-        // SAFETY: `private` came from `KBox::into_raw` in `ctr`; dtr runs once.
+        // SAFETY: `private` came from `KBox::into_raw` in `ctr`, and nothing
+        // uses it any more (the caller's guarantee); it is cleared below, so
+        // it is reclaimed once.
         drop(unsafe { KBox::from_raw(private) });
-        // SAFETY: `ti` is valid.
+        // SAFETY: `ti` is valid and nothing else uses it (the caller's
+        // guarantee).
         unsafe { (*ti).private = core::ptr::null_mut() };
     }
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target and a valid bio.
+    /// Called by device-mapper to map `bio` to a target of type `T` that
+    /// `ctr` constructed, not being destroyed: `ti` is valid for the call,
+    /// and `bio` is valid and left to the target from now on.
     unsafe extern "C" fn map(ti: *mut bindings::dm_target, bio: *mut bindings::bio) -> c_int {
-        // SAFETY: `ti` is a valid constructed target for the duration of the call.
+        // SAFETY: `Target::from_raw`'s contract: `ti` is valid for the call
+        // (the caller's guarantee), and no `&mut Target` is made of it.
         let Some(target) = (unsafe { Target::from_raw(ti) }) else {
             return MapResult::Kill.to_c();
         };
-        // SAFETY: `private` was set by `ctr` to a `T` that lives until `dtr`,
-        // which device-mapper never runs concurrently with `map`.
+        // SAFETY: `ti->private` is the `T` `ctr` made, which lives until
+        // `dtr`, and device-mapper does not destroy the target during `map`
+        // (the caller's guarantee).
         let this = unsafe { &*(*ti).private.cast::<T>() };
-        // SAFETY: device-mapper hands over a valid bio owned by this call.
+        // SAFETY: `bio` is valid and left to the target (the caller's
+        // guarantee), which ends it, submits it or gives it back through
+        // the map result.
         let Some(bio) = (unsafe { Bio::from_raw(bio) }) else {
             return MapResult::Kill.to_c();
         };
@@ -170,22 +194,29 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target and a valid callout.
+    /// Called by device-mapper for a target of type `T` that `ctr`
+    /// constructed, not being destroyed: `ti` is valid for the call, and
+    /// `callout` is a callout that takes `ti`, one of its devices, a range
+    /// and `data`.
     unsafe extern "C" fn iterate_devices(
         ti: *mut bindings::dm_target,
         callout: bindings::iterate_devices_callout_fn,
         data: *mut core::ffi::c_void,
     ) -> c_int {
-        // SAFETY: `ti` is a valid constructed target for the duration of the call.
+        // SAFETY: `Target::from_raw`'s contract: `ti` is valid for the call
+        // (the caller's guarantee), and no `&mut Target` is made of it.
         let Some(target) = (unsafe { Target::from_raw(ti) }) else {
             return 0;
         };
-        // SAFETY: See `map`.
+        // SAFETY: `ti->private` is the `T` `ctr` made, which lives until
+        // `dtr`, and device-mapper does not destroy the target during the
+        // call (the caller's guarantee).
         let this = unsafe { &*(*ti).private.cast::<T>() };
         let (dev, start, len) = this.iterate_devices(&target);
         match callout {
-            // SAFETY: device-mapper's callout takes the target, one of its
-            // devices, a range and its own data pointer.
+            // SAFETY: `f` takes the target, one of its devices (a `dm_dev`
+            // it opened, open for as long as `this`), a range and the
+            // caller's data pointer (the caller's guarantee).
             Some(f) => unsafe { f(ti, dev.as_ptr(), start, len, data) },
             None => 0,
         }
@@ -196,19 +227,25 @@ impl<T: TargetOperations> Adapter<T> {
     /// # Safety
     ///
     /// `ti` must be a constructed target of type `T`, valid for `'a`, whose
-    /// destructor does not run during `'a`.
+    /// destructor does not run during `'a`, and of which nothing makes a
+    /// `&mut Target` during `'a`.
     unsafe fn this<'a>(ti: *mut bindings::dm_target) -> Option<(Target<'a>, &'a T)> {
-        // SAFETY: Guaranteed by the caller.
+        // SAFETY: `Target::from_raw`'s contract: `ti` is valid for `'a`, and
+        // no `&mut Target` is made of it (the caller's guarantee).
         let target = unsafe { Target::from_raw(ti) }?;
-        // SAFETY: `private` was set by `ctr` to a `T` that lives until `dtr`.
+        // SAFETY: `ti->private` is the `T` `ctr` made (or null), which lives
+        // until `dtr`, which does not run during `'a` (the caller's
+        // guarantee).
         let this = unsafe { (*ti).private.cast::<T>().as_ref() }?;
         Some((target, this))
     }
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target and `argc` valid
-    /// arguments and a reply buffer of `maxlen` bytes.
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call), `argv` holding
+    /// `argc` NUL-terminated, writable strings that are device-mapper's
+    /// during the call, and a reply buffer of `maxlen` writable bytes.
     unsafe extern "C" fn message(
         ti: *mut bindings::dm_target,
         argc: c_uint,
@@ -216,13 +253,17 @@ impl<T: TargetOperations> Adapter<T> {
         result: *mut c_char,
         maxlen: c_uint,
     ) -> c_int {
-        // SAFETY: Called for a constructed target, during which dtr cannot run.
+        // SAFETY: `this`'s contract: a constructed target, valid for the call,
+        // not destroyed during it (the caller's guarantee); no `&mut Target`
+        // is made of it here.
         let Some((target, this)) = (unsafe { Self::this(ti) }) else {
             return EINVAL.to_errno();
         };
-        // SAFETY: device-mapper passes `argc` strings it owns during the call.
+        // SAFETY: `Args::from_raw`'s contract: `argv` holds `argc` strings that
+        // nothing else uses during the call (the caller's guarantee).
         let mut args = unsafe { Args::from_raw(argc, argv) };
-        // SAFETY: device-mapper passes `maxlen` writable bytes at `result`.
+        // SAFETY: `StatusWriter::from_raw`'s contract: `maxlen` writable bytes
+        // at `result` for the call (the caller's guarantee).
         let mut out = unsafe { StatusWriter::from_raw(result, maxlen) };
         match this.message(&target, &mut args, &mut out) {
             Ok(()) => 0,
@@ -232,18 +273,24 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target, a completed bio of
-    /// it and a valid status pointer.
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call), a completed
+    /// bio of it, valid for the call, and a pointer to the bio's status,
+    /// which only this call uses meanwhile.
     unsafe extern "C" fn end_io(ti: *mut bindings::dm_target, bio: *mut bindings::bio, error: *mut bindings::blk_status_t) -> c_int {
-        // SAFETY: As in `message`.
+        // SAFETY: `this`'s contract: a constructed target, valid for the call,
+        // not destroyed during it (the caller's guarantee); no `&mut Target`
+        // is made of it here.
         let Some((target, this)) = (unsafe { Self::this(ti) }) else {
             return bindings::DM_ENDIO_DONE as c_int;
         };
-        // SAFETY: device-mapper passes the completing bio; it stays dm's.
+        // SAFETY: `bio` is valid for the call (the caller's guarantee); the
+        // target only borrows it (`&bio` below), so it stays device-mapper's.
         let Some(bio) = (unsafe { Bio::from_raw(bio) }) else {
             return bindings::DM_ENDIO_DONE as c_int;
         };
-        // SAFETY: `error` points to the bio's status for the duration of the call.
+        // SAFETY: `error` is null or points to the bio's status, which only
+        // this call uses meanwhile (the caller's guarantee).
         let Some(error) = (unsafe { error.as_mut() }) else {
             return bindings::DM_ENDIO_DONE as c_int;
         };
@@ -259,9 +306,12 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target.
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call).
     unsafe extern "C" fn presuspend(ti: *mut bindings::dm_target) {
-        // SAFETY: As in `message`.
+        // SAFETY: `this`'s contract: a constructed target, valid for the call,
+        // not destroyed during it (the caller's guarantee); no `&mut Target`
+        // is made of it here.
         if let Some((target, this)) = unsafe { Self::this(ti) } {
             this.presuspend(&target);
         }
@@ -269,9 +319,12 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target.
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call).
     unsafe extern "C" fn postsuspend(ti: *mut bindings::dm_target) {
-        // SAFETY: As in `message`.
+        // SAFETY: `this`'s contract: a constructed target, valid for the call,
+        // not destroyed during it (the caller's guarantee); no `&mut Target`
+        // is made of it here.
         if let Some((target, this)) = unsafe { Self::this(ti) } {
             this.postsuspend(&target);
         }
@@ -279,9 +332,12 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target.
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call).
     unsafe extern "C" fn preresume(ti: *mut bindings::dm_target) -> c_int {
-        // SAFETY: As in `message`.
+        // SAFETY: `this`'s contract: a constructed target, valid for the call,
+        // not destroyed during it (the caller's guarantee); no `&mut Target`
+        // is made of it here.
         match unsafe { Self::this(ti) } {
             Some((target, this)) => match this.preresume(&target) {
                 Ok(()) => 0,
@@ -293,9 +349,12 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target.
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call).
     unsafe extern "C" fn resume(ti: *mut bindings::dm_target) {
-        // SAFETY: As in `message`.
+        // SAFETY: `this`'s contract: a constructed target, valid for the call,
+        // not destroyed during it (the caller's guarantee); no `&mut Target`
+        // is made of it here.
         if let Some((target, this)) = unsafe { Self::this(ti) } {
             this.resume(&target);
         }
@@ -303,15 +362,21 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target and valid limits.
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call), and queue
+    /// limits that only this call uses meanwhile.
     unsafe extern "C" fn io_hints(ti: *mut bindings::dm_target, limits: *mut bindings::queue_limits) {
-        // SAFETY: `ti` is a valid constructed target for the duration of the call.
+        // SAFETY: `Target::from_raw`'s contract: `ti` is valid for the call
+        // (the caller's guarantee), and no `&mut Target` is made of it.
         let Some(target) = (unsafe { Target::from_raw(ti) }) else {
             return;
         };
-        // SAFETY: See `map`.
+        // SAFETY: `ti->private` is the `T` `ctr` made, which lives until
+        // `dtr`, and device-mapper does not destroy the target during the
+        // call (the caller's guarantee).
         let this = unsafe { &*(*ti).private.cast::<T>() };
-        // SAFETY: device-mapper passes limits that only this call changes.
+        // SAFETY: `limits` is null or valid and used by nothing else during
+        // the call (the caller's guarantee).
         let Some(limits) = (unsafe { limits.as_mut() }) else {
             return;
         };
@@ -320,8 +385,9 @@ impl<T: TargetOperations> Adapter<T> {
 
     /// # Safety
     ///
-    /// Called by device-mapper with a constructed target and a writable buffer
-    /// of `maxlen` bytes.
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call), and a buffer
+    /// of `maxlen` writable bytes at `result` for the call.
     unsafe extern "C" fn status(
         ti: *mut bindings::dm_target,
         ty: bindings::status_type_t,
@@ -329,13 +395,17 @@ impl<T: TargetOperations> Adapter<T> {
         result: *mut c_char,
         maxlen: c_uint,
     ) {
-        // SAFETY: `ti` is a valid constructed target for the duration of the call.
+        // SAFETY: `Target::from_raw`'s contract: `ti` is valid for the call
+        // (the caller's guarantee), and no `&mut Target` is made of it.
         let Some(target) = (unsafe { Target::from_raw(ti) }) else {
             return;
         };
-        // SAFETY: See `map`.
+        // SAFETY: `ti->private` is the `T` `ctr` made, which lives until
+        // `dtr`, and device-mapper does not destroy the target during the
+        // call (the caller's guarantee).
         let this = unsafe { &*(*ti).private.cast::<T>() };
-        // SAFETY: device-mapper passes `maxlen` writable bytes at `result`.
+        // SAFETY: `StatusWriter::from_raw`'s contract: `maxlen` writable bytes
+        // at `result` for the call (the caller's guarantee).
         let mut out = unsafe { StatusWriter::from_raw(result, maxlen) };
         let ty = match ty {
             bindings::status_type_t_STATUSTYPE_INFO => StatusType::Info,

@@ -27,9 +27,13 @@ pub(crate) struct TargetDevice {
     bdev: NonNull<bindings::block_device>,
 }
 
-// SAFETY: A `dm_dev` may be used and released from any thread.
+// SAFETY: A `dm_dev` is not tied to the thread that opened it: any thread
+// may use its block device and release it (`dm_put_device` takes the
+// table's own lock).
 unsafe impl Send for TargetDevice {}
-// SAFETY: Shared access only reads immutable properties of the device.
+// SAFETY: `&TargetDevice` only reads the `dm_dev` (its name, fixed while it
+// is open) and hands out its block device, which the block layer lets any
+// number of threads use at once.
 unsafe impl Sync for TargetDevice {}
 
 impl TargetDevice {
@@ -41,12 +45,14 @@ impl TargetDevice {
     /// `dev` was returned by `dm_get_device(ti, ...)` and is not put by
     /// anyone else; `ti` outlives the result.
     pub(super) unsafe fn new(ti: NonNull<bindings::dm_target>, dev: NonNull<bindings::dm_dev>) -> Option<Self> {
-        // SAFETY: `dev` is a valid opened device (the caller's guarantee).
+        // SAFETY: `dev` is a `dm_dev` open for `ti` (the caller's guarantee),
+        // so valid to read.
         match NonNull::new(unsafe { (*dev.as_ptr()).bdev }) {
             // INVARIANT: `dev` is open for `ti` and `bdev` is its block device.
             Some(bdev) => Some(Self { ti, dev, bdev }),
             None => {
-                // SAFETY: Opened for `ti` and put once, here (the caller's guarantee).
+                // SAFETY: `dev` was opened for `ti`, which is valid, and nobody
+                // else puts it (the caller's guarantee): it is put once, here.
                 unsafe { bindings::dm_put_device(ti.as_ptr(), dev.as_ptr()) };
                 None
             }
@@ -55,8 +61,9 @@ impl TargetDevice {
 
     /// The block device (`dev->bdev`), open as long as `self`.
     pub(crate) fn bdev(&self) -> BlockDevice<'_> {
-        // SAFETY: `bdev` stays open until `dm_put_device` in `drop` (type
-        // invariant), which cannot run while `self` is borrowed.
+        // SAFETY: `BlockDevice::from_raw`'s contract: `bdev` stays open until
+        // `dm_put_device` in `drop` (type invariant), which cannot run while
+        // `self` is borrowed.
         unsafe { BlockDevice::from_raw(self.bdev) }
     }
 
@@ -82,15 +89,17 @@ impl TargetDevice {
 
     /// The device's name as device-mapper shows it in tables (`major:minor`).
     pub(crate) fn name(&self) -> &CStr {
-        // SAFETY: `name` is a NUL-terminated array inside the valid `dm_dev`,
-        // which lives as long as `self`.
+        // SAFETY: `dev` is valid until `drop` puts it (type invariant), and
+        // its `name` is a NUL-terminated array that device-mapper fills when
+        // it opens the device and does not change while it is open.
         unsafe { CStr::from_char_ptr((*self.dev.as_ptr()).name.as_ptr()) }
     }
 }
 
 impl Drop for TargetDevice {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant `dev` was opened for `ti` and not yet put.
+        // SAFETY: `dev` was opened for `ti`, which is still valid, and not yet
+        // put (type invariant); it is put once, here.
         unsafe { bindings::dm_put_device(self.ti.as_ptr(), self.dev.as_ptr()) };
     }
 }
@@ -114,9 +123,12 @@ impl<'a> Args<'a> {
         let argv = if argc == 0 || argv.is_null() {
             &[][..]
         } else {
-            // SAFETY: The caller guarantees `argc` valid pointers at `argv`.
+            // SAFETY: `argv` is non-null and points to `argc` initialised
+            // pointers that stay valid and unchanged for `'a` (the caller's
+            // guarantee).
             unsafe { core::slice::from_raw_parts(argv, argc as usize) }
         };
+        // INVARIANT: The caller's guarantee.
         Self { argv }
     }
 
@@ -128,8 +140,9 @@ impl<'a> Args<'a> {
     /// Argument `i` as bytes, without its NUL.
     pub(crate) fn get(&self, i: usize) -> Option<&[u8]> {
         let p = *self.argv.get(i)?;
-        // SAFETY: By the type invariant `p` is a valid NUL-terminated string for
-        // `'a`, and `&self` prevents `wipe` from mutating it while borrowed.
+        // SAFETY: `p` is a NUL-terminated string valid for `'a` that nothing
+        // else accesses (type invariant), and `wipe`, which writes it, needs
+        // `&mut self`, so it cannot change while the result borrows `self`.
         Some(unsafe { CStr::from_char_ptr(p) }.as_bytes())
     }
 
@@ -137,11 +150,14 @@ impl<'a> Args<'a> {
     /// does to the key argument so that no key stays in table memory.
     pub(crate) fn wipe(&mut self, i: usize) {
         let Some(&p) = self.argv.get(i) else { return };
-        // SAFETY: By the type invariant `p` is a valid NUL-terminated string;
-        // `&mut self` guarantees no outstanding borrow from `get`.
+        // SAFETY: `p` is a NUL-terminated string valid for `'a` that nothing
+        // else accesses (type invariant).
         let len = unsafe { CStr::from_char_ptr(p) }.len();
-        // SAFETY: `p..p+len` is the writable string (device-mapper owns a
-        // mutable copy of the table line); the NUL terminator stays.
+        // SAFETY: The `len` bytes before the NUL at `p` are writable: the
+        // arguments are device-mapper's own copy of the table or message
+        // line, split in place (`dm_split_args`), which nothing else
+        // accesses (type invariant); `&mut self` means no string from `get`
+        // is borrowed. The NUL stays.
         unsafe { core::ptr::write_bytes(p, b'0', len) };
     }
 }
@@ -165,12 +181,15 @@ impl<'a> StatusWriter<'a> {
         let buf = if result.is_null() || maxlen == 0 {
             &mut [][..]
         } else {
-            // SAFETY: The caller guarantees `maxlen` writable bytes at `result`.
+            // SAFETY: `result` is non-null and valid for writes of `maxlen`
+            // bytes for `'a` (the caller's guarantee), which a `u8` slice
+            // may hold whatever they were.
             unsafe { core::slice::from_raw_parts_mut(result, maxlen as usize) }
         };
         if let Some(b) = buf.first_mut() {
             *b = 0;
         }
+        // INVARIANT: `sz` is 0, and `buf[0]` is NUL if there is one.
         Self { buf, sz: 0 }
     }
 

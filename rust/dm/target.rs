@@ -165,6 +165,7 @@ impl<'a> Target<'a> {
     /// `ptr` must point to a valid `struct dm_target` for `'a`, and nothing
     /// else may mutate it during `'a` while a `&mut Target` exists.
     pub(super) unsafe fn from_raw(ptr: *mut bindings::dm_target) -> Option<Self> {
+        // INVARIANT: The caller's guarantee.
         Some(Self {
             ptr: NonNull::new(ptr)?,
             _p: PhantomData,
@@ -172,7 +173,9 @@ impl<'a> Target<'a> {
     }
 
     pub(super) fn raw(&self) -> &bindings::dm_target {
-        // SAFETY: By the type invariant `ptr` is valid for `'a`.
+        // SAFETY: `ptr` is valid for `'a` (type invariant), and only the
+        // holder of a `&mut Target` mutates it, which cannot happen while
+        // `self` is borrowed.
         unsafe { self.ptr.as_ref() }
     }
 
@@ -189,8 +192,10 @@ impl<'a> Target<'a> {
 
     /// The mapped device's name, `major:minor` (`dm_table_device_name`).
     pub(crate) fn device_name(&self) -> &CStr {
-        // SAFETY: The target's table is valid for `'a` and names its mapped
-        // device with a NUL-terminated string that lives as long as it.
+        // SAFETY: The target's table is valid for `'a` (the target is, type
+        // invariant); `dm_table_device_name` returns the mapped device's
+        // name, a NUL-terminated string that lives, unchanged, as long as
+        // the device, which outlives its tables.
         unsafe { CStr::from_char_ptr(bindings::dm_table_device_name(self.raw().table)) }
     }
 
@@ -201,14 +206,20 @@ impl<'a> Target<'a> {
 
     /// Lets only the first `sectors` of `bio` reach this target now; device-
     /// mapper sends the rest in another bio (`dm_accept_partial_bio`).
+    ///
+    /// For the map function of this target only, with the bio it was given
+    /// (which the types do not say: see `Io::new`).
     pub(crate) fn accept_partial_bio(&self, bio: &Bio, sectors: u32) {
-        // SAFETY: `bio` is the bio being mapped by this target.
+        // SAFETY: `dm_accept_partial_bio` must be called from the map
+        // function with the bio being mapped, whose `dm_target_io` it
+        // updates: this function's contract.
         unsafe { bindings::dm_accept_partial_bio(bio.as_ptr(), sectors) };
     }
 
     fn raw_mut(&mut self) -> &mut bindings::dm_target {
-        // SAFETY: By the type invariant `ptr` is valid and `&mut self` is the
-        // only one mutating it (constructor).
+        // SAFETY: `ptr` is valid for `'a`, and the holder of a `&mut Target`
+        // is the only one that accesses it meanwhile (type invariant:
+        // device-mapper runs the constructor alone).
         unsafe { self.ptr.as_mut() }
     }
 
@@ -248,16 +259,22 @@ impl Target<'_> {
     pub(crate) fn get_device(&mut self, path: &core::ffi::CStr) -> Result<TargetDevice> {
         let ti = self.ptr.as_ptr();
         let mut dev: *mut bindings::dm_dev = core::ptr::null_mut();
-        // SAFETY: `ti` is valid (type invariant) and in its constructor, so its
-        // table is valid; `path` is NUL-terminated; `dev` is a valid out pointer.
+        // SAFETY:
+        // - `ti` is valid for `'a` (type invariant), and a `&mut Target`
+        //   exists only in the constructor, where its table is valid too;
+        // - `dm_get_device` is meant for the constructor, with a
+        //   NUL-terminated path (valid for the call) and an out pointer
+        //   (`dev`, a local).
         let ret = unsafe {
             let mode = bindings::dm_table_get_mode((*ti).table);
             bindings::dm_get_device(ti, path.as_ptr().cast(), mode, &mut dev)
         };
         kernel::error::to_result(ret)?;
         let dev = NonNull::new(dev).ok_or(EINVAL)?;
-        // SAFETY: `dev` was just opened for this target, which outlives its
-        // devices (it drops them in its destructor or constructor).
+        // SAFETY: `TargetDevice::new`'s contract: `dev` was just opened for
+        // this target and is put by nobody else; the target outlives its
+        // devices if it keeps them in its private data, which its destructor
+        // drops, or drops them during the constructor.
         unsafe { TargetDevice::new(self.ptr, dev) }.ok_or(EINVAL)
     }
 }

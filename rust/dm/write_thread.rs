@@ -41,8 +41,9 @@ struct Queue {
     root: bindings::rb_root,
 }
 
-// SAFETY: The nodes belong to bios in flight, which any thread may submit;
-// the queue is only reached under its lock.
+// SAFETY: The queue owns no thread-bound state: its nodes are in the per-bio
+// data of bios in flight, which any thread may queue or submit (see
+// `WriteThread::submit`), and the queue is only reached under its lock.
 unsafe impl Send for Queue {}
 
 /// A write thread, named `rcrypt_write/<major:minor>` after its mapped
@@ -64,6 +65,7 @@ impl WriteThread {
     pub(crate) fn new(target: &Target<'_>, high_priority: bool) -> Result<Self> {
         let queue = KBox::pin_init(
             Lock::new(
+                // INVARIANT: An empty tree.
                 Queue { root: bindings::rb_root { rb_node: core::ptr::null_mut() } },
                 kernel::c_str!("rcrypt_write"),
                 kernel::static_lock_class!(),
@@ -71,12 +73,15 @@ impl WriteThread {
             GFP_KERNEL,
         )?;
         let data: *const IrqSpinLock<Queue> = &*queue;
-        // SAFETY: `thread_fn` returns only once asked to stop; `data` is the
-        // pinned queue, which `Self` drops after stopping the thread.
+        // SAFETY: `KThread::run`'s contract: `thread_fn` returns only once
+        // `should_stop` is true; `data` is the queue, pinned in its box, which
+        // `Self` drops only after the thread (field order), and `thread_fn`
+        // is given that queue, as its contract asks.
         let thread = unsafe { KThread::run(Self::thread_fn, data.cast_mut().cast(), kernel::c_str!("rcrypt_write/"), target.device_name()) }?;
         if high_priority {
             thread.set_nice_min();
         }
+        // INVARIANT: `thread` runs `thread_fn` on `queue`, dropped after it.
         Ok(Self { thread, queue })
     }
 
@@ -94,9 +99,12 @@ impl WriteThread {
     ///   function, not yet ended; `clone` is a bio the caller owns and hands
     ///   over, meeting [`crate::bio::Bio::submit_remap`]'s contract.
     pub(crate) unsafe fn submit(&self, node: *mut SortedBio, base: *mut bindings::bio, clone: *mut bindings::bio) {
-        // SAFETY: `clone` is a valid bio (the caller's guarantee).
+        // SAFETY: `clone` is a valid bio that the caller hands over (the
+        // caller's guarantee), so nothing changes it meanwhile.
         let sector = unsafe { (*clone).bi_iter.bi_sector };
-        // SAFETY: `node` is ours to write (the caller's guarantee).
+        // SAFETY: `node` is valid for writes and used by nothing else (the
+        // caller's guarantee); `SortedBio` is plain data, so `write` drops
+        // nothing.
         unsafe { node.write(SortedBio { node: bindings::rb_node::default(), base, clone, sector }) };
         let mut queue = self.queue.lock();
         if queue.root.rb_node.is_null() {
@@ -104,10 +112,12 @@ impl WriteThread {
         }
         let mut link: *mut *mut bindings::rb_node = &mut queue.root.rb_node;
         let mut parent: *mut bindings::rb_node = core::ptr::null_mut();
-        // Walks down the tree (type invariant of `Queue`: every node is a
-        // live `SortedBio`, whose node is its first field) to the empty
-        // link where the new node goes: after the nodes of equal sector.
-        // SAFETY: As above.
+        // Walks down the tree to the empty link where the new node goes:
+        // after the nodes of equal sector.
+        // SAFETY: The tree is valid and each node in it is the first field
+        // of a live `SortedBio` (type invariant of `Queue`), and the lock is
+        // held: each link read is a child link of a node of the tree, or the
+        // root's, and each node followed a `SortedBio`.
         unsafe {
             while !(*link).is_null() {
                 parent = *link;
@@ -119,9 +129,12 @@ impl WriteThread {
             }
         }
         let node = node.cast::<bindings::rb_node>();
-        // INVARIANT: The node joins the tree until the thread erases it.
-        // SAFETY: `link` is the empty child link of `parent` (or the root's)
-        // found above, in the tree the lock guards; `node` is valid.
+        // INVARIANT: The node joins the tree until the thread erases it; it
+        // stays valid until then (the caller's guarantee).
+        // SAFETY: `rb_link_node` and `rb_insert_color` need `link` to be the
+        // empty child link of `parent` (or the root's) in the tree and
+        // `node` a node in no tree: `link` and `parent` were found just
+        // above, under the lock still held, and `node` was just written.
         unsafe {
             bindings::rcrypt_rb_link_node(node, parent, link);
             bindings::rb_insert_color(node, &mut queue.root);
@@ -135,21 +148,24 @@ impl WriteThread {
     /// # Safety
     ///
     /// Runs as the function of a [`KThread`] with `data` the queue of a
-    /// [`WriteThread`] (see [`Self::new`]).
+    /// [`WriteThread`], which outlives the thread (see [`Self::new`]).
     unsafe extern "C" fn thread_fn(data: *mut c_void) -> c_int {
-        // SAFETY: `data` is the pinned queue, which outlives the thread.
+        // SAFETY: `data` is the pinned queue, which outlives the thread (the
+        // caller's guarantee).
         let queue = unsafe { &*data.cast::<IrqSpinLock<Queue>>() };
         loop {
             let mut guard = queue.lock();
             let mut tree = loop {
                 if !guard.root.rb_node.is_null() {
+                    // INVARIANT: The queue is left an empty tree.
                     break core::mem::replace(&mut guard.root, bindings::rb_root { rb_node: core::ptr::null_mut() });
                 }
                 // Sleep state first: a wake-up from `submit` or `kthread_stop`
                 // after the unlock makes `schedule` return at once.
                 kthread::prepare_to_sleep();
                 drop(guard);
-                // SAFETY: This is a `KThread`'s function.
+                // SAFETY: The current task is a kernel thread: this is a
+                // `KThread`'s function (the caller's guarantee).
                 if unsafe { kthread::should_stop() } {
                     kthread::set_running();
                     return 0;
@@ -159,19 +175,27 @@ impl WriteThread {
             };
             drop(guard);
             blkdev::with_plug(|| {
-                // `tree` holds live nodes (type invariant of `Queue`, moved
-                // out whole); each is erased before its clone is submitted,
-                // as the clone may complete, and free the node, at once.
-                // SAFETY: As above; `base` and `clone` meet `submit_remap`'s
-                // contract (`submit`'s caller's guarantee).
-                unsafe {
-                    while let Some(node) = NonNull::new(bindings::rb_first(&tree)) {
-                        let sorted = node.cast::<SortedBio>().as_ptr();
-                        let (base, clone) = ((*sorted).base, (*sorted).clone);
-                        bindings::rb_erase(node.as_ptr(), &mut tree);
-                        bindings::dm_submit_bio_remap(base, clone);
-                        crate::wq::cond_resched();
-                    }
+                // SAFETY: `rb_first` needs a valid tree: `tree` is the queue's
+                // (type invariant of `Queue`), moved out whole under the lock,
+                // and only this thread reaches it.
+                while let Some(node) = NonNull::new(unsafe { bindings::rb_first(&tree) }) {
+                    let sorted = node.cast::<SortedBio>().as_ptr();
+                    // SAFETY: Each node of `tree`, the queue's moved out, is
+                    // the first field of a live `SortedBio` (type invariant of
+                    // `Queue`).
+                    let (base, clone) = unsafe { ((*sorted).base, (*sorted).clone) };
+                    // SAFETY: `rb_erase` needs `node` to be in `tree`, a valid
+                    // tree: `rb_first` just returned it. (It is erased before
+                    // its clone is submitted, as the clone may complete, and
+                    // free the node, at once.)
+                    unsafe { bindings::rb_erase(node.as_ptr(), &mut tree) };
+                    // SAFETY: `dm_submit_bio_remap(base, clone)` as in
+                    // `Bio::submit_remap`: `base` came to the target's map
+                    // function and is not ended, and `clone`, directed at a
+                    // device open until it completes, is handed over
+                    // (`submit`'s caller's guarantee).
+                    unsafe { bindings::dm_submit_bio_remap(base, clone) };
+                    crate::wq::cond_resched();
                 }
             });
         }

@@ -2,7 +2,7 @@
 /*
  * <crypto/skcipher.h>, <linux/crypto.h>, <linux/scatterlist.h>: forwards of
  * the `static inline` functions and macros that Rust cannot call
- * (rust/crypto.rs).
+ * (rust/crypto.rs, rust/crypto/request.rs).
  */
 #include "../bindings/bindings.h"
 #include <crypto/skcipher.h>

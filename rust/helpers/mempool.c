@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * <linux/mempool.h>: forwards of the `static inline` functions and macros
- * that Rust cannot call (rust/crypto.rs, rust/bio/page_pool.rs).
+ * that Rust cannot call (rust/crypto/request.rs, rust/bio/page_pool.rs).
  */
 #include "../bindings/bindings.h"
 #include <linux/mempool.h>

@@ -2,8 +2,8 @@
 /*
  * <linux/bug.h>, <linux/cpumask.h>, <linux/string.h>,
  * <linux/timekeeping.h>: forwards of the `static inline` functions and
- * macros that Rust cannot call (rust/bio/page_pool.rs, rust/crypto.rs,
- * rust/keys.rs, rust/wq.rs).
+ * macros that Rust cannot call (rust/bio/page_pool.rs,
+ * rust/crypto/request.rs, rust/keys.rs, rust/wq.rs).
  */
 #include "../bindings/bindings.h"
 #include <linux/bug.h>

@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Requests of skcipher transforms (`struct skcipher_request`): a mempool
+//! of them with their scatterlists, wait, IV and buffers ([`RequestPool`]),
+//! and one request ([`Request`]).
+//!
+//! C headers: `include/crypto/skcipher.h`, `include/linux/mempool.h`.
+
+use super::{Direction, Skcipher};
+use crate::bindings;
+use crate::bio::PageRef;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::error::{code::{EINVAL, ENOMEM}, to_result};
+use kernel::prelude::*;
+
+/// A mempool of skcipher requests, each with room for its scatterlists,
+/// completion, IV, a small auxiliary buffer and optional scratch space
+/// (`mempool_create_kmalloc_pool`); the same layout can also be placed in a
+/// caller's memory ([`RequestPool::get`]), with the pool as the fallback.
+///
+/// The auxiliary buffer ([`AUX_LEN`] bytes at least, and at least the IV
+/// size) holds blocks an IV generator encrypts itself (eboiv's byte offset,
+/// elephant's sector key); the scratch space holds a private copy of sector
+/// data for generators that read or rewrite it (lmk, tcw, elephant). The IV
+/// is zeroed when a request starts, both buffers when they are first used,
+/// and again, if they were used, when the request is dropped.
+///
+/// # Invariants
+///
+/// `pool` is a valid kmalloc mempool of `size`-byte elements, destroyed on
+/// drop. The offsets are those of [`RequestPool::layout`]: each area lies
+/// inside the element, they do not overlap, and each is aligned for its
+/// type in an element aligned for a `skcipher_request` (offsets are
+/// multiples of 16; see `layout`); `bufs_len` bytes from `aux_off` reach
+/// the element's end. The request area fits any transform whose request
+/// context is at most `reqsize` bytes.
+pub(crate) struct RequestPool {
+    pool: NonNull<bindings::mempool_t>,
+    reqsize: usize,
+    sg_off: usize,
+    wait_off: usize,
+    iv_off: usize,
+    iv_size: usize,
+    aux_off: usize,
+    aux_len: usize,
+    scratch_off: usize,
+    scratch_len: usize,
+    /// Bytes from the auxiliary buffer to the end of the scratch space
+    /// (zeroed together).
+    bufs_len: usize,
+    /// Size of one element (request, scatterlists, wait, buffers).
+    size: usize,
+    /// Operations an asynchronous transform queued (`-EINPROGRESS`) or
+    /// backlogged (`-EBUSY`), which the caller then waited for.
+    waits: AtomicU64,
+}
+
+/// `-EINPROGRESS`: an asynchronous transform queued the operation. (Error
+/// numbers are small positive values: the negation never wraps.)
+const QUEUED: i32 = (bindings::EINPROGRESS as i32).wrapping_neg();
+/// `-EBUSY`: an asynchronous transform put the operation on its backlog.
+const BACKLOGGED: i32 = (bindings::EBUSY as i32).wrapping_neg();
+
+/// Least size of a request's auxiliary buffer: elephant's 16-byte block and
+/// 32-byte sector key.
+pub(crate) const AUX_LEN: usize = 48;
+
+// SAFETY: A mempool is not tied to the thread that made it: any thread may
+// allocate from it, free to it or destroy it; the rest is plain numbers and
+// an atomic counter.
+unsafe impl Send for RequestPool {}
+// SAFETY: `&RequestPool` allocates and frees elements, which a mempool (with
+// its own lock) allows from any number of threads at once, and counts in an
+// atomic.
+unsafe impl Sync for RequestPool {}
+
+/// Where the areas of a [`RequestPool`] element lie, in this order.
+struct Layout {
+    sg_off: usize,
+    wait_off: usize,
+    iv_off: usize,
+    aux_off: usize,
+    aux_len: usize,
+    scratch_off: usize,
+    size: usize,
+}
+
+/// `v` rounded up to a multiple of 16; `None` if that overflows.
+fn align16(v: usize) -> Option<usize> {
+    Some(v.checked_add(15)? & !15)
+}
+
+impl RequestPool {
+    /// A pool keeping `min_nr` requests for transforms whose request context
+    /// is at most `reqsize` bytes ([`Skcipher::reqsize`]), with IVs of
+    /// `iv_size` bytes and `scratch_len` bytes of scratch space.
+    pub(crate) fn new(min_nr: u32, reqsize: usize, iv_size: usize, scratch_len: usize) -> Result<Self> {
+        let Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size } =
+            Self::layout(reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
+        let bufs_len = size.checked_sub(aux_off).ok_or(ENOMEM)?;
+        // SAFETY: `mempool_create_kmalloc_pool` has no precondition: it
+        // allocates and returns a new pool, or null.
+        let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
+        // INVARIANT: A new kmalloc mempool of `size`-byte elements, with the
+        // offsets of `layout`.
+        Ok(Self {
+            pool: NonNull::new(pool).ok_or(ENOMEM)?,
+            reqsize,
+            sg_off,
+            wait_off,
+            iv_off,
+            iv_size,
+            aux_off,
+            aux_len,
+            scratch_off,
+            scratch_len,
+            bufs_len,
+            size,
+            waits: AtomicU64::new(0),
+        })
+    }
+
+    /// How many operations of this pool's requests were queued or
+    /// backlogged by an asynchronous transform and waited for.
+    pub(crate) fn async_waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
+    }
+
+    /// The layout of an element: offsets of the scatterlists, wait, IV,
+    /// auxiliary buffer (and its length) and scratch space, and the size;
+    /// `None` if the sizes overflow.
+    ///
+    /// Each offset is a multiple of 16, so each area is aligned as the
+    /// element is, up to 16: an element is aligned for a `skcipher_request`
+    /// (kmalloc aligns to `CRYPTO_MINALIGN`, the request's alignment, and
+    /// [`Self::get`] checks an area), which is at least as much as the
+    /// scatterlists and the wait need (checked here at build time).
+    fn layout(reqsize: usize, iv_size: usize, scratch_len: usize) -> Option<Layout> {
+        const {
+            let req = core::mem::align_of::<bindings::skcipher_request>();
+            assert!(req <= 16);
+            assert!(core::mem::align_of::<bindings::scatterlist>() <= req);
+            assert!(core::mem::align_of::<bindings::crypto_wait>() <= req);
+        };
+        let req_len = core::mem::size_of::<bindings::skcipher_request>().checked_add(reqsize)?;
+        let sg_off = align16(req_len)?;
+        let wait_off = align16(sg_off.checked_add(core::mem::size_of::<[bindings::scatterlist; 2]>())?)?;
+        let iv_off = align16(wait_off.checked_add(core::mem::size_of::<bindings::crypto_wait>())?)?;
+        let aux_off = align16(iv_off.checked_add(iv_size.max(8))?)?;
+        let aux_len = AUX_LEN.max(iv_size);
+        let scratch_off = align16(aux_off.checked_add(aux_len)?)?;
+        let size = scratch_off.checked_add(scratch_len)?;
+        Some(Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size })
+    }
+
+    /// Bytes one request takes in a pool made with these arguments ([`Self::new`]):
+    /// what [`Self::get`] needs in its `area` to place the request there
+    /// (`usize::MAX` if the sizes overflow: no area is that large, and
+    /// [`Self::new`] fails).
+    pub(crate) fn element_size(reqsize: usize, iv_size: usize, scratch_len: usize) -> usize {
+        Self::layout(reqsize, iv_size, scratch_len).map_or(usize::MAX, |l| l.size)
+    }
+
+    /// A request, waiting for one to come back to the pool if needed
+    /// (GFP_NOIO: never fails in process context).
+    pub(crate) fn alloc(&self) -> Result<Request<'_>> {
+        // SAFETY: `mempool_alloc` needs an initialised mempool, which `pool`
+        // is until `drop` (type invariant). (GFP_NOIO may sleep: the caller's
+        // context must allow it.)
+        let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
+        let mem = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
+        // SAFETY: `init`'s contract: `mem` is a new element of this pool
+        // (`size` bytes of kmalloc memory, aligned for a request: type
+        // invariant), the request's until `Request::drop` frees it.
+        Ok(unsafe { self.init(mem, true) })
+    }
+
+    /// A request laid out in `area` (dm-crypt keeps its request in the
+    /// per-bio data: no pool round trip per bio) if the area is large
+    /// enough and aligned for a request, else one from the pool ([`Self::alloc`]).
+    ///
+    /// `area` must be in the kernel's linear map (kmalloc or slab memory,
+    /// such as the per-bio data; not the stack or vmalloc memory):
+    /// [`Request::crypt_aux`] makes a scatterlist of it. The type does not
+    /// say so.
+    pub(crate) fn get<'a>(&'a self, area: &'a mut [core::mem::MaybeUninit<u8>]) -> Result<Request<'a>> {
+        let p = area.as_mut_ptr().cast::<u8>();
+        if area.len() < self.size || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0 {
+            return self.alloc();
+        }
+        // SAFETY: `init`'s contract: `area` holds `size` bytes aligned for a
+        // request (both checked), in the linear map (this function's
+        // contract), borrowed by the request for `'a`, so the request's
+        // until it drops.
+        Ok(unsafe { self.init(NonNull::new(p).ok_or(EINVAL)?, false) })
+    }
+
+    /// Starts a request in `mem`, an element of this pool's layout.
+    ///
+    /// # Safety
+    ///
+    /// `mem` is valid for reads and writes of `size` bytes, aligned for a
+    /// `skcipher_request`, in the linear map, and used by nothing but the
+    /// request until it drops: a pool element if `pooled`, else memory
+    /// borrowed for the request's lifetime.
+    unsafe fn init(&self, mem: NonNull<u8>, pooled: bool) -> Request<'_> {
+        // The wait, once initialised here, serves every operation of the
+        // request (crypto_wait_req() re-arms it after waiting). The IV is
+        // zeroed so that no uninitialised memory is ever read through it; the
+        // other buffers are zeroed when first used (`Request::bufs`).
+        // SAFETY: The wait and the IV lie inside the `size` bytes at `mem`,
+        // which are writable and nobody else's (the caller's guarantee), at
+        // offsets aligned for them (type invariant): `crypto_init_wait`
+        // needs a writable `crypto_wait`, `write_bytes` writable bytes.
+        unsafe {
+            bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast());
+            core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.iv_size);
+        }
+        // INVARIANT: An element of this pool's layout, the request's until
+        // it drops (the caller's guarantee); the IV is zeroed just above.
+        Request { pool: self, mem, pooled, bufs_used: false, _area: core::marker::PhantomData }
+    }
+}
+
+impl Drop for RequestPool {
+    fn drop(&mut self) {
+        // SAFETY: `mempool_destroy` needs a mempool whose elements have all
+        // come back and that is destroyed once: every `Request` borrows the
+        // pool and frees its element when dropped, so none is out now; this
+        // is the pool's drop.
+        unsafe { bindings::mempool_destroy(self.pool.as_ptr()) };
+    }
+}
+
+/// One skcipher request laid out as a [`RequestPool`] says: from the pool
+/// (`pooled`, returned to it on drop) or in a caller's area borrowed for
+/// `'a`.
+///
+/// # Invariants
+///
+/// `mem` is an element of `pool`'s layout (a pool element if `pooled`, else
+/// inside the borrowed area): `pool.size` bytes aligned for a
+/// `skcipher_request`, in the linear map, used by nobody else until drop.
+/// Its wait is initialised and its IV zeroed; its auxiliary buffer and
+/// scratch space are initialised once `bufs_used` is set. No operation on
+/// it is in flight outside [`Request::crypt`] and [`Request::crypt_aux`].
+pub(crate) struct Request<'a> {
+    pool: &'a RequestPool,
+    mem: NonNull<u8>,
+    pooled: bool,
+    /// The auxiliary buffer and scratch space were zeroed and handed out
+    /// (and so are zeroed again on drop).
+    bufs_used: bool,
+    _area: core::marker::PhantomData<&'a mut [core::mem::MaybeUninit<u8>]>,
+}
+
+/// The caller-visible buffers of a [`Request`].
+pub(crate) struct RequestBufs<'r> {
+    /// The IV (`iv_size` bytes), used by the next operation.
+    pub(crate) iv: &'r mut [u8],
+    /// The auxiliary buffer ([`Request::crypt_aux`] works on it).
+    pub(crate) aux: &'r mut [u8],
+    /// The scratch space.
+    pub(crate) scratch: &'r mut [u8],
+}
+
+impl Request<'_> {
+    /// The IV buffer (`iv_size` bytes), filled by the caller before [`Self::crypt`].
+    #[inline]
+    pub(crate) fn iv_mut(&mut self) -> &mut [u8] {
+        // SAFETY: The IV's `iv_size` bytes at `iv_off` lie inside the
+        // element, are initialised and are nobody else's (type invariants),
+        // and `&mut self` makes the slice the only way to them while it
+        // lives.
+        unsafe { core::slice::from_raw_parts_mut(self.mem.as_ptr().add(self.pool.iv_off), self.pool.iv_size) }
+    }
+
+    /// The IV buffer as 16 bytes, if that is its size (the hot path writes
+    /// it as one 128-bit value).
+    #[inline(always)]
+    pub(crate) fn iv16_mut(&mut self) -> Option<&mut [u8; 16]> {
+        if self.pool.iv_size != 16 {
+            return None;
+        }
+        // SAFETY: The IV's `iv_size` bytes at `iv_off`, 16 (checked), lie
+        // inside the element, are initialised and are nobody else's (type
+        // invariants); `[u8; 16]` needs no alignment, and `&mut self` makes
+        // the reference the only way to them while it lives.
+        Some(unsafe { &mut *self.mem.as_ptr().add(self.pool.iv_off).cast::<[u8; 16]>() })
+    }
+
+    /// Zeroes the auxiliary buffer and scratch space the first time they are
+    /// used (most IV generators never touch them).
+    fn use_bufs(&mut self) {
+        if !self.bufs_used {
+            let p = self.pool;
+            // SAFETY: The `bufs_len` bytes from `aux_off`, the auxiliary
+            // buffer and the scratch space, lie inside the element (they end
+            // with it), which is writable and nobody else's (type
+            // invariants); no slice of them is borrowed (`&mut self`).
+            unsafe { core::ptr::write_bytes(self.mem.as_ptr().add(p.aux_off), 0, p.bufs_len) };
+            // INVARIANT: Initialised just above.
+            self.bufs_used = true;
+        }
+    }
+
+    /// The IV, auxiliary and scratch buffers at once.
+    pub(crate) fn bufs(&mut self) -> RequestBufs<'_> {
+        self.use_bufs();
+        let p = self.pool;
+        let base = self.mem.as_ptr();
+        // SAFETY: The three areas lie inside the element and do not overlap
+        // (type invariant of the pool), are initialised (`use_bufs` above and
+        // the type invariant) and are nobody else's (type invariant); `&mut
+        // self` makes the slices the only way to them while they live.
+        unsafe {
+            RequestBufs {
+                iv: core::slice::from_raw_parts_mut(base.add(p.iv_off), p.iv_size),
+                aux: core::slice::from_raw_parts_mut(base.add(p.aux_off), p.aux_len),
+                scratch: core::slice::from_raw_parts_mut(base.add(p.scratch_off), p.scratch_len),
+            }
+        }
+    }
+
+    /// Runs the cipher over `len` bytes from `src` into `dst` (which may be
+    /// the same place) with the IV buffer, and waits for the result;
+    /// `EINVAL` if a range holds fewer than `len` bytes or `tfm` needs a
+    /// larger request context or IV than the pool's. (Always inlined: it
+    /// runs once per sector, and as a call it cost about 30 instructions
+    /// per sector in `make icount`.)
+    #[inline(always)]
+    pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef<'_>, dst: PageRef<'_>, len: u32) -> Result {
+        if src.len() < len
+            || dst.len() < len
+            || tfm.reqsize() > self.pool.reqsize
+            || tfm.ivsize > self.pool.iv_size
+        {
+            return Err(EINVAL);
+        }
+        let (req, sg, wait, iv) = self.areas();
+        // SAFETY: The helper sets up the two scatterlists and the request and
+        // starts the operation, which reads `src` and writes `dst`:
+        // - the request, scatterlists, wait and IV lie inside the element,
+        //   aligned, and are nobody else's (type invariants); the request
+        //   area fits `tfm`'s context and the IV `tfm`'s (both checked), and
+        //   the wait is initialised (type invariant);
+        // - `tfm` is a valid transform, borrowed for the call;
+        // - each page range holds `len` bytes of page memory for its borrow
+        //   (checked, and `PageRef`'s invariant), which Rust code never
+        //   borrows as a slice;
+        // - all of it stays valid until the operation completes: `finish`
+        //   waits for an operation the transform queued.
+        let err = unsafe {
+            bindings::rcrypt_skcipher_crypt_pages(
+                req,
+                tfm.tfm.as_ptr(),
+                sg,
+                src.page(),
+                src.offset(),
+                dst.page(),
+                dst.offset(),
+                len,
+                iv,
+                wait,
+                dir == Direction::Encrypt,
+            )
+        };
+        self.finish(err)
+    }
+
+    /// Runs the cipher in place over the first `len` bytes of the auxiliary
+    /// buffer with the IV buffer, and waits for the result; `EINVAL` if the
+    /// buffer is shorter or `tfm` needs a larger request context or IV than
+    /// the pool's.
+    pub(crate) fn crypt_aux(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
+        if len as usize > self.pool.aux_len
+            || tfm.reqsize() > self.pool.reqsize
+            || tfm.ivsize > self.pool.iv_size
+        {
+            return Err(EINVAL);
+        }
+        self.use_bufs();
+        let (req, sg, wait, iv) = self.areas();
+        // SAFETY: `add` needs the offset to stay inside the element's
+        // allocation, which `aux_off` does (type invariant).
+        let aux = unsafe { self.mem.as_ptr().add(self.pool.aux_off) };
+        // SAFETY: `sg_init_one` sets up a writable scatterlist entry (the two
+        // at `sg` lie inside the element and are nobody else's: type
+        // invariants) for `len` bytes of memory in the linear map: the
+        // auxiliary buffer holds at least `len` bytes (checked) inside the
+        // element, which is in the linear map (type invariant).
+        unsafe {
+            bindings::sg_init_one(sg, aux.cast(), len);
+            bindings::sg_init_one(sg.add(1), aux.cast(), len);
+        }
+        // SAFETY: The helper sets up the request and starts the operation,
+        // in place on the auxiliary buffer:
+        // - the request, scatterlists (set up just above), wait and IV lie
+        //   inside the element, aligned, and are nobody else's (type
+        //   invariants); the request area fits `tfm`'s context and the IV
+        //   `tfm`'s (both checked), and the wait is initialised;
+        // - `tfm` is a valid transform, borrowed for the call;
+        // - no slice of the auxiliary buffer is borrowed (`&mut self`);
+        // - all of it stays valid until the operation completes: `finish`
+        //   waits for an operation the transform queued.
+        let err = unsafe {
+            bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, dir == Direction::Encrypt)
+        };
+        self.finish(err)
+    }
+
+    /// Whether the request lies in a caller's area rather than in a pool element.
+    pub(crate) fn in_area(&self) -> bool {
+        !self.pooled
+    }
+
+    /// The request, its two scatterlists, its wait and its IV.
+    fn areas(
+        &mut self,
+    ) -> (*mut bindings::skcipher_request, *mut bindings::scatterlist, *mut bindings::crypto_wait, *mut u8) {
+        let base = self.mem.as_ptr();
+        let p = self.pool;
+        // SAFETY: `add` needs each offset to stay inside the element's
+        // allocation: each offset lies inside the element (type invariant).
+        unsafe {
+            (base.cast(), base.add(p.sg_off).cast(), base.add(p.wait_off).cast(), base.add(p.iv_off))
+        }
+    }
+
+    /// The result `err` of an operation just started on this request: if an
+    /// asynchronous transform queued it (`-EINPROGRESS`) or backlogged it
+    /// (`-EBUSY`), counts it and waits for it (`crypto_wait_req()`).
+    #[inline(always)]
+    fn finish(&mut self, err: i32) -> Result {
+        // (`to_result` is a call per sector; success needs none.)
+        if err == 0 {
+            return Ok(());
+        }
+        let err = if err == QUEUED || err == BACKLOGGED {
+            self.pool.waits.fetch_add(1, Ordering::Relaxed);
+            let (_, _, wait, _) = self.areas();
+            // SAFETY: `crypto_wait_req` waits on the wait the operation
+            // completes (through `crypto_req_done`): `wait` lies inside the
+            // element, is initialised and is nobody else's (type
+            // invariants), and the operation just started was given it;
+            // the request and its buffers stay valid meanwhile (`&mut self`).
+            unsafe { bindings::rcrypt_crypto_wait_req(err, wait) }
+        } else {
+            err
+        };
+        if err == 0 {
+            Ok(())
+        } else {
+            to_result(err)
+        }
+    }
+}
+
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        let p = self.pool;
+        // Key-derived blocks and sector data must not linger in the pool or
+        // the per-bio data (untouched buffers are still zero or were never
+        // initialised).
+        if self.bufs_used {
+            // SAFETY: The `bufs_len` bytes from `aux_off`, the auxiliary buffer
+            // and the scratch space, lie inside the element, which is
+            // writable and nobody else's until it is freed below (type
+            // invariants); no slice of them is borrowed (this is the drop).
+            unsafe {
+                bindings::rcrypt_memzero_explicit(
+                    self.mem.as_ptr().add(p.aux_off).cast(),
+                    p.bufs_len,
+                )
+            };
+        }
+        if self.pooled {
+            // SAFETY: `mempool_free` needs an element of this pool that
+            // nothing uses any more: `mem` is one (`pooled`, type invariant),
+            // freed once, here, and no operation on it is in flight (type
+            // invariant: every operation is waited for).
+            unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };
+        }
+    }
+}
