@@ -81,7 +81,9 @@ impl Bio {
     /// `ptr` must point to a valid bio the caller is responsible for.
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::bio) -> Option<Self> {
         // INVARIANT: The caller's guarantee.
-        Some(Self { ptr: NonNull::new(ptr)? })
+        Some(Self {
+            ptr: NonNull::new(ptr)?,
+        })
     }
 
     /// The raw pointer, for the other wrapper modules.
@@ -163,7 +165,10 @@ impl Bio {
     /// The current position of the bio's data, to walk it with [`BioCursor`].
     pub(crate) fn cursor(&self) -> BioCursor {
         // INVARIANT: The bio's own position, which lies within its data.
-        BioCursor { iter: self.raw().bi_iter, bio: self.ptr.as_ptr() }
+        BioCursor {
+            iter: self.raw().bi_iter,
+            bio: self.ptr.as_ptr(),
+        }
     }
 
     /// The next run of whole sectors of `mask + 1` bytes (a power of two up
@@ -218,8 +223,18 @@ impl Bio {
         // INVARIANT: Each segment's page holds `len` bytes at its offset
         // while its bio (borrowed by the result) lives; the segments are
         // single-page (`bio_iter_iovec`), so `offset + len` is at most a page.
-        let run = PageRef { page, offset, len, _holder: PhantomData };
-        let orun = (!out_ptr.is_null()).then_some(PageRef { page: opage, offset: ooffset, len, _holder: PhantomData });
+        let run = PageRef {
+            page,
+            offset,
+            len,
+            _holder: PhantomData,
+        };
+        let orun = (!out_ptr.is_null()).then_some(PageRef {
+            page: opage,
+            offset: ooffset,
+            len,
+            _holder: PhantomData,
+        });
         Some((run, orun))
     }
 
@@ -313,7 +328,11 @@ impl Bio {
     ///
     /// `end_io` must be valid to call with this bio and `private` until it
     /// runs.
-    pub(crate) unsafe fn set_end_io(&mut self, end_io: bindings::bio_end_io_t, private: *mut core::ffi::c_void) {
+    pub(crate) unsafe fn set_end_io(
+        &mut self,
+        end_io: bindings::bio_end_io_t,
+        private: *mut core::ffi::c_void,
+    ) {
         let b = self.raw_mut();
         b.bi_end_io = end_io;
         b.bi_private = private;
@@ -389,7 +408,12 @@ impl<'a> PageRef<'a> {
         let offset = self.offset + off;
         // INVARIANT: A part of this range, valid for as long; it ends where
         // this range ends or before.
-        Some(PageRef { page: self.page, offset, len, _holder: PhantomData })
+        Some(PageRef {
+            page: self.page,
+            offset,
+            len,
+            _holder: PhantomData,
+        })
     }
 
     /// Copies the first `out.len()` bytes of the range into `out`.
@@ -447,7 +471,9 @@ fn for_each_in_page(offset: usize, len: usize, mut f: impl FnMut(usize, usize, u
         // (No saturation: the callers' `offset + len` fits a `u32`.)
         let at = offset.saturating_add(done);
         // At least one byte (`at % page_size < page_size`, a power of two).
-        let n = page_size.saturating_sub(at & (page_size.saturating_sub(1))).min(len.saturating_sub(done));
+        let n = page_size
+            .saturating_sub(at & (page_size.saturating_sub(1)))
+            .min(len.saturating_sub(done));
         f(at, done, n);
         done = done.saturating_add(n);
     }
@@ -480,7 +506,9 @@ impl BioSet {
         // until `bioset_exit`: `bs` is zeroed (`default`) and boxed, and the
         // box is neither moved out of nor freed before `drop` exits it. (A
         // failed `bioset_init` cleans up after itself.)
-        let ret = unsafe { bindings::bioset_init(bs.get(), pool_size, 0, bindings::BIOSET_NEED_BVECS as i32) };
+        let ret = unsafe {
+            bindings::bioset_init(bs.get(), pool_size, 0, bindings::BIOSET_NEED_BVECS as i32)
+        };
         kernel::error::to_result(ret)?;
         // INVARIANT: Initialised just above, in its box.
         Ok(Self { bs })
@@ -490,13 +518,25 @@ impl BioSet {
     /// `like` (`bio_alloc_bioset`). With `wait` (GFP_NOIO) it waits for the
     /// pool and never fails; without (GFP_NOWAIT, for `map`, where bios of
     /// the same set may wait on the submitter's bio list) it may fail.
-    pub(crate) fn alloc_bio(&self, dev: BlockDevice<'_>, nr_vecs: u16, like: &Bio, wait: bool) -> Result<Bio> {
-        let gfp = if wait { bindings::RCRYPT_GFP_NOIO } else { bindings::RCRYPT_GFP_NOWAIT };
+    pub(crate) fn alloc_bio(
+        &self,
+        dev: BlockDevice<'_>,
+        nr_vecs: u16,
+        like: &Bio,
+        wait: bool,
+    ) -> Result<Bio> {
+        let gfp = if wait {
+            bindings::RCRYPT_GFP_NOIO
+        } else {
+            bindings::RCRYPT_GFP_NOWAIT
+        };
         // SAFETY: `bio_alloc_bioset` needs an initialised bio set and a valid
         // block device (which the bio keeps: see `Bio::set_dev`): `bs` is
         // initialised until `drop` (type invariant), and `dev` is valid
         // while borrowed (`BlockDevice`'s invariant).
-        let p = unsafe { bindings::bio_alloc_bioset(dev.as_ptr(), nr_vecs, like.raw().bi_opf, gfp, self.bs.get()) };
+        let p = unsafe {
+            bindings::bio_alloc_bioset(dev.as_ptr(), nr_vecs, like.raw().bi_opf, gfp, self.bs.get())
+        };
         // SAFETY: `Bio::from_raw`'s contract: a non-null result is a new,
         // valid bio whose reference the caller owns.
         unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)

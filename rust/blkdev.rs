@@ -27,7 +27,10 @@ impl<'a> BlockDevice<'a> {
     /// `bdev` must point to a block device that stays open for `'a`.
     pub(crate) unsafe fn from_raw(bdev: NonNull<bindings::block_device>) -> Self {
         // INVARIANT: The caller's guarantee.
-        Self { bdev, _p: PhantomData }
+        Self {
+            bdev,
+            _p: PhantomData,
+        }
     }
 
     /// The C pointer, valid for `'a`.

@@ -13,7 +13,10 @@
 use crate::bindings;
 use core::ffi::CStr;
 use core::ptr::NonNull;
-use kernel::error::{code::{EINVAL, ENOMEM}, from_err_ptr, to_result};
+use kernel::error::{
+    code::{EINVAL, ENOMEM},
+    from_err_ptr, to_result,
+};
 use kernel::prelude::*;
 
 mod request;
@@ -49,14 +52,23 @@ impl Skcipher {
     pub(crate) fn new(name: &CStr, type_: u32, mask: u32) -> Result<Self> {
         // SAFETY: `crypto_alloc_skcipher` needs a NUL-terminated name, which
         // `name` is, valid for the call.
-        let p = from_err_ptr(unsafe { bindings::crypto_alloc_skcipher(name.as_ptr().cast(), type_, mask) })?;
+        let p = from_err_ptr(unsafe {
+            bindings::crypto_alloc_skcipher(name.as_ptr().cast(), type_, mask)
+        })?;
         let tfm = NonNull::new(p).ok_or(ENOMEM)?;
         // SAFETY: `tfm` was just allocated, so it is a valid transform.
         let (reqsize, ivsize) = unsafe {
-            (bindings::rcrypt_skcipher_reqsize(tfm.as_ptr()), bindings::rcrypt_skcipher_ivsize(tfm.as_ptr()))
+            (
+                bindings::rcrypt_skcipher_reqsize(tfm.as_ptr()),
+                bindings::rcrypt_skcipher_ivsize(tfm.as_ptr()),
+            )
         };
         // INVARIANT: Allocated just above; freed only by `drop`.
-        Ok(Self { tfm, reqsize: reqsize as usize, ivsize: ivsize as usize })
+        Ok(Self {
+            tfm,
+            reqsize: reqsize as usize,
+            ivsize: ivsize as usize,
+        })
     }
 
     /// Sets the key (`crypto_skcipher_setkey`).

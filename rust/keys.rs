@@ -6,10 +6,10 @@
 //! `include/keys/encrypted-type.h`, `include/keys/trusted-type.h`.
 
 use crate::bindings;
+use core::ffi::CStr;
 use core::ops::{Deref, DerefMut};
 use kernel::error::{code::*, from_err_ptr, Error};
 use kernel::prelude::*;
-use core::ffi::CStr;
 
 /// Key material in kernel memory, zeroed (`memzero_explicit`) when dropped.
 ///
@@ -170,12 +170,18 @@ unsafe fn copy_payload(ty: KeyType, key: *mut bindings::key, out: &mut [u8]) -> 
             // `user_key_payload`, which stays valid and unchanged while the
             // semaphore is held (the caller's guarantee), and holds
             // `datalen` bytes of `data`.
-            unsafe { ((*ukp).data.as_ptr().cast::<u8>(), usize::from((*ukp).datalen)) }
+            unsafe {
+                (
+                    (*ukp).data.as_ptr().cast::<u8>(),
+                    usize::from((*ukp).datalen),
+                )
+            }
         }
         KeyType::Encrypted => {
             // SAFETY: `dereference_key_locked` needs a valid key whose
             // semaphore is held: the caller's guarantee.
-            let ekp = unsafe { bindings::rcrypt_key_payload_locked(key) }.cast::<bindings::encrypted_key_payload>();
+            let ekp = unsafe { bindings::rcrypt_key_payload_locked(key) }
+                .cast::<bindings::encrypted_key_payload>();
             if ekp.is_null() {
                 return Err(ekeyrevoked());
             }
@@ -183,12 +189,18 @@ unsafe fn copy_payload(ty: KeyType, key: *mut bindings::key, out: &mut [u8]) -> 
             // caller's guarantee) is an `encrypted_key_payload`, which stays
             // valid and unchanged while the semaphore is held, with
             // `decrypted_datalen` bytes at `decrypted_data`.
-            unsafe { ((*ekp).decrypted_data.cast_const(), usize::from((*ekp).decrypted_datalen)) }
+            unsafe {
+                (
+                    (*ekp).decrypted_data.cast_const(),
+                    usize::from((*ekp).decrypted_datalen),
+                )
+            }
         }
         KeyType::Trusted => {
             // SAFETY: `dereference_key_locked` needs a valid key whose
             // semaphore is held: the caller's guarantee.
-            let tkp = unsafe { bindings::rcrypt_key_payload_locked(key) }.cast::<bindings::trusted_key_payload>();
+            let tkp = unsafe { bindings::rcrypt_key_payload_locked(key) }
+                .cast::<bindings::trusted_key_payload>();
             if tkp.is_null() {
                 return Err(ekeyrevoked());
             }

@@ -47,10 +47,14 @@ impl KThread {
         // strings valid for the call, into the task's name, and runs `f` with
         // `data` in the new thread: `f` returns only once asked to stop, and
         // `data` stays valid for it until then (the caller's guarantee).
-        let task = unsafe { bindings::rcrypt_kthread_run(Some(f), data, prefix.as_char_ptr(), name.as_char_ptr()) };
+        let task = unsafe {
+            bindings::rcrypt_kthread_run(Some(f), data, prefix.as_char_ptr(), name.as_char_ptr())
+        };
         let task = kernel::error::from_err_ptr(task)?;
         // INVARIANT: A new thread, not stopped; `f`'s contract is the caller's.
-        Ok(Self { task: NonNull::new(task).ok_or(ENOMEM)? })
+        Ok(Self {
+            task: NonNull::new(task).ok_or(ENOMEM)?,
+        })
     }
 
     /// Runs the thread at the highest priority of normal tasks (nice -20,

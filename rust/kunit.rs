@@ -96,7 +96,10 @@ macro_rules! kunit_expect {
 
 /// Builds the C case table of a suite: `cases` then the terminating empty entry.
 pub(crate) const fn c_cases<const N: usize>(
-    cases: [(&'static core::ffi::CStr, unsafe extern "C" fn(*mut bindings::kunit)); N],
+    cases: [(
+        &'static core::ffi::CStr,
+        unsafe extern "C" fn(*mut bindings::kunit),
+    ); N],
 ) -> [bindings::kunit_case; N] {
     // SAFETY: `zeroed` needs all-zero to be a valid `kunit_case`: it is a C
     // struct of integers, nullable pointers and `Option`s of functions, for

@@ -27,7 +27,11 @@ unsafe impl Backend for IrqSpinLockBackend {
     type State = kernel::bindings::spinlock_t;
     type GuardState = c_ulong;
 
-    unsafe fn init(ptr: *mut Self::State, name: *const kernel::ffi::c_char, key: *mut kernel::bindings::lock_class_key) {
+    unsafe fn init(
+        ptr: *mut Self::State,
+        name: *const kernel::ffi::c_char,
+        key: *mut kernel::bindings::lock_class_key,
+    ) {
         // SAFETY: `__spin_lock_init` needs `ptr` valid for writes and `name`
         // and `key` valid for reads for as long as the lock exists: the
         // caller's guarantees (`Backend::init`: writes for the call, the

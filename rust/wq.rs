@@ -93,9 +93,12 @@ impl WorkQueue {
     pub(crate) fn new(name: &CStr, flags: u32, max_active: i32) -> Result<Self> {
         // SAFETY: `alloc_workqueue` formats `name`, a NUL-terminated string
         // valid for the call, into the queue's own name (`"%s"`).
-        let wq = unsafe { bindings::rcrypt_alloc_workqueue(name.as_ptr().cast(), flags, max_active) };
+        let wq =
+            unsafe { bindings::rcrypt_alloc_workqueue(name.as_ptr().cast(), flags, max_active) };
         // INVARIANT: Just allocated; destroyed only by `drop`.
-        Ok(Self { wq: NonNull::new(wq).ok_or(ENOMEM)? })
+        Ok(Self {
+            wq: NonNull::new(wq).ok_or(ENOMEM)?,
+        })
     }
 
     /// The raw pointer, for [`crate::dm::Io::queue`].

@@ -42,7 +42,10 @@ impl PoolPage {
     /// Copies `data` into the page at `offset`; false if it does not fit.
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> bool {
-        if offset.checked_add(data.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
+        if offset
+            .checked_add(data.len())
+            .map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE)
+        {
             return false;
         }
         // SAFETY:
@@ -61,7 +64,10 @@ impl PoolPage {
     /// Copies bytes of the page at `offset` into `out`; false if out of range.
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn read(&self, offset: usize, out: &mut [u8]) -> bool {
-        if offset.checked_add(out.len()).map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE) {
+        if offset
+            .checked_add(out.len())
+            .map_or(true, |end| end > bindings::RCRYPT_PAGE_SIZE)
+        {
             return false;
         }
         // SAFETY:
@@ -83,7 +89,12 @@ impl PoolPage {
         let size = bindings::RCRYPT_PAGE_SIZE as u32;
         let (offset, len) = (offset.min(size), size.saturating_sub(offset));
         // INVARIANT: The page is ours while borrowed; the range ends with it.
-        PageRef { page: self.page.as_ptr(), offset, len, _holder: PhantomData }
+        PageRef {
+            page: self.page.as_ptr(),
+            offset,
+            len,
+            _holder: PhantomData,
+        }
     }
 }
 
@@ -143,12 +154,23 @@ static CLIENTS: Clients = Clients(AtomicU64::new(MIN_PAGES_PER_CLIENT));
 fn pages_per_client(clients: u64) -> u64 {
     // SAFETY: `totalram_pages` and `totalhigh_pages` have no preconditions:
     // they read global counters.
-    let (ram, high) = unsafe { (bindings::rcrypt_totalram_pages(), bindings::rcrypt_totalhigh_pages()) };
+    let (ram, high) = unsafe {
+        (
+            bindings::rcrypt_totalram_pages(),
+            bindings::rcrypt_totalhigh_pages(),
+        )
+    };
     // (`unsigned long` is 64 bits wide on the 64-bit architectures Rust
     // supports in 6.12.)
     let low = ram.saturating_sub(high) as u64;
-    let share = low.saturating_mul(MEMORY_PERCENT).checked_div(100).unwrap_or(0);
-    share.checked_div(clients).unwrap_or(share).clamp(MIN_PAGES_PER_CLIENT, CAP_MAX)
+    let share = low
+        .saturating_mul(MEMORY_PERCENT)
+        .checked_div(100)
+        .unwrap_or(0);
+    share
+        .checked_div(clients)
+        .unwrap_or(share)
+        .clamp(MIN_PAGES_PER_CLIENT, CAP_MAX)
 }
 
 impl Clients {
@@ -164,10 +186,18 @@ impl Clients {
         self.0
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |word| {
                 let n = word >> CAP_BITS;
-                let n = if add { n.checked_add(1).filter(|&n| n <= CLIENTS_MAX)? } else { n.checked_sub(1)? };
+                let n = if add {
+                    n.checked_add(1).filter(|&n| n <= CLIENTS_MAX)?
+                } else {
+                    n.checked_sub(1)?
+                };
                 // INVARIANT: The cap computed for the new count, or kept
                 // when the count drops to zero.
-                let cap = if n == 0 { word & CAP_MAX } else { pages_per_client(n) };
+                let cap = if n == 0 {
+                    word & CAP_MAX
+                } else {
+                    pages_per_client(n)
+                };
                 Some(n << CAP_BITS | cap)
             })
             .is_ok()
@@ -204,9 +234,12 @@ impl PoolInner {
     /// the read-modify-write is exact whatever its ordering.
     fn get(&self, n: isize, capped: bool) -> bool {
         let cap = isize::try_from(CLIENTS.cap()).unwrap_or(isize::MAX);
-        let Ok(old) = self.pages.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
-            cur.checked_add(n).filter(|&new| !capped || new <= cap)
-        }) else {
+        let Ok(old) = self
+            .pages
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
+                cur.checked_add(n).filter(|&new| !capped || new <= cap)
+            })
+        else {
             return false;
         };
         // Raised only when exceeded: `fetch_max` would write the line even
@@ -214,7 +247,10 @@ impl PoolInner {
         let new = old.saturating_add(n);
         let mut peak = self.peak.load(Ordering::Relaxed);
         while new > peak {
-            match self.peak.compare_exchange_weak(peak, new, Ordering::Relaxed, Ordering::Relaxed) {
+            match self
+                .peak
+                .compare_exchange_weak(peak, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
                 Ok(_) => break,
                 Err(cur) => peak = cur,
             }
@@ -442,7 +478,11 @@ impl PagePool {
         }
         // INVARIANT: No bvec yet, not in flight (the holder's); a bio set's
         // (this function's contract), so not `embedded`.
-        Ok(PoolBio { bio, pool: self.id(), embedded: false })
+        Ok(PoolBio {
+            bio,
+            pool: self.id(),
+            embedded: false,
+        })
     }
 
     /// Sets up a bio in memory the caller provides (`bio_init` with the
@@ -475,7 +515,11 @@ impl PagePool {
         unsafe { bindings::bio_init(ptr.as_ptr(), dev.as_ptr(), vecs, nr_vecs, opf) };
         // INVARIANT: A new bio without data, valid as long as the result (the
         // caller's guarantee); `embedded`: it came from `bio_init`.
-        Some(PoolBio { bio: Bio { ptr }, pool: self.id(), embedded: true })
+        Some(PoolBio {
+            bio: Bio { ptr },
+            pool: self.id(),
+            embedded: true,
+        })
     }
 
     /// Returns the pages of `b` to this pool and releases the bio
@@ -533,7 +577,8 @@ impl PoolBio {
     /// `PoolBio` is not `Sync`, so no other thread adds at the same time.)
     pub(crate) fn add_page(&self, page: PoolPage, len: u32) -> Result<(), PoolPage> {
         let raw = self.bio.raw();
-        if raw.bi_vcnt >= raw.bi_max_vecs || len as usize > bindings::RCRYPT_PAGE_SIZE << page.order {
+        if raw.bi_vcnt >= raw.bi_max_vecs || len as usize > bindings::RCRYPT_PAGE_SIZE << page.order
+        {
             return Err(page);
         }
         // SAFETY: `__bio_add_page` needs a bio not in flight (type invariant)
@@ -571,7 +616,11 @@ impl PoolBio {
     /// `bio` is not in flight, and has no bvec added since.
     pub(crate) unsafe fn from_parts(bio: Bio, pool: NonNull<PoolInner>, embedded: bool) -> Self {
         // INVARIANT: The parts of a `PoolBio` (the caller's guarantee).
-        Self { bio, pool, embedded }
+        Self {
+            bio,
+            pool,
+            embedded,
+        }
     }
 
     /// Completion status.
@@ -590,11 +639,23 @@ impl Drop for PagePool {
         if self.inner.pages.load(Ordering::Relaxed) != 0 {
             // SAFETY: `rcrypt_warn` prints a NUL-terminated string, valid for
             // the call, as the argument of a `%s`, not as the format.
-            unsafe { bindings::rcrypt_warn(c"rcrypt: write-buffer pages still held when the pool is destroyed".as_ptr().cast()) };
+            unsafe {
+                bindings::rcrypt_warn(
+                    c"rcrypt: write-buffer pages still held when the pool is destroyed"
+                        .as_ptr()
+                        .cast(),
+                )
+            };
         }
         if !CLIENTS.update(false) {
             // SAFETY: As just above: a NUL-terminated string, printed by `%s`.
-            unsafe { bindings::rcrypt_warn(c"rcrypt: a page pool left that was never counted".as_ptr().cast()) };
+            unsafe {
+                bindings::rcrypt_warn(
+                    c"rcrypt: a page pool left that was never counted"
+                        .as_ptr()
+                        .cast(),
+                )
+            };
         }
     }
 }

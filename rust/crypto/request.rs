@@ -11,7 +11,10 @@ use crate::bindings;
 use crate::bio::PageRef;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::error::{code::{EINVAL, ENOMEM}, to_result};
+use kernel::error::{
+    code::{EINVAL, ENOMEM},
+    to_result,
+};
 use kernel::prelude::*;
 
 /// A mempool of skcipher requests, each with room for its scatterlists,
@@ -95,9 +98,21 @@ impl RequestPool {
     /// A pool keeping `min_nr` requests for transforms whose request context
     /// is at most `reqsize` bytes ([`Skcipher::reqsize`]), with IVs of
     /// `iv_size` bytes and `scratch_len` bytes of scratch space.
-    pub(crate) fn new(min_nr: u32, reqsize: usize, iv_size: usize, scratch_len: usize) -> Result<Self> {
-        let Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size } =
-            Self::layout(reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
+    pub(crate) fn new(
+        min_nr: u32,
+        reqsize: usize,
+        iv_size: usize,
+        scratch_len: usize,
+    ) -> Result<Self> {
+        let Layout {
+            sg_off,
+            wait_off,
+            iv_off,
+            aux_off,
+            aux_len,
+            scratch_off,
+            size,
+        } = Self::layout(reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
         let bufs_len = size.checked_sub(aux_off).ok_or(ENOMEM)?;
         // SAFETY: `mempool_create_kmalloc_pool` has no precondition: it
         // allocates and returns a new pool, or null.
@@ -145,13 +160,22 @@ impl RequestPool {
         };
         let req_len = core::mem::size_of::<bindings::skcipher_request>().checked_add(reqsize)?;
         let sg_off = align16(req_len)?;
-        let wait_off = align16(sg_off.checked_add(core::mem::size_of::<[bindings::scatterlist; 2]>())?)?;
+        let wait_off =
+            align16(sg_off.checked_add(core::mem::size_of::<[bindings::scatterlist; 2]>())?)?;
         let iv_off = align16(wait_off.checked_add(core::mem::size_of::<bindings::crypto_wait>())?)?;
         let aux_off = align16(iv_off.checked_add(iv_size.max(8))?)?;
         let aux_len = AUX_LEN.max(iv_size);
         let scratch_off = align16(aux_off.checked_add(aux_len)?)?;
         let size = scratch_off.checked_add(scratch_len)?;
-        Some(Layout { sg_off, wait_off, iv_off, aux_off, aux_len, scratch_off, size })
+        Some(Layout {
+            sg_off,
+            wait_off,
+            iv_off,
+            aux_off,
+            aux_len,
+            scratch_off,
+            size,
+        })
     }
 
     /// Bytes one request takes in a pool made with these arguments ([`Self::new`]):
@@ -168,7 +192,9 @@ impl RequestPool {
         // SAFETY: `mempool_alloc` needs an initialised mempool, which `pool`
         // is until `drop` (type invariant). (GFP_NOIO may sleep: the caller's
         // context must allow it.)
-        let p = unsafe { bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO) };
+        let p = unsafe {
+            bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO)
+        };
         let mem = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
         // SAFETY: `init`'s contract: `mem` is a new element of this pool
         // (`size` bytes of kmalloc memory, aligned for a request: type
@@ -184,9 +210,14 @@ impl RequestPool {
     /// such as the per-bio data; not the stack or vmalloc memory):
     /// [`Request::crypt_aux`] makes a scatterlist of it. The type does not
     /// say so.
-    pub(crate) fn get<'a>(&'a self, area: &'a mut [core::mem::MaybeUninit<u8>]) -> Result<Request<'a>> {
+    pub(crate) fn get<'a>(
+        &'a self,
+        area: &'a mut [core::mem::MaybeUninit<u8>],
+    ) -> Result<Request<'a>> {
         let p = area.as_mut_ptr().cast::<u8>();
-        if area.len() < self.size || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0 {
+        if area.len() < self.size
+            || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0
+        {
             return self.alloc();
         }
         // SAFETY: `init`'s contract: `area` holds `size` bytes aligned for a
@@ -219,7 +250,13 @@ impl RequestPool {
         }
         // INVARIANT: An element of this pool's layout, the request's until
         // it drops (the caller's guarantee); the IV is zeroed just above.
-        Request { pool: self, mem, pooled, bufs_used: false, _area: core::marker::PhantomData }
+        Request {
+            pool: self,
+            mem,
+            pooled,
+            bufs_used: false,
+            _area: core::marker::PhantomData,
+        }
     }
 }
 
@@ -273,7 +310,12 @@ impl Request<'_> {
         // element, are initialised and are nobody else's (type invariants),
         // and `&mut self` makes the slice the only way to them while it
         // lives.
-        unsafe { core::slice::from_raw_parts_mut(self.mem.as_ptr().add(self.pool.iv_off), self.pool.iv_size) }
+        unsafe {
+            core::slice::from_raw_parts_mut(
+                self.mem.as_ptr().add(self.pool.iv_off),
+                self.pool.iv_size,
+            )
+        }
     }
 
     /// The IV buffer as 16 bytes, if that is its size (the hot path writes
@@ -330,7 +372,14 @@ impl Request<'_> {
     /// runs once per sector, and as a call it cost about 30 instructions
     /// per sector in `make icount`.)
     #[inline(always)]
-    pub(crate) fn crypt(&mut self, tfm: &Skcipher, dir: Direction, src: PageRef<'_>, dst: PageRef<'_>, len: u32) -> Result {
+    pub(crate) fn crypt(
+        &mut self,
+        tfm: &Skcipher,
+        dir: Direction,
+        src: PageRef<'_>,
+        dst: PageRef<'_>,
+        len: u32,
+    ) -> Result {
         if src.len() < len
             || dst.len() < len
             || tfm.reqsize() > self.pool.reqsize
@@ -405,7 +454,15 @@ impl Request<'_> {
         // - all of it stays valid until the operation completes: `finish`
         //   waits for an operation the transform queued.
         let err = unsafe {
-            bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, dir == Direction::Encrypt)
+            bindings::rcrypt_skcipher_run(
+                req,
+                tfm.tfm.as_ptr(),
+                sg,
+                len,
+                iv,
+                wait,
+                dir == Direction::Encrypt,
+            )
         };
         self.finish(err)
     }
@@ -418,13 +475,23 @@ impl Request<'_> {
     /// The request, its two scatterlists, its wait and its IV.
     fn areas(
         &mut self,
-    ) -> (*mut bindings::skcipher_request, *mut bindings::scatterlist, *mut bindings::crypto_wait, *mut u8) {
+    ) -> (
+        *mut bindings::skcipher_request,
+        *mut bindings::scatterlist,
+        *mut bindings::crypto_wait,
+        *mut u8,
+    ) {
         let base = self.mem.as_ptr();
         let p = self.pool;
         // SAFETY: `add` needs each offset to stay inside the element's
         // allocation: each offset lies inside the element (type invariant).
         unsafe {
-            (base.cast(), base.add(p.sg_off).cast(), base.add(p.wait_off).cast(), base.add(p.iv_off))
+            (
+                base.cast(),
+                base.add(p.sg_off).cast(),
+                base.add(p.wait_off).cast(),
+                base.add(p.iv_off),
+            )
         }
     }
 

@@ -59,7 +59,12 @@ impl<S> TfmSet<S> {
     /// Takes the transforms and the IV generator's key state.
     pub(crate) fn new(tfms: KVec<Skcipher>, state: S) -> Self {
         // INVARIANT: An open gate: no `CipherUse` or `Rekey` exists yet.
-        Self { tfms, aux: None, state: UnsafeCell::new(state), gate: Gate::new() }
+        Self {
+            tfms,
+            aux: None,
+            state: UnsafeCell::new(state),
+            gate: Gate::new(),
+        }
     }
 
     /// The IV generator's key state (before the set is shared).
@@ -94,7 +99,10 @@ impl<S> TfmSet<S> {
 
     /// The largest request context of the transforms and the auxiliary one.
     pub(crate) fn max_reqsize(&self) -> usize {
-        Iterator::chain(self.tfms.iter(), self.aux.iter()).map(Skcipher::reqsize).max().unwrap_or(0)
+        Iterator::chain(self.tfms.iter(), self.aux.iter())
+            .map(Skcipher::reqsize)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Runs `f` with the gate closed: `f` may set keys and the key state,
@@ -107,7 +115,10 @@ impl<S> TfmSet<S> {
             return Err(kernel::error::code::EBUSY);
         }
         // INVARIANT: The gate is closed with no user while `rk` lives.
-        let mut rk = Rekey { set: self, key_valid: self.gate.key_valid() };
+        let mut rk = Rekey {
+            set: self,
+            key_valid: self.gate.key_valid(),
+        };
         let r = f(&mut rk);
         self.gate.open(rk.key_valid);
         Ok(r)

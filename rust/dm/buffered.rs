@@ -20,7 +20,11 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// `wait` (GFP_NOIO) and not without (GFP_NOWAIT, for `map`, where bios
     /// of the same set may wait on the submitter's bio list). Gives the I/O
     /// back if there is no bio.
-    pub(crate) fn with_buffer(mut self, nr_pages: u32, wait: bool) -> Result<BufferedIo<T, S>, Self> {
+    pub(crate) fn with_buffer(
+        mut self,
+        nr_pages: u32,
+        wait: bool,
+    ) -> Result<BufferedIo<T, S>, Self> {
         let t: *const T = self.target();
         // SAFETY: The target stays alive until the bio is ended (type
         // invariant of `Io`), so it is valid for this function; the raw
@@ -42,10 +46,24 @@ impl<T: IoTarget, S: Send> Io<T, S> {
             //   until the base bio is ended, which `BufferedIo` does only
             //   after releasing the buffer, and which the buffer's completion
             //   precedes while it is in flight.
-            unsafe { pp.init_embedded_bio(pb.buf_bio.get(), vecs, BUF_INLINE_VECS as u16, dev, &self.base) }
+            unsafe {
+                pp.init_embedded_bio(
+                    pb.buf_bio.get(),
+                    vecs,
+                    BUF_INLINE_VECS as u16,
+                    dev,
+                    &self.base,
+                )
+            }
         } else {
-            let Ok(nr) = u16::try_from(nr_pages) else { return Err(self) };
-            match t.bio_set().alloc_bio(dev, nr, &self.base, wait).map(|b| pp.make_bio(b)) {
+            let Ok(nr) = u16::try_from(nr_pages) else {
+                return Err(self);
+            };
+            match t
+                .bio_set()
+                .alloc_bio(dev, nr, &self.base, wait)
+                .map(|b| pp.make_bio(b))
+            {
                 Ok(Ok(b)) => Some(b),
                 Ok(Err(b)) => {
                     b.put();
@@ -58,9 +76,11 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         buf.bio_mut().copy_ioprio(&self.base);
         // INVARIANT: `buf` was just made for `self`, is not in flight and
         // comes from the target's page pool.
-        Ok(BufferedIo { io: self, buf: core::mem::ManuallyDrop::new(buf) })
+        Ok(BufferedIo {
+            io: self,
+            buf: core::mem::ManuallyDrop::new(buf),
+        })
     }
-
 }
 
 /// An [`Io`] with its write buffer (a bio of pool pages, dm-crypt's write
@@ -114,7 +134,12 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         // SAFETY: `ptr::read` and `ManuallyDrop::take` move the I/O and the
         // buffer out of `this`, which is neither used nor dropped again, so
         // each is taken once.
-        let (io, buf) = unsafe { (core::ptr::read(&this.io), core::mem::ManuallyDrop::take(&mut this.buf)) };
+        let (io, buf) = unsafe {
+            (
+                core::ptr::read(&this.io),
+                core::mem::ManuallyDrop::take(&mut this.buf),
+            )
+        };
         io.target().page_pool().release(buf);
         io
     }
@@ -144,7 +169,13 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         //   completion, which rebuilds the `Io`, ends it; the clone passes to
         //   the thread, directed at the target's device (`with_buffer`), open
         //   until the target is destroyed, which waits for its bios.
-        unsafe { (*thread).submit((*io.p.as_ptr()).sorted.get(), io.base.as_ptr(), clone.as_ptr()) };
+        unsafe {
+            (*thread).submit(
+                (*io.p.as_ptr()).sorted.get(),
+                io.base.as_ptr(),
+                clone.as_ptr(),
+            )
+        };
     }
 
     /// Sets up the buffer's completion to rebuild `Self` and run `done`;
@@ -154,7 +185,12 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         // SAFETY: `ptr::read` and `ManuallyDrop::take` move the I/O and the
         // buffer out of `this`, which is neither used nor dropped again, so
         // each is taken once (the trampoline rebuilds `Self` from them).
-        let (mut io, buf) = unsafe { (core::ptr::read(&this.io), core::mem::ManuallyDrop::take(&mut this.buf)) };
+        let (mut io, buf) = unsafe {
+            (
+                core::ptr::read(&this.io),
+                core::mem::ManuallyDrop::take(&mut this.buf),
+            )
+        };
         // Whether the clone is embedded is found again on completion, by its
         // address (`trampoline`), so it need not travel.
         let (mut clone, pool, _embedded) = buf.into_parts();
@@ -182,14 +218,24 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
     unsafe extern "C" fn trampoline(clone: *mut bindings::bio) {
         // SAFETY: `clone` is a valid bio whose I/O is over, and this
         // completion is its only holder (the caller's guarantee).
-        let Some(clone) = (unsafe { Bio::from_raw(clone) }) else { return };
+        let Some(clone) = (unsafe { Bio::from_raw(clone) }) else {
+            return;
+        };
         let p = clone.private().cast::<PerBio<T, S>>();
         // SAFETY: `bi_private` is what `into_flight` set: the initialised
         // per-bio data of the base bio, which nothing else reaches until the
         // `BufferedIo` is rebuilt below.
-        let (f, pool, embedded, size) =
-            unsafe { ((*p).buf_fn.take(), (*p).clone_pool, clone.as_ptr() == (*p).buf_bio.get(), (*p).size) };
-        let (Some(f), Some(ident)) = (f, NonNull::new(pool)) else { return };
+        let (f, pool, embedded, size) = unsafe {
+            (
+                (*p).buf_fn.take(),
+                (*p).clone_pool,
+                clone.as_ptr() == (*p).buf_bio.get(),
+                (*p).size,
+            )
+        };
+        let (Some(f), Some(ident)) = (f, NonNull::new(pool)) else {
+            return;
+        };
         // SAFETY: `p` is the start of the `size` bytes of per-bio data of a
         // bio device-mapper passed to a map function (type invariants of
         // the `Io` that `into_flight` gave up): `dm_bio_from_per_bio_data`
@@ -203,10 +249,15 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
             // the identity kept in the per-bio data), `embedded` is what
             // comparing the clone with the per-bio data's bio says, and the
             // clone's I/O is over (this is its completion).
-            let buf = core::mem::ManuallyDrop::new(unsafe { PoolBio::from_parts(clone, ident, embedded) });
+            let buf = core::mem::ManuallyDrop::new(unsafe {
+                PoolBio::from_parts(clone, ident, embedded)
+            });
             // INVARIANT: The `Io` and buffer that `into_flight` gave up,
             // rebuilt as they were; the buffer's I/O is over.
-            f(BufferedIo { io: Io { p, base }, buf });
+            f(BufferedIo {
+                io: Io { p, base },
+                buf,
+            });
         }
     }
 }

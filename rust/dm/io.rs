@@ -6,9 +6,9 @@
 //! C header: `include/linux/device-mapper.h`.
 
 use super::buffered::BufferedIo;
-use super::write_thread::{SortedBio, WriteThread};
 use super::table::TargetDevice;
 use super::target::Target;
+use super::write_thread::{SortedBio, WriteThread};
 use crate::bindings;
 use crate::bio::{Bio, BioCursor, BioSet, BlkStatus, PagePool};
 use crate::wq::WorkQueue;
@@ -141,8 +141,11 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         // `size` bytes device-mapper reserves before it for the target that
         // maps it: `bio` is the bio `target`'s map function was given (this
         // function's contract) and `size` that target's `per_io_data_size`.
-        let p = unsafe { bindings::rcrypt_dm_per_bio_data(bio.as_ptr(), size) }.cast::<PerBio<T, S>>();
-        let Some(p) = NonNull::new(p) else { return Err(bio) };
+        let p =
+            unsafe { bindings::rcrypt_dm_per_bio_data(bio.as_ptr(), size) }.cast::<PerBio<T, S>>();
+        let Some(p) = NonNull::new(p) else {
+            return Err(bio);
+        };
         // SAFETY:
         // - `p` is valid for writes of a `PerBio`: the per-bio data is `size`
         //   bytes, at least a `PerBio` (checked above);
@@ -295,7 +298,10 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         //   private pointer saved just above before anything can end the bio;
         // - the per-bio data stays valid until it runs: it lives until the
         //   bio is ended, which only `done` or later can do.
-        unsafe { self.base.set_end_io(Some(Self::self_trampoline), self.p.as_ptr().cast()) };
+        unsafe {
+            self.base
+                .set_end_io(Some(Self::self_trampoline), self.p.as_ptr().cast())
+        };
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY:
         // - `ptr::read` moves the bio out of `this`, which is neither used
@@ -316,15 +322,24 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     unsafe extern "C" fn self_trampoline(bio: *mut bindings::bio) {
         // SAFETY: `bio` is the base bio `submit_to` gave up, not ended (the
         // caller's guarantee): this completion is now its only holder.
-        let Some(mut base) = (unsafe { Bio::from_raw(bio) }) else { return };
+        let Some(mut base) = (unsafe { Bio::from_raw(bio) }) else {
+            return;
+        };
         let p = base.private().cast::<PerBio<T, S>>();
         // SAFETY: `bi_private` is what `submit_to` set: the bio's initialised
         // per-bio data, which nothing else reaches until the `Io` is rebuilt
         // below.
-        let Some(f) = (unsafe { (*p).self_fn.take() }) else { return };
+        let Some(f) = (unsafe { (*p).self_fn.take() }) else {
+            return;
+        };
         // SAFETY: As just above, `p` is the bio's per-bio data.
-        let (end_io, private, cursor) =
-            unsafe { ((*p).saved_end_io, (*p).saved_private, (*p).saved_cursor.take()) };
+        let (end_io, private, cursor) = unsafe {
+            (
+                (*p).saved_end_io,
+                (*p).saved_private,
+                (*p).saved_cursor.take(),
+            )
+        };
         // SAFETY: `set_end_io`'s contract: the callback and private pointer
         // the bio had when `submit_to` took it, device-mapper's, valid for
         // it until it is ended.

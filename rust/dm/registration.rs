@@ -121,7 +121,11 @@ impl<T: TargetOperations> Adapter<T> {
     /// a valid target being constructed, which nothing else uses meanwhile,
     /// and `argv` holds `argc` NUL-terminated, writable strings that are
     /// device-mapper's until the call returns.
-    unsafe extern "C" fn ctr(ti: *mut bindings::dm_target, argc: c_uint, argv: *mut *mut c_char) -> c_int {
+    unsafe extern "C" fn ctr(
+        ti: *mut bindings::dm_target,
+        argc: c_uint,
+        argv: *mut *mut c_char,
+    ) -> c_int {
         // SAFETY: `Target::from_raw`'s contract: `ti` is valid for the call
         // and nothing else uses it meanwhile (the caller's guarantee).
         let Some(mut target) = (unsafe { Target::from_raw(ti) }) else {
@@ -277,7 +281,11 @@ impl<T: TargetOperations> Adapter<T> {
     /// constructed, not being destroyed (valid for the call), a completed
     /// bio of it, valid for the call, and a pointer to the bio's status,
     /// which only this call uses meanwhile.
-    unsafe extern "C" fn end_io(ti: *mut bindings::dm_target, bio: *mut bindings::bio, error: *mut bindings::blk_status_t) -> c_int {
+    unsafe extern "C" fn end_io(
+        ti: *mut bindings::dm_target,
+        bio: *mut bindings::bio,
+        error: *mut bindings::blk_status_t,
+    ) -> c_int {
         // SAFETY: `this`'s contract: a constructed target, valid for the call,
         // not destroyed during it (the caller's guarantee); no `&mut Target`
         // is made of it here.
@@ -365,7 +373,10 @@ impl<T: TargetOperations> Adapter<T> {
     /// Called by device-mapper with a target of type `T` that `ctr`
     /// constructed, not being destroyed (valid for the call), and queue
     /// limits that only this call uses meanwhile.
-    unsafe extern "C" fn io_hints(ti: *mut bindings::dm_target, limits: *mut bindings::queue_limits) {
+    unsafe extern "C" fn io_hints(
+        ti: *mut bindings::dm_target,
+        limits: *mut bindings::queue_limits,
+    ) {
         // SAFETY: `Target::from_raw`'s contract: `ti` is valid for the call
         // (the caller's guarantee), and no `&mut Target` is made of it.
         let Some(target) = (unsafe { Target::from_raw(ti) }) else {

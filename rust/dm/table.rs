@@ -44,7 +44,10 @@ impl TargetDevice {
     ///
     /// `dev` was returned by `dm_get_device(ti, ...)` and is not put by
     /// anyone else; `ti` outlives the result.
-    pub(super) unsafe fn new(ti: NonNull<bindings::dm_target>, dev: NonNull<bindings::dm_dev>) -> Option<Self> {
+    pub(super) unsafe fn new(
+        ti: NonNull<bindings::dm_target>,
+        dev: NonNull<bindings::dm_dev>,
+    ) -> Option<Self> {
         // SAFETY: `dev` is a `dm_dev` open for `ti` (the caller's guarantee),
         // so valid to read.
         match NonNull::new(unsafe { (*dev.as_ptr()).bdev }) {

@@ -15,7 +15,6 @@ use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::str::CStr;
 
-
 /// Why a constructor failed: a static message (shown as `ti->error`) and an error code.
 pub(crate) struct CtrError {
     /// The message device-mapper logs, e.g. "Invalid iv_offset sector".
@@ -112,7 +111,12 @@ pub(crate) trait TargetOperations: Sized + Send + Sync {
     }
 
     /// Handles a message (`dmsetup message`); `out` is the reply buffer.
-    fn message(&self, _target: &Target<'_>, _args: &mut Args<'_>, _out: &mut StatusWriter<'_>) -> Result {
+    fn message(
+        &self,
+        _target: &Target<'_>,
+        _args: &mut Args<'_>,
+        _out: &mut StatusWriter<'_>,
+    ) -> Result {
         kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 

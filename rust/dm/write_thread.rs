@@ -66,7 +66,11 @@ impl WriteThread {
         let queue = KBox::pin_init(
             Lock::new(
                 // INVARIANT: An empty tree.
-                Queue { root: bindings::rb_root { rb_node: core::ptr::null_mut() } },
+                Queue {
+                    root: bindings::rb_root {
+                        rb_node: core::ptr::null_mut(),
+                    },
+                },
                 kernel::c_str!("rcrypt_write"),
                 kernel::static_lock_class!(),
             ),
@@ -77,7 +81,14 @@ impl WriteThread {
         // `should_stop` is true; `data` is the queue, pinned in its box, which
         // `Self` drops only after the thread (field order), and `thread_fn`
         // is given that queue, as its contract asks.
-        let thread = unsafe { KThread::run(Self::thread_fn, data.cast_mut().cast(), kernel::c_str!("rcrypt_write/"), target.device_name()) }?;
+        let thread = unsafe {
+            KThread::run(
+                Self::thread_fn,
+                data.cast_mut().cast(),
+                kernel::c_str!("rcrypt_write/"),
+                target.device_name(),
+            )
+        }?;
         if high_priority {
             thread.set_nice_min();
         }
@@ -98,14 +109,26 @@ impl WriteThread {
     /// - `base` is a bio device-mapper passed to this thread's target's map
     ///   function, not yet ended; `clone` is a bio the caller owns and hands
     ///   over, meeting [`crate::bio::Bio::submit_remap`]'s contract.
-    pub(crate) unsafe fn submit(&self, node: *mut SortedBio, base: *mut bindings::bio, clone: *mut bindings::bio) {
+    pub(crate) unsafe fn submit(
+        &self,
+        node: *mut SortedBio,
+        base: *mut bindings::bio,
+        clone: *mut bindings::bio,
+    ) {
         // SAFETY: `clone` is a valid bio that the caller hands over (the
         // caller's guarantee), so nothing changes it meanwhile.
         let sector = unsafe { (*clone).bi_iter.bi_sector };
         // SAFETY: `node` is valid for writes and used by nothing else (the
         // caller's guarantee); `SortedBio` is plain data, so `write` drops
         // nothing.
-        unsafe { node.write(SortedBio { node: bindings::rb_node::default(), base, clone, sector }) };
+        unsafe {
+            node.write(SortedBio {
+                node: bindings::rb_node::default(),
+                base,
+                clone,
+                sector,
+            })
+        };
         let mut queue = self.queue.lock();
         if queue.root.rb_node.is_null() {
             self.thread.wake();
@@ -158,7 +181,12 @@ impl WriteThread {
             let mut tree = loop {
                 if !guard.root.rb_node.is_null() {
                     // INVARIANT: The queue is left an empty tree.
-                    break core::mem::replace(&mut guard.root, bindings::rb_root { rb_node: core::ptr::null_mut() });
+                    break core::mem::replace(
+                        &mut guard.root,
+                        bindings::rb_root {
+                            rb_node: core::ptr::null_mut(),
+                        },
+                    );
                 }
                 // Sleep state first: a wake-up from `submit` or `kthread_stop`
                 // after the unlock makes `schedule` return at once.
