@@ -13,6 +13,7 @@ use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
+mod clients;
 mod page_pool;
 pub(crate) use page_pool::{PagePool, PoolBio, PoolInner, PoolPage, MAX_LARGE_ORDER};
 
