@@ -123,18 +123,22 @@ impl<T: IoTarget, S> Io<T, S> {
 impl<T: IoTarget, S: Send> Io<T, S> {
     /// Takes over `bio` for `this` target with per-bio state `state`. Fails
     /// (giving the bio back) if the target did not reserve per-bio data of
-    /// this type with [`Target::set_per_io_data`].
+    /// this type with [`Target::set_per_io_data`], or if `this` is not the
+    /// target's private data (`ti->private`, which outlives its bios).
     ///
     /// For the map function of `target` only: `bio` must be the bio it was
-    /// given and `this` the target's private data. (The types do not say
-    /// so: [`Bio`] also holds bios from a [`BioSet`], and a `&T` may be any.)
+    /// given. (The type does not say so: [`Bio`] also holds bios from a
+    /// [`BioSet`].)
     pub(crate) fn new(target: &Target<'_>, bio: Bio, this: &T, state: S) -> Result<Self, Bio> {
         const { assert!(core::mem::size_of::<PerBio<T, S>>() % PER_BIO_ALIGN == 0) };
         // Device-mapper aligns the per-bio data to `PER_BIO_ALIGN` and no
         // more: a state that needs more (a `u128`, say) cannot live there.
         const { assert!(core::mem::align_of::<PerBio<T, S>>() <= PER_BIO_ALIGN) };
         let size = target.raw().per_io_data_size as usize;
-        if size < core::mem::size_of::<PerBio<T, S>>() || size % PER_BIO_ALIGN != 0 {
+        if size < core::mem::size_of::<PerBio<T, S>>()
+            || size % PER_BIO_ALIGN != 0
+            || !core::ptr::eq(this, target.raw().private.cast::<T>())
+        {
             return Err(bio);
         }
         // SAFETY: `dm_per_bio_data` steps back from the bio over the
