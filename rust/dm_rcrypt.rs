@@ -58,6 +58,8 @@ module! {
 
 struct RcryptModule {
     _target: Pin<KBox<dm::Registration<rcrypt::Rcrypt>>>,
+    /// The same target type under the name `crypt` (`crypt_alias=1`).
+    _alias: Option<Pin<KBox<dm::Registration<rcrypt::Rcrypt>>>>,
 }
 
 impl kernel::Module for RcryptModule {
@@ -68,7 +70,35 @@ impl kernel::Module for RcryptModule {
             rcrypt::TARGET_FEATURES,
             module,
         )?;
-        pr_info!("rcrypt target registered (version 1.28.0)\n");
-        Ok(Self { _target: target })
+        let alias = if params::crypt_alias() {
+            // On failure `target` is dropped, and so unregistered: nothing
+            // stays half-registered.
+            match dm::Registration::<rcrypt::Rcrypt>::register(
+                rcrypt::ALIAS_NAME,
+                rcrypt::TARGET_VERSION,
+                rcrypt::TARGET_FEATURES,
+                module,
+            ) {
+                Ok(alias) => Some(alias),
+                Err(e) => {
+                    pr_err!(
+                        "rcrypt: crypt_alias=1: cannot register the target crypt ({:?}); \
+                         is dm-crypt loaded or built in?\n",
+                        e
+                    );
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
+        match alias {
+            Some(_) => pr_info!("rcrypt target registered as rcrypt and crypt (version 1.28.0)\n"),
+            None => pr_info!("rcrypt target registered (version 1.28.0)\n"),
+        }
+        Ok(Self {
+            _target: target,
+            _alias: alias,
+        })
     }
 }

@@ -2,7 +2,7 @@
 
 //! The module's parameters, declared in `rust/helpers/params.c` like dm-crypt's:
 //! `max_read_size` and `max_write_size` (bytes; 0 means the default), and
-//! rcrypt's own `info_counters`.
+//! rcrypt's own `info_counters` and `crypt_alias`.
 
 use crate::bindings;
 
@@ -29,6 +29,16 @@ pub(crate) fn info_counters() -> bool {
     // valid and aligned, and its byte is 0 or 1 (the parameter code stores
     // only those), a valid Rust `bool`; the volatile read is `READ_ONCE`.
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::rcrypt_info_counters)) }
+}
+
+/// `crypt_alias`: whether the module registers its target as `crypt` too
+/// (read-only after load).
+pub(crate) fn crypt_alias() -> bool {
+    // SAFETY: `rcrypt_crypt_alias` is a static C `bool`, so the pointer is
+    // valid and aligned, and its byte is 0 or 1 (the parameter code stores
+    // only those), a valid Rust `bool`; it is set before `init` runs and
+    // read-only (0444) after, and the volatile read is `READ_ONCE`.
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::rcrypt_crypt_alias)) }
 }
 
 /// `BIO_MAX_VECS`: most pages one bio holds.

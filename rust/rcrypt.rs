@@ -74,6 +74,8 @@ use table::{IvSetup, SECTOR_SHIFT};
 
 /// Target name as `dmsetup` uses it.
 pub(crate) const TARGET_NAME: &CStr = kernel::c_str!("rcrypt");
+/// The name of the drop-in registration (`crypt_alias=1`): dm-crypt's.
+pub(crate) const ALIAS_NAME: &CStr = kernel::c_str!("crypt");
 /// Target version: the dm-crypt version whose behaviour rcrypt matches.
 pub(crate) const TARGET_VERSION: [u32; 3] = [1, 28, 0];
 /// Target features. dm-crypt has `DM_TARGET_ZONED_HM`; rcrypt does not support

@@ -107,6 +107,7 @@ void rcrypt_warn(const char *msg);
 extern unsigned int rcrypt_max_read_size;
 extern unsigned int rcrypt_max_write_size;
 extern bool rcrypt_info_counters;
+extern bool rcrypt_crypt_alias;
 
 #ifdef __BINDGEN__
 /* Constants bindgen cannot evaluate from their macros. */
