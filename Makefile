@@ -12,13 +12,20 @@
 #   make host-test the host-side cargo tests of the pure Rust parts
 #   make clippy    build the module with clippy
 #   make fmt       format the Rust sources (the kernel's .rustfmt.toml); fmt-check checks
+#   make install   install dm-rcrypt.ko into /lib/modules/<release>/updates for
+#                  the kernel of KDIR (INSTALL_MOD_PATH=DIR stages it), then depmod
+#   make demo      cryptsetup's volumes on rcrypt (drop-in mode) in the test guest
 #   make clean
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?= $(shell scripts/kernel-dir debug 2>/dev/null)
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
+# Build with the compiler the kernel was built with: LLVM for a clang-built
+# kernel (the test kernels), the kernel's own CC otherwise.
+KLLVM = $(if $(shell grep -s '^CONFIG_CC_IS_CLANG=y' $(KDIR)/include/config/auto.conf),LLVM=1)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KLLVM)
+KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
-.PHONY: all module setup check stress bench icount profile host-test clippy fmt fmt-check clean
+.PHONY: all module install demo setup check stress bench icount profile host-test clippy fmt fmt-check clean
 
 all: module
 
@@ -40,8 +47,19 @@ fmt:
 fmt-check:
 	$(RUSTFMT) --check
 
+# modules_install puts an external module under updates/ (INSTALL_MOD_DIR),
+# where it wins over an in-tree module of the same name; depmod then makes
+# it known to modprobe. INSTALL_MOD_PATH stages the tree under a directory.
+install: module
+	@test -n "$(KRELEASE)" || { echo "no kernel release in $(KDIR)" >&2; exit 1; }
+	$(KMAKE) INSTALL_MOD_DIR=updates INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) modules_install
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a $(KRELEASE)
+
 setup:
 	scripts/setup
+
+demo:
+	scripts/demo
 
 check:
 	scripts/check

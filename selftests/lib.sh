@@ -75,3 +75,21 @@ unsupported_yet() {
 	esac
 	return 1
 }
+
+# dropin_begin [PARAM=VALUE...]: dm-rcrypt reloaded with crypt_alias=1 (and
+# the parameters given), the C dm-crypt unloaded: the target crypt is
+# rcrypt's. dropin_end: back to dm-crypt beside the plain rcrypt. Devices
+# of either target must be removed first.
+dropin_begin() {
+	rmmod dm_rcrypt && rmmod dm_crypt && insmod "$RCRYPT_KO" crypt_alias=1 "$@"
+}
+dropin_end() {
+	if grep -q '^dm_rcrypt ' /proc/modules; then rmmod dm_rcrypt || return 1; fi
+	grep -q '^dm_crypt ' /proc/modules || modprobe dm-crypt || return 1
+	insmod "$RCRYPT_KO"
+}
+
+# counter NAME DEVICE: the value of one of rcrypt's INFO counters.
+counter() {
+	dmsetup status "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
