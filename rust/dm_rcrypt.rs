@@ -48,48 +48,43 @@ module! {
 }
 
 struct RcryptModule {
+    /// The target type, registered as `rcrypt`, or as `crypt` alone with
+    /// `crypt_alias=1` (drop-in mode: the system looks as it does with
+    /// dm-crypt; scripts that look for "crypt" in `dmsetup targets`, as
+    /// cryptsetup's own tests do, find one line).
     _target: Pin<KBox<dm::Registration<rcrypt::Rcrypt>>>,
-    /// The same target type under the name `crypt` (`crypt_alias=1`).
-    _alias: Option<Pin<KBox<dm::Registration<rcrypt::Rcrypt>>>>,
 }
 
 impl kernel::Module for RcryptModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let target = dm::Registration::<rcrypt::Rcrypt>::register(
-            rcrypt::TARGET_NAME,
+        let alias = params::crypt_alias();
+        let name = if alias {
+            rcrypt::ALIAS_NAME
+        } else {
+            rcrypt::TARGET_NAME
+        };
+        let target = match dm::Registration::<rcrypt::Rcrypt>::register(
+            name,
             rcrypt::TARGET_VERSION,
             rcrypt::TARGET_FEATURES,
             module,
-        )?;
-        let alias = if params::crypt_alias() {
-            // On failure `target` is dropped, and so unregistered: nothing
-            // stays half-registered.
-            match dm::Registration::<rcrypt::Rcrypt>::register(
-                rcrypt::ALIAS_NAME,
-                rcrypt::TARGET_VERSION,
-                rcrypt::TARGET_FEATURES,
-                module,
-            ) {
-                Ok(alias) => Some(alias),
-                Err(e) => {
-                    pr_err!(
-                        "rcrypt: crypt_alias=1: cannot register the target crypt ({:?}); \
-                         is dm-crypt loaded or built in?\n",
-                        e
-                    );
-                    return Err(e);
-                }
+        ) {
+            Ok(target) => target,
+            Err(e) if alias => {
+                pr_err!(
+                    "rcrypt: crypt_alias=1: cannot register the target crypt ({:?}); \
+                     is dm-crypt loaded or built in?\n",
+                    e
+                );
+                return Err(e);
             }
-        } else {
-            None
+            Err(e) => return Err(e),
         };
-        match alias {
-            Some(_) => pr_info!("rcrypt target registered as rcrypt and crypt (version 1.28.0)\n"),
-            None => pr_info!("rcrypt target registered (version 1.28.0)\n"),
+        if alias {
+            pr_info!("rcrypt target registered as crypt (crypt_alias=1, version 1.28.0)\n");
+        } else {
+            pr_info!("rcrypt target registered (version 1.28.0)\n");
         }
-        Ok(Self {
-            _target: target,
-            _alias: alias,
-        })
+        Ok(Self { _target: target })
     }
 }

@@ -31,7 +31,7 @@ pub(crate) fn info_counters() -> bool {
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::rcrypt_info_counters)) }
 }
 
-/// `crypt_alias`: whether the module registers its target as `crypt` too
+/// `crypt_alias`: whether the module registers its target as `crypt` instead of `rcrypt`
 /// (read-only after load).
 pub(crate) fn crypt_alias() -> bool {
     // SAFETY: `rcrypt_crypt_alias` is a static C `bool`, so the pointer is

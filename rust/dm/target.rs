@@ -203,6 +203,18 @@ impl<'a> Target<'a> {
         unsafe { CStr::from_char_ptr(bindings::dm_table_device_name(self.raw().table)) }
     }
 
+    /// The name of the target type this target was made by
+    /// (`ti->type->name`): the name the table used.
+    pub(crate) fn type_name(&self) -> &CStr {
+        // SAFETY: `ti->type` is set by device-mapper before the constructor
+        // runs and points to the registered `struct target_type`, which
+        // cannot be unregistered while one of its targets exists (the
+        // module is pinned by the table); its `name` is the NUL-terminated
+        // string given at registration, which lives as long as the
+        // registration.
+        unsafe { CStr::from_char_ptr((*self.raw().type_).name) }
+    }
+
     /// Sector of a bio relative to the target's start (`dm_target_offset`).
     pub(crate) fn offset_of(&self, sector: u64) -> u64 {
         sector.wrapping_sub(self.begin())

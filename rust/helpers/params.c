@@ -16,7 +16,7 @@ MODULE_PARM_DESC(max_write_size, "Maximum size of a write request");
 bool rcrypt_info_counters = false;
 module_param_named(info_counters, rcrypt_info_counters, bool, 0644);
 MODULE_PARM_DESC(info_counters, "Show I/O counters in the INFO status line");
-/* rcrypt's own: register the target under the name crypt too (read at load). */
+/* rcrypt's own: register the target under the name crypt instead of rcrypt (read at load). */
 bool rcrypt_crypt_alias = false;
 module_param_named(crypt_alias, rcrypt_crypt_alias, bool, 0444);
-MODULE_PARM_DESC(crypt_alias, "Register the target as crypt too (drop-in for dm-crypt)");
+MODULE_PARM_DESC(crypt_alias, "Register the target as crypt instead of rcrypt (drop-in for dm-crypt)");

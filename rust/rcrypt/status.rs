@@ -6,7 +6,7 @@
 //! the counters, when the `info_counters` module parameter is set),
 //! `STATUSTYPE_TABLE` and `STATUSTYPE_IMA`.
 
-use super::{Rcrypt, TARGET_NAME, TARGET_VERSION};
+use super::{Rcrypt, TARGET_VERSION};
 use crate::bio::PagePool;
 use crate::dm::{StatusWriter, Target};
 use crate::params;
@@ -120,7 +120,10 @@ impl Rcrypt {
         let yn = |b: bool| if b { 'y' } else { 'n' };
         out.emit(format_args!(
             "target_name={},target_version={}.{}.{}",
-            TARGET_NAME, TARGET_VERSION[0], TARGET_VERSION[1], TARGET_VERSION[2]
+            target.type_name(),
+            TARGET_VERSION[0],
+            TARGET_VERSION[1],
+            TARGET_VERSION[2]
         ));
         out.emit(format_args!(
             ",allow_discards={}",

@@ -46,4 +46,26 @@ capi:xts(aes)-plain64 $KEY64 0 /dev/ram0 0 1 integrity_key_size:16
 cipher_null-ecb - 0 /dev/ram0 0
 EOT
 echo "$i tables, $bad mismatches"
+
+# Drop-in mode: a crypt table served by rcrypt is measured exactly as
+# dm-crypt's (target_name=crypt, the name the table used).
+table="aes-xts-plain64 $KEY64 0 /dev/ram0 0"
+dmsetup create imac --table "0 8192 crypt $table" || die "crypt refused: $table"
+c=$(measured imac | sed 's/target_name=TARGET,/target_name=crypt,/')
+dmsetup remove imac
+dropin_begin || die "cannot load dm-rcrypt with crypt_alias=1"
+dmsetup create imad --table "0 8192 crypt $table" || { dropin_end; die "drop-in crypt refused: $table"; }
+d=$(grep " dm_table_load " $M | awk '{ print $NF }' | while read -r hex; do
+	printf "$(echo "$hex" | sed 's/../\\x&/g')"
+	echo
+done | grep "name=imad," | tail -1 | sed 's/^.*;target_index=/target_index=/')
+dmsetup remove imad
+dropin_end || die "cannot restore dm-crypt and rcrypt"
+if [ -z "$c" ] || [ "$c" != "$d" ]; then
+	echo "dm-crypt: $c"
+	echo "drop-in:  $d"
+	bad=$((bad + 1))
+else
+	echo "drop-in: measured as dm-crypt's"
+fi
 [ $i -gt 0 ] && [ $bad = 0 ]

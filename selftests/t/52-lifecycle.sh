@@ -58,18 +58,25 @@ dmsetup mknodes
 dd if=/dev/urandom of=/tmp/d1m bs=64k count=16 2>/dev/null
 i=0
 while [ $i -lt $N ]; do
-	dd if=/tmp/d1m of=/dev/mapper/many$i bs=64k oflag=direct 2>/dev/null &
+	(dd if=/tmp/d1m of=/dev/mapper/many$i bs=64k oflag=direct 2>/tmp/w$i.err ||
+		echo "many$i: write failed: $(cat /tmp/w$i.err)") &
 	i=$((i + 1))
 done
 wait
 i=0
 while [ $i -lt $N ]; do
-	(dd if=/dev/mapper/many$i of=/tmp/m$i bs=64k iflag=direct 2>/dev/null && cmp -s /tmp/m$i /tmp/d1m && rm /tmp/m$i) &
+	(if ! dd if=/dev/mapper/many$i of=/tmp/m$i bs=64k iflag=direct 2>/tmp/r$i.err; then
+		echo "many$i: read failed: $(cat /tmp/r$i.err)"
+	elif cmp -s /tmp/m$i /tmp/d1m; then
+		rm /tmp/m$i
+	else
+		echo "many$i: read back other data: $(cmp /tmp/m$i /tmp/d1m 2>&1), $(cmp -l /tmp/m$i /tmp/d1m | wc -l) bytes differ"
+	fi) &
 	i=$((i + 1))
 done
 wait
 left=$(ls /tmp/m* 2>/dev/null | wc -l)
-[ "$left" = 0 ] || fail "$left of $N devices read back wrong data"
+[ "$left" = 0 ] || fail "$left of $N devices did not read back what was written (above)"
 # The ciphertext of device 5 is device 5's alone (sector numbers restart at 0
 # on each, so the same plaintext gives the same ciphertext on every slice).
 dd if=/dev/ram2 bs=512 skip=$((5 * 2048)) count=2048 2>/dev/null | cmp -s - /tmp/d1m && fail "plaintext on the ramdisk"
