@@ -9,6 +9,7 @@
 #   make bench     rcrypt against dm-crypt (fio, non-debug kernel), ratios per workload
 #   make icount    instructions per MiB of rcrypt and dm-crypt (QEMU -icount, one vCPU)
 #   make profile   the same runs per kernel function (a QEMU TCG plugin)
+#   make cryptsetup-tests  cryptsetup's own test suite on rcrypt (drop-in) and on dm-crypt
 #   make host-test the host-side cargo tests of the pure Rust parts
 #   make clippy    build the module with clippy
 #   make fmt       format the Rust sources (the kernel's .rustfmt.toml); fmt-check checks
@@ -25,7 +26,7 @@ KLLVM = $(if $(shell grep -s '^CONFIG_CC_IS_CLANG=y' $(KDIR)/include/config/auto
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KLLVM)
 KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
-.PHONY: all module install demo setup check stress bench icount profile host-test clippy fmt fmt-check clean
+.PHONY: all module install demo setup check stress bench icount profile cryptsetup-tests host-test clippy fmt fmt-check clean
 
 all: module
 
@@ -75,6 +76,9 @@ icount:
 
 profile:
 	tools/perf/profile
+
+cryptsetup-tests:
+	tools/cryptsetup-tests/run
 
 host-test:
 	cd rust/host && cargo test --quiet
