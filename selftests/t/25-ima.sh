@@ -11,14 +11,16 @@ SEC=/sys/kernel/security
 echo "measure func=CRITICAL_DATA label=device-mapper template=ima-buf" >$SEC/ima/policy || die "IMA policy refused"
 M=$SEC/ima/ascii_runtime_measurements
 
-# measured NAME: the target part of the last dm_table_load record of NAME,
-# with the target name replaced by TARGET.
-measured() {
+# measured_raw NAME: the target part of the last dm_table_load record of
+# NAME. measured NAME: the same with the target name replaced by TARGET.
+measured_raw() {
 	grep " dm_table_load " $M | awk '{ print $NF }' | while read -r hex; do
 		printf "$(echo "$hex" | sed 's/../\\x&/g')"
 		echo
-	done | grep "name=$1," | tail -1 |
-		sed 's/^.*;target_index=/target_index=/; s/target_name=r\{0,1\}crypt,/target_name=TARGET,/'
+	done | grep "name=$1," | tail -1 | sed 's/^.*;target_index=/target_index=/'
+}
+measured() {
+	measured_raw "$1" | sed 's/target_name=r\{0,1\}crypt,/target_name=TARGET,/'
 }
 
 KEY1040=$(head -c 1040 /dev/urandom | od -An -v -tx1 | tr -d " \n")
@@ -51,14 +53,11 @@ echo "$i tables, $bad mismatches"
 # dm-crypt's (target_name=crypt, the name the table used).
 table="aes-xts-plain64 $KEY64 0 /dev/ram0 0"
 dmsetup create imac --table "0 8192 crypt $table" || die "crypt refused: $table"
-c=$(measured imac | sed 's/target_name=TARGET,/target_name=crypt,/')
+c=$(measured_raw imac)
 dmsetup remove imac
 dropin_begin || die "cannot load dm-rcrypt with crypt_alias=1"
 dmsetup create imad --table "0 8192 crypt $table" || { dropin_end; die "drop-in crypt refused: $table"; }
-d=$(grep " dm_table_load " $M | awk '{ print $NF }' | while read -r hex; do
-	printf "$(echo "$hex" | sed 's/../\\x&/g')"
-	echo
-done | grep "name=imad," | tail -1 | sed 's/^.*;target_index=/target_index=/')
+d=$(measured_raw imad)
 dmsetup remove imad
 dropin_end || die "cannot restore dm-crypt and rcrypt"
 if [ -z "$c" ] || [ "$c" != "$d" ]; then
