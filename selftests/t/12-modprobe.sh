@@ -18,7 +18,7 @@ made_sbin=0
 restore() {
 	dmsetup remove mp 2>/dev/null
 	cryptsetup close mp_plain 2>/dev/null
-	rm -f "$conf" "/lib/modules/$rel/updates/dm-rcrypt.ko"
+	rm -f "$conf" "/lib/modules/$rel/updates/dm-rcrypt.ko" /tmp/mp.key
 	$K/depmod -a
 	echo "$old_helper" >/proc/sys/kernel/modprobe
 	[ $made_sbin = 0 ] || rm -f /sbin/modprobe

@@ -56,6 +56,9 @@ done
 dmsetup mknodes
 [ "$(dmsetup ls --target rcrypt | grep -c '^many')" = $N ] || fail "not $N rcrypt devices"
 dd if=/dev/urandom of=/tmp/d1m bs=64k count=16 2>/dev/null
+# What each device read back, kept only if it is wrong, in a directory of
+# its own (other tests leave files in /tmp).
+rm -rf /tmp/many && mkdir /tmp/many
 i=0
 while [ $i -lt $N ]; do
 	(dd if=/tmp/d1m of=/dev/mapper/many$i bs=64k oflag=direct 2>/tmp/w$i.err ||
@@ -65,18 +68,19 @@ done
 wait
 i=0
 while [ $i -lt $N ]; do
-	(if ! dd if=/dev/mapper/many$i of=/tmp/m$i bs=64k iflag=direct 2>/tmp/r$i.err; then
+	(m=/tmp/many/m$i
+	if ! dd if=/dev/mapper/many$i of=$m bs=64k iflag=direct 2>/tmp/r$i.err; then
 		echo "many$i: read failed: $(cat /tmp/r$i.err)"
-	elif cmp -s /tmp/m$i /tmp/d1m; then
-		rm /tmp/m$i
+	elif cmp -s $m /tmp/d1m; then
+		rm $m
 	else
-		echo "many$i: read back other data: $(cmp /tmp/m$i /tmp/d1m 2>&1), $(cmp -l /tmp/m$i /tmp/d1m | wc -l) bytes differ"
+		echo "many$i: read back other data: $(cmp $m /tmp/d1m 2>&1), $(cmp -l $m /tmp/d1m | wc -l) bytes differ"
 	fi) &
 	i=$((i + 1))
 done
 wait
-left=$(ls /tmp/m* 2>/dev/null | wc -l)
-[ "$left" = 0 ] || fail "$left of $N devices did not read back what was written (above)"
+left=$(ls /tmp/many | wc -l)
+[ "$left" = 0 ] || fail "$left of $N devices did not read back what was written: $(ls /tmp/many)"
 # The ciphertext of device 5 is device 5's alone (sector numbers restart at 0
 # on each, so the same plaintext gives the same ciphertext on every slice).
 dd if=/dev/ram2 bs=512 skip=$((5 * 2048)) count=2048 2>/dev/null | cmp -s - /tmp/d1m && fail "plaintext on the ramdisk"
