@@ -53,11 +53,25 @@ impl<'a> BlockDevice<'a> {
         unsafe { bindings::rcrypt_bdev_rotational(self.as_ptr()) }
     }
 
-    /// Whether the device carries a block integrity profile.
-    pub(crate) fn has_integrity(self) -> bool {
-        // SAFETY: The helper reads the device's integrity profile: `bdev` is
-        // an open, so valid, block device for `'a` (type invariant).
-        unsafe { bindings::rcrypt_bdev_has_integrity(self.as_ptr()) }
+    /// The device's block integrity profile, if it has one.
+    pub(crate) fn integrity(self) -> Option<IntegrityProfile> {
+        let (mut csum_none, mut tuple_size, mut interval) = (false, 0u32, 0u32);
+        // SAFETY: The helper reads the device's integrity profile into the
+        // three locals, which are writable: `bdev` is an open, so valid,
+        // block device for `'a` (type invariant).
+        let has = unsafe {
+            bindings::rcrypt_bdev_integrity(
+                self.as_ptr(),
+                &mut csum_none,
+                &mut tuple_size,
+                &mut interval,
+            )
+        };
+        has.then_some(IntegrityProfile {
+            csum_none,
+            tuple_size,
+            interval,
+        })
     }
 }
 
@@ -77,4 +91,18 @@ pub(crate) fn with_plug<R>(f: impl FnOnce() -> R) -> R {
     // this one is in force is nested, and does not replace it).
     unsafe { bindings::blk_finish_plug(plug.get()) };
     r
+}
+
+/// A block device's integrity profile (`struct blk_integrity`): what
+/// dm-crypt's `crypt_integrity_ctr()` reads of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IntegrityProfile {
+    /// No checksum (`BLK_INTEGRITY_CSUM_NONE`): the metadata is free for
+    /// the target's tags (dm-integrity; NVMe metadata without protection
+    /// information).
+    pub(crate) csum_none: bool,
+    /// Bytes of metadata per interval.
+    pub(crate) tuple_size: u32,
+    /// Bytes of data per metadata tuple (`1 << interval_exp`).
+    pub(crate) interval: u32,
 }

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Kernel crypto API: symmetric key ciphers, one file per C type:
+//! Kernel crypto API: symmetric key ciphers and AEADs, one file per C type:
 //!
-//! - here, a transform ([`Skcipher`], `struct crypto_skcipher`) and the
-//!   [`Direction`] of an operation;
-//! - [`request`]: requests (`struct skcipher_request`) and their mempool
-//!   ([`RequestPool`], [`Request`]);
+//! - here, a transform ([`Skcipher`], `struct crypto_skcipher`), the
+//!   [`Direction`] of an operation and linear-map buffers ([`LinearMut`]);
+//! - [`aead`]: AEAD transforms ([`Aead`], `struct crypto_aead`);
+//! - [`request`]: requests (`struct skcipher_request`, `struct
+//!   aead_request`) and their mempool ([`RequestPool`], [`Request`]);
 //! - [`tfm_set`]: a target's transforms behind the key gate ([`TfmSet`]).
 //!
-//! C header: `include/crypto/skcipher.h`.
+//! C headers: `include/crypto/skcipher.h`, `include/crypto/aead.h`.
 
 use crate::bindings;
 use core::ffi::CStr;
@@ -19,10 +20,12 @@ use kernel::error::{
 };
 use kernel::prelude::*;
 
+mod aead;
 mod request;
 mod tfm_set;
 
-pub(crate) use request::{Request, RequestPool};
+pub(crate) use aead::{authenc_key, authenc_key_size, Aead};
+pub(crate) use request::{ReqKind, Request, RequestPool};
 pub(crate) use tfm_set::{CipherUse, Rekey, TfmSet};
 
 /// An allocated skcipher transform.
@@ -132,6 +135,74 @@ pub(crate) enum Direction {
     Decrypt,
 }
 
+/// The digest size of the hash `name` (`crypto_alloc_ahash()` with
+/// `CRYPTO_ALG_ALLOCATES_MEMORY` masked out, as dm-crypt allocates the MAC of
+/// an `authenc(` AEAD only to learn it).
+pub(crate) fn hash_digest_size(name: &CStr) -> Result<u32> {
+    // SAFETY: The helper allocates and frees a transform of `name`, a
+    // NUL-terminated string valid for the call.
+    let r = unsafe { bindings::rcrypt_hash_digestsize(name.as_ptr().cast()) };
+    to_result(r)?;
+    u32::try_from(r).map_err(|_| EINVAL)
+}
+
 /// `CRYPTO_ALG_ALLOCATES_MEMORY`: transforms that allocate memory per request
 /// are excluded with this mask, as dm-crypt does.
 pub(crate) const CRYPTO_ALG_ALLOCATES_MEMORY: u32 = bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
+
+/// Bytes in the kernel's linear map (kmalloc or slab memory, not the stack
+/// or vmalloc memory), which a scatterlist entry can describe
+/// (`sg_set_buf()`): an AEAD tag ([`Request::aead_crypt`]).
+///
+/// # Invariants
+///
+/// `bytes` lies in the linear map.
+pub(crate) struct LinearMut<'a> {
+    bytes: &'a mut [u8],
+}
+
+impl LinearMut<'_> {
+    /// Length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The bytes.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes
+    }
+
+    /// The first byte, for a scatterlist entry.
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.bytes.as_mut_ptr()
+    }
+}
+
+/// An owned, zeroed buffer in the linear map (kmalloc memory), for tags
+/// outside the I/O path (tests, one-off operations).
+///
+/// # Invariants
+///
+/// `buf` is kmalloc memory (a `KVec`'s allocation), so in the linear map.
+pub(crate) struct LinearBuf {
+    buf: KVec<u8>,
+}
+
+impl LinearBuf {
+    /// `len` zero bytes (at least one byte is allocated).
+    pub(crate) fn new(len: usize) -> Result<Self> {
+        // INVARIANT: `KVec` allocates with kmalloc; a non-zero length makes
+        // it allocate.
+        Ok(Self {
+            buf: KVec::from_elem(0u8, len.max(1), GFP_KERNEL)?,
+        })
+    }
+
+    /// The whole buffer.
+    pub(crate) fn linear(&mut self) -> LinearMut<'_> {
+        // INVARIANT: kmalloc memory (type invariant) lies in the linear map.
+        LinearMut {
+            bytes: &mut self.buf,
+        }
+    }
+}

@@ -20,3 +20,5 @@ impl From<Errno> for Error {
 pub(crate) const EOPNOTSUPP: Errno = Errno(bindings::EOPNOTSUPP);
 /// Key has been revoked.
 pub(crate) const EKEYREVOKED: Errno = Errno(bindings::EKEYREVOKED);
+/// Bad message: an AEAD tag that does not verify.
+pub(crate) const EBADMSG: Errno = Errno(bindings::EBADMSG);

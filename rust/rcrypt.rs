@@ -13,8 +13,9 @@
 //! place when they complete; writes are encrypted into pages of a mempool and submitted as a
 //! new bio. The crypto runs inline or on the work queue as the [`Engine`](io::Engine)
 //! decides. Every allocation on the I/O path comes from a mempool, so I/O
-//! waits for memory, never fails for want of it. Integrity (AEAD and the
-//! `random` IV) is refused with "not supported yet".
+//! waits for memory, never fails for want of it. Integrity tables (AEAD and
+//! the `random` IV) get every verdict of dm-crypt's constructor, then are
+//! refused with "not supported yet": the tag I/O is not there yet.
 //!
 //! This file holds the target type [`Rcrypt`] (`struct crypt_config`) and its
 //! [`TargetOperations`] (`crypt_ctr()`, `crypt_map()`, `crypt_status()`, ...);

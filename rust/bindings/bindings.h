@@ -18,6 +18,7 @@
 #include <linux/blk-integrity.h>
 #include <linux/rwsem.h>
 #include <crypto/skcipher.h>
+#include <crypto/aead.h>
 #include <kunit/test.h>
 #include <linux/scatterlist.h>
 #include <linux/workqueue.h>
@@ -35,7 +36,8 @@ const struct user_key_payload *rcrypt_user_key_payload_locked(const struct key *
 void *rcrypt_key_payload_locked(const struct key *key);
 struct key_type *rcrypt_key_type_encrypted(void);
 struct key_type *rcrypt_key_type_trusted(void);
-bool rcrypt_bdev_has_integrity(struct block_device *bdev);
+bool rcrypt_bdev_integrity(struct block_device *bdev, bool *csum_none,
+			   unsigned int *tuple_size, unsigned int *interval);
 void rcrypt_memzero_explicit(void *p, size_t len);
 
 /* Bios. */
@@ -60,6 +62,18 @@ int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skci
 				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
 				struct crypto_wait *wait, bool encrypt);
 void rcrypt_crypto_init_wait(struct crypto_wait *wait);
+unsigned int rcrypt_aead_reqsize(struct crypto_aead *tfm);
+unsigned int rcrypt_aead_ivsize(struct crypto_aead *tfm);
+unsigned int rcrypt_aead_authsize(struct crypto_aead *tfm);
+unsigned int rcrypt_aead_blocksize(struct crypto_aead *tfm);
+void rcrypt_aead_free(struct crypto_aead *tfm);
+int rcrypt_aead_crypt_pages(struct aead_request *req, struct crypto_aead *tfm,
+			    struct scatterlist *sg, u8 *ad, unsigned int ad_len,
+			    struct page *src, unsigned int src_off,
+			    struct page *dst, unsigned int dst_off, unsigned int len,
+			    u8 *tag, unsigned int tag_len, u8 *iv,
+			    struct crypto_wait *wait, bool encrypt);
+int rcrypt_hash_digestsize(const char *name);
 int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait);
 void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
 void rcrypt_memcpy_to_page(struct page *page, size_t offset, const void *from, size_t len);

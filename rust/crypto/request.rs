@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Requests of skcipher transforms (`struct skcipher_request`): a mempool
-//! of them with their scatterlists, wait, IV and buffers ([`RequestPool`]),
-//! and one request ([`Request`]).
+//! Requests of skcipher transforms (`struct skcipher_request`) or of AEAD
+//! transforms (`struct aead_request`): a mempool of them with their
+//! scatterlists, wait, IV and buffers ([`RequestPool`]), and one request
+//! ([`Request`]).
 //!
-//! C headers: `include/crypto/skcipher.h`, `include/linux/mempool.h`.
+//! C headers: `include/crypto/skcipher.h`, `include/crypto/aead.h`,
+//! `include/linux/mempool.h`.
 
-use super::{Direction, Skcipher};
+use super::{Aead, Direction, LinearMut, Skcipher};
 use crate::bindings;
 use crate::bio::PageRef;
 use core::ptr::NonNull;
@@ -17,8 +19,9 @@ use kernel::error::{
 };
 use kernel::prelude::*;
 
-/// A mempool of skcipher requests, each with room for its scatterlists,
-/// completion, IV, a small auxiliary buffer and optional scratch space
+/// A mempool of skcipher or AEAD requests ([`ReqKind`]), each with room for
+/// its scatterlists, completion, IV, a small auxiliary buffer and optional
+/// scratch space
 /// (`mempool_create_kmalloc_pool`); the same layout can also be placed in a
 /// caller's memory ([`RequestPool::get`]), with the pool as the fallback.
 ///
@@ -34,13 +37,21 @@ use kernel::prelude::*;
 /// `pool` is a valid kmalloc mempool of `size`-byte elements, destroyed on
 /// drop. The offsets are those of [`RequestPool::layout`]: each area lies
 /// inside the element, they do not overlap, and each is aligned for its
-/// type in an element aligned for a `skcipher_request` (offsets are
-/// multiples of 16; see `layout`); `bufs_len` bytes from `aux_off` reach
-/// the element's end. The request area fits any transform whose request
-/// context is at most `reqsize` bytes.
+/// type in an element aligned for a `skcipher_request` and an
+/// `aead_request` (offsets are multiples of 16; see `layout`); `bufs_len`
+/// bytes from `aux_off` reach the element's end. The request area holds a
+/// request of `kind` and fits any transform of that kind whose request
+/// context is at most `reqsize` bytes; there are [`ReqKind::sg_count`]
+/// scatterlists at `sg_off`, and, for AEAD, the auxiliary buffer holds at
+/// least 8 bytes more than the IV.
 pub(crate) struct RequestPool {
     pool: NonNull<bindings::mempool_t>,
+    kind: ReqKind,
     reqsize: usize,
+    /// One more than the largest skcipher request context the requests
+    /// fit: `reqsize + 1` for skcipher pools, 0 for AEAD pools (so that one
+    /// comparison per operation checks both the kind and the size).
+    skcipher_ctx_limit: usize,
     sg_off: usize,
     wait_off: usize,
     iv_off: usize,
@@ -69,6 +80,39 @@ const BACKLOGGED: i32 = (bindings::EBUSY as i32).wrapping_neg();
 /// 32-byte sector key.
 pub(crate) const AUX_LEN: usize = 48;
 
+/// Bytes of the sector number that starts an AEAD request's associated data.
+const AD_SECTOR_LEN: usize = 8;
+
+/// What a [`RequestPool`]'s requests are for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ReqKind {
+    /// [`Skcipher`] transforms: a `skcipher_request`, source and
+    /// destination scatterlists.
+    Skcipher,
+    /// [`Aead`] transforms: an `aead_request`, three scatterlists each for
+    /// source and destination (associated data, data, tag); the auxiliary
+    /// buffer holds the associated data.
+    Aead,
+}
+
+impl ReqKind {
+    /// Size of the request structure before the transform's context.
+    fn request_size(self) -> usize {
+        match self {
+            ReqKind::Skcipher => core::mem::size_of::<bindings::skcipher_request>(),
+            ReqKind::Aead => core::mem::size_of::<bindings::aead_request>(),
+        }
+    }
+
+    /// Number of scatterlist entries of a request.
+    fn sg_count(self) -> usize {
+        match self {
+            ReqKind::Skcipher => 2,
+            ReqKind::Aead => 6,
+        }
+    }
+}
+
 // SAFETY: A mempool is not tied to the thread that made it: any thread may
 // allocate from it, free to it or destroy it; the rest is plain numbers and
 // an atomic counter.
@@ -95,10 +139,12 @@ fn align16(v: usize) -> Option<usize> {
 }
 
 impl RequestPool {
-    /// A pool keeping `min_nr` requests for transforms whose request context
-    /// is at most `reqsize` bytes ([`Skcipher::reqsize`]), with IVs of
-    /// `iv_size` bytes and `scratch_len` bytes of scratch space.
+    /// A pool keeping `min_nr` requests of `kind` for transforms whose
+    /// request context is at most `reqsize` bytes ([`Skcipher::reqsize`],
+    /// [`Aead::reqsize`]), with IVs of `iv_size` bytes and `scratch_len`
+    /// bytes of scratch space.
     pub(crate) fn new(
+        kind: ReqKind,
         min_nr: u32,
         reqsize: usize,
         iv_size: usize,
@@ -112,8 +158,12 @@ impl RequestPool {
             aux_len,
             scratch_off,
             size,
-        } = Self::layout(reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
+        } = Self::layout(kind, reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
         let bufs_len = size.checked_sub(aux_off).ok_or(ENOMEM)?;
+        let skcipher_ctx_limit = match kind {
+            ReqKind::Skcipher => reqsize.checked_add(1).ok_or(ENOMEM)?,
+            ReqKind::Aead => 0,
+        };
         // SAFETY: `mempool_create_kmalloc_pool` has no precondition: it
         // allocates and returns a new pool, or null.
         let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
@@ -121,7 +171,9 @@ impl RequestPool {
         // offsets of `layout`.
         Ok(Self {
             pool: NonNull::new(pool).ok_or(ENOMEM)?,
+            kind,
             reqsize,
+            skcipher_ctx_limit,
             sg_off,
             wait_off,
             iv_off,
@@ -148,23 +200,28 @@ impl RequestPool {
     ///
     /// Each offset is a multiple of 16, so each area is aligned as the
     /// element is, up to 16: an element is aligned for a `skcipher_request`
-    /// (kmalloc aligns to `CRYPTO_MINALIGN`, the request's alignment, and
-    /// [`Self::get`] checks an area), which is at least as much as the
-    /// scatterlists and the wait need (checked here at build time).
-    fn layout(reqsize: usize, iv_size: usize, scratch_len: usize) -> Option<Layout> {
+    /// and an `aead_request` (kmalloc aligns to `CRYPTO_MINALIGN`, the
+    /// requests' alignment, and [`Self::get`] checks an area), which is at
+    /// least as much as the scatterlists and the wait need (checked here at
+    /// build time).
+    fn layout(kind: ReqKind, reqsize: usize, iv_size: usize, scratch_len: usize) -> Option<Layout> {
         const {
             let req = core::mem::align_of::<bindings::skcipher_request>();
             assert!(req <= 16);
+            assert!(core::mem::align_of::<bindings::aead_request>() == req);
             assert!(core::mem::align_of::<bindings::scatterlist>() <= req);
             assert!(core::mem::align_of::<bindings::crypto_wait>() <= req);
         };
-        let req_len = core::mem::size_of::<bindings::skcipher_request>().checked_add(reqsize)?;
+        let req_len = kind.request_size().checked_add(reqsize)?;
         let sg_off = align16(req_len)?;
-        let wait_off =
-            align16(sg_off.checked_add(core::mem::size_of::<[bindings::scatterlist; 2]>())?)?;
+        let sg_len = core::mem::size_of::<bindings::scatterlist>().checked_mul(kind.sg_count())?;
+        let wait_off = align16(sg_off.checked_add(sg_len)?)?;
         let iv_off = align16(wait_off.checked_add(core::mem::size_of::<bindings::crypto_wait>())?)?;
         let aux_off = align16(iv_off.checked_add(iv_size.max(8))?)?;
-        let aux_len = AUX_LEN.max(iv_size);
+        let aux_len = match kind {
+            ReqKind::Skcipher => AUX_LEN.max(iv_size),
+            ReqKind::Aead => AUX_LEN.max(iv_size.checked_add(AD_SECTOR_LEN)?),
+        };
         let scratch_off = align16(aux_off.checked_add(aux_len)?)?;
         let size = scratch_off.checked_add(scratch_len)?;
         Some(Layout {
@@ -182,8 +239,13 @@ impl RequestPool {
     /// what [`Self::get`] needs in its `area` to place the request there
     /// (`usize::MAX` if the sizes overflow: no area is that large, and
     /// [`Self::new`] fails).
-    pub(crate) fn element_size(reqsize: usize, iv_size: usize, scratch_len: usize) -> usize {
-        Self::layout(reqsize, iv_size, scratch_len).map_or(usize::MAX, |l| l.size)
+    pub(crate) fn element_size(
+        kind: ReqKind,
+        reqsize: usize,
+        iv_size: usize,
+        scratch_len: usize,
+    ) -> usize {
+        Self::layout(kind, reqsize, iv_size, scratch_len).map_or(usize::MAX, |l| l.size)
     }
 
     /// A request, waiting for one to come back to the pool if needed
@@ -215,6 +277,7 @@ impl RequestPool {
         area: &'a mut [core::mem::MaybeUninit<u8>],
     ) -> Result<Request<'a>> {
         let p = area.as_mut_ptr().cast::<u8>();
+        // (Both request types have the same alignment: `layout`.)
         if area.len() < self.size
             || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0
         {
@@ -367,8 +430,9 @@ impl Request<'_> {
 
     /// Runs the cipher over `len` bytes from `src` into `dst` (which may be
     /// the same place) with the IV buffer, and waits for the result;
-    /// `EINVAL` if a range holds fewer than `len` bytes or `tfm` needs a
-    /// larger request context or IV than the pool's. (Always inlined: it
+    /// `EINVAL` if a range holds fewer than `len` bytes, the pool's
+    /// requests are not skcipher requests or `tfm` needs a larger request
+    /// context or IV than the pool's. (Always inlined: it
     /// runs once per sector, and as a call it cost about 30 instructions
     /// per sector in `make icount`.)
     #[inline(always)]
@@ -382,7 +446,7 @@ impl Request<'_> {
     ) -> Result {
         if src.len() < len
             || dst.len() < len
-            || tfm.reqsize() > self.pool.reqsize
+            || tfm.reqsize() >= self.pool.skcipher_ctx_limit
             || tfm.ivsize > self.pool.iv_size
         {
             return Err(EINVAL);
@@ -420,11 +484,11 @@ impl Request<'_> {
 
     /// Runs the cipher in place over the first `len` bytes of the auxiliary
     /// buffer with the IV buffer, and waits for the result; `EINVAL` if the
-    /// buffer is shorter or `tfm` needs a larger request context or IV than
-    /// the pool's.
+    /// buffer is shorter, the pool's requests are not skcipher requests or
+    /// `tfm` needs a larger request context or IV than the pool's.
     pub(crate) fn crypt_aux(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
         if len as usize > self.pool.aux_len
-            || tfm.reqsize() > self.pool.reqsize
+            || tfm.reqsize() >= self.pool.skcipher_ctx_limit
             || tfm.ivsize > self.pool.iv_size
         {
             return Err(EINVAL);
@@ -459,6 +523,91 @@ impl Request<'_> {
                 tfm.tfm.as_ptr(),
                 sg,
                 len,
+                iv,
+                wait,
+                dir == Direction::Encrypt,
+            )
+        };
+        self.finish(err)
+    }
+
+    /// One sector of dm-crypt's AEAD layout (`crypt_convert_block_aead()`):
+    /// with `sector` (little-endian) and the IV buffer as associated data,
+    /// encrypts `len` bytes from `src` into `dst` (which may be the same
+    /// place) and writes the tag into `tag`, or decrypts them and checks
+    /// `tag` (`EBADMSG` if it does not verify); waits for the result. The
+    /// IV buffer holds the IV (the associated data keeps a copy: the
+    /// transform may change the IV buffer). `EINVAL` if a range holds
+    /// fewer than `len` bytes, `tag` is shorter than `tfm`'s tag size, the
+    /// pool's requests are not AEAD requests or `tfm` needs a larger
+    /// request context or IV than the pool's.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn aead_crypt(
+        &mut self,
+        tfm: &Aead,
+        dir: Direction,
+        sector: u64,
+        src: PageRef<'_>,
+        dst: PageRef<'_>,
+        len: u32,
+        tag: &mut LinearMut<'_>,
+    ) -> Result {
+        let p = self.pool;
+        let tag_len = u32::try_from(tfm.auth_size()).map_err(|_| EINVAL)?;
+        if p.kind != ReqKind::Aead
+            || src.len() < len
+            || dst.len() < len
+            || tag.len() < tfm.auth_size()
+            || tfm.reqsize() > p.reqsize
+            || tfm.iv_size() > p.iv_size
+        {
+            return Err(EINVAL);
+        }
+        // The associated data: the sector, then a copy of the IV.
+        let ad_len = p.iv_size.checked_add(AD_SECTOR_LEN).ok_or(EINVAL)?;
+        let b = self.bufs();
+        let ad = b.aux.get_mut(..ad_len).ok_or(EINVAL)?;
+        let (ad_sector, ad_iv) = ad.split_at_mut(AD_SECTOR_LEN);
+        ad_sector.copy_from_slice(&sector.to_le_bytes());
+        ad_iv.copy_from_slice(b.iv);
+        let (req, sg, wait, iv) = self.areas();
+        // SAFETY: `add` needs the offset to stay inside the element's
+        // allocation, which `aux_off` does (type invariant).
+        let ad = unsafe { self.mem.as_ptr().add(p.aux_off) };
+        // SAFETY: The helper sets up the six scatterlists and the request
+        // and starts the operation, which reads the associated data, `src`
+        // and (decrypting) the tag, and writes `dst` and (encrypting) the tag:
+        // - the request, the six scatterlists (an AEAD pool's: checked),
+        //   the wait and the IV lie inside the element, aligned, and are
+        //   nobody else's (type invariants); the request area fits `tfm`'s
+        //   context and the IV `tfm`'s (both checked), and the wait is
+        //   initialised (type invariant);
+        // - the associated data, `ad_len` bytes of the auxiliary buffer
+        //   (which holds them: `get_mut` above), lies in the element, in
+        //   the linear map (type invariant), and no slice of it is borrowed
+        //   any more;
+        // - `tag` holds at least `tag_len` bytes (checked) in the linear
+        //   map (`LinearMut`'s invariant), borrowed mutably for the call;
+        // - `tfm` is a valid transform, borrowed for the call;
+        // - each page range holds `len` bytes of page memory for its borrow
+        //   (checked, and `PageRef`'s invariant), which Rust code never
+        //   borrows as a slice;
+        // - all of it stays valid until the operation completes: `finish`
+        //   waits for an operation the transform queued.
+        let err = unsafe {
+            bindings::rcrypt_aead_crypt_pages(
+                req.cast(),
+                tfm.as_ptr(),
+                sg,
+                ad,
+                u32::try_from(ad_len).map_err(|_| EINVAL)?,
+                src.page(),
+                src.offset(),
+                dst.page(),
+                dst.offset(),
+                len,
+                tag.as_mut_ptr(),
+                tag_len,
                 iv,
                 wait,
                 dir == Direction::Encrypt,

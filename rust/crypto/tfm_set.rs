@@ -4,14 +4,15 @@
 //! key gate ([`crate::gate`]): [`TfmSet`], used by request paths through
 //! [`CipherUse`] and re-keyed through [`Rekey`].
 
-use super::Skcipher;
+use super::{Aead, Skcipher};
 use crate::gate::Gate;
 use core::cell::UnsafeCell;
 use kernel::error::code::EINVAL;
 use kernel::prelude::*;
 
-/// The transforms of a target, an optional auxiliary transform of its IV
-/// generator (elephant's `ecb(aes)`) and the generator's key state `S`,
+/// The transforms of a target (skciphers, or one AEAD for an
+/// `integrity:<bytes>:aead` table), an optional auxiliary transform of its
+/// IV generator (elephant's `ecb(aes)`) and the generator's key state `S`,
 /// behind a [`Gate`] that lets keys change only while no request uses them
 /// (`key set` / `key wipe` while suspended) and refuses requests while the
 /// key is not valid.
@@ -24,6 +25,7 @@ use kernel::prelude::*;
 /// [`CipherUse`].
 pub(crate) struct TfmSet<S> {
     tfms: KVec<Skcipher>,
+    aead: Option<Aead>,
     aux: Option<Skcipher>,
     state: UnsafeCell<S>,
     gate: Gate,
@@ -61,10 +63,34 @@ impl<S> TfmSet<S> {
         // INVARIANT: An open gate: no `CipherUse` or `Rekey` exists yet.
         Self {
             tfms,
+            aead: None,
             aux: None,
             state: UnsafeCell::new(state),
             gate: Gate::new(),
         }
+    }
+
+    /// Takes the AEAD transform of an `integrity:<bytes>:aead` table (no
+    /// skcipher) and the IV generator's key state.
+    pub(crate) fn new_aead(aead: Aead, state: S) -> Self {
+        // INVARIANT: An open gate: no `CipherUse` or `Rekey` exists yet.
+        Self {
+            tfms: KVec::new(),
+            aead: Some(aead),
+            aux: None,
+            state: UnsafeCell::new(state),
+            gate: Gate::new(),
+        }
+    }
+
+    /// The AEAD transform of an AEAD set (its properties).
+    pub(crate) fn aead(&self) -> Option<&Aead> {
+        self.aead.as_ref()
+    }
+
+    /// The AEAD transform, to set its tag size (before the set is shared).
+    pub(crate) fn aead_mut(&mut self) -> Option<&mut Aead> {
+        self.aead.as_mut()
     }
 
     /// The IV generator's key state (before the set is shared).
@@ -99,10 +125,12 @@ impl<S> TfmSet<S> {
 
     /// The largest request context of the transforms and the auxiliary one.
     pub(crate) fn max_reqsize(&self) -> usize {
+        let aead = self.aead.as_ref().map_or(0, Aead::reqsize);
         Iterator::chain(self.tfms.iter(), self.aux.iter())
             .map(Skcipher::reqsize)
             .max()
             .unwrap_or(0)
+            .max(aead)
     }
 
     /// Runs `f` with the gate closed: `f` may set keys and the key state,
@@ -137,9 +165,24 @@ impl<S> Rekey<'_, S> {
         self.key_valid = valid;
     }
 
-    /// Number of transforms.
+    /// Number of skcipher transforms.
     pub(crate) fn count(&self) -> usize {
         self.set.tfms.len()
+    }
+
+    /// Whether the set is an AEAD transform's.
+    pub(crate) fn has_aead(&self) -> bool {
+        self.set.aead.is_some()
+    }
+
+    /// Sets the key of the AEAD transform (`EINVAL` if there is none).
+    pub(crate) fn set_aead_key(&mut self, key: &[u8]) -> Result {
+        let tfm = self.set.aead.as_ref().ok_or(EINVAL)?;
+        // SAFETY: `set_key_unshared`'s contract: the gate is closed with no
+        // user while this `Rekey` lives (type invariant), and requests use
+        // the transforms only through a `CipherUse`, which holds an entry of
+        // the gate: no request uses the transform during the call.
+        unsafe { tfm.set_key_unshared(key) }
     }
 
     /// Sets the key of transform `i`.

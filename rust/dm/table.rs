@@ -85,9 +85,9 @@ impl TargetDevice {
         self.bdev().is_rotational()
     }
 
-    /// Whether the device carries a block integrity profile.
-    pub(crate) fn has_integrity(&self) -> bool {
-        self.bdev().has_integrity()
+    /// The device's block integrity profile, if it has one.
+    pub(crate) fn integrity(&self) -> Option<crate::blkdev::IntegrityProfile> {
+        self.bdev().integrity()
     }
 
     /// The device's name as device-mapper shows it in tables (`major:minor`).

@@ -8,9 +8,21 @@
 #include <linux/blkdev.h>
 #include <linux/blk-integrity.h>
 
-bool rcrypt_bdev_has_integrity(struct block_device *bdev)
+/*
+ * The device's integrity profile (blk_get_integrity()): false if it has
+ * none; else whether its checksum is none, its tuple size and its interval.
+ */
+bool rcrypt_bdev_integrity(struct block_device *bdev, bool *csum_none,
+			   unsigned int *tuple_size, unsigned int *interval)
 {
-	return bdev_get_integrity(bdev) != NULL;
+	struct blk_integrity *bi = blk_get_integrity(bdev->bd_disk);
+
+	if (!bi)
+		return false;
+	*csum_none = bi->csum_type == BLK_INTEGRITY_CSUM_NONE;
+	*tuple_size = bi->tuple_size;
+	*interval = 1U << bi->interval_exp;
+	return true;
 }
 
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev)

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * <crypto/skcipher.h>, <linux/crypto.h>, <linux/scatterlist.h>: forwards of
- * the `static inline` functions and macros that Rust cannot call
- * (rust/crypto.rs, rust/crypto/request.rs).
+ * <crypto/skcipher.h>, <crypto/aead.h>, <crypto/hash.h>, <linux/crypto.h>,
+ * <linux/scatterlist.h>: forwards of the `static inline` functions and
+ * macros that Rust cannot call (rust/crypto.rs, rust/crypto/aead.rs,
+ * rust/crypto/request.rs).
  */
 #include "../bindings/bindings.h"
+#include <crypto/aead.h>
+#include <crypto/hash.h>
 #include <crypto/skcipher.h>
 #include <linux/crypto.h>
 #include <linux/scatterlist.h>
@@ -90,4 +93,82 @@ int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tf
 			struct crypto_wait *wait, bool encrypt)
 {
 	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt);
+}
+
+/* <crypto/aead.h>: AEAD transforms and requests (rust/crypto/aead.rs). */
+
+unsigned int rcrypt_aead_reqsize(struct crypto_aead *tfm)
+{
+	return crypto_aead_reqsize(tfm);
+}
+
+unsigned int rcrypt_aead_ivsize(struct crypto_aead *tfm)
+{
+	return crypto_aead_ivsize(tfm);
+}
+
+unsigned int rcrypt_aead_authsize(struct crypto_aead *tfm)
+{
+	return crypto_aead_authsize(tfm);
+}
+
+unsigned int rcrypt_aead_blocksize(struct crypto_aead *tfm)
+{
+	return crypto_aead_blocksize(tfm);
+}
+
+void rcrypt_aead_free(struct crypto_aead *tfm)
+{
+	crypto_free_aead(tfm);
+}
+
+/*
+ * One sector of dm-crypt's AEAD layout (crypt_convert_block_aead()):
+ * associated data `ad` (the sector number, little-endian, and the IV),
+ * then `len` bytes of data, then the `tag_len`-byte tag; sg[0..3] are the
+ * source, sg[3..6] the destination, with the same associated data and tag.
+ * Encryption reads the data from `src` and writes it to `dst` and the tag
+ * to `tag`; decryption reads data and tag and writes the data (-EBADMSG if
+ * the tag does not verify). `ad` and `tag` are in the linear map. Not
+ * waited for (see __rcrypt_skcipher_run()).
+ */
+int rcrypt_aead_crypt_pages(struct aead_request *req, struct crypto_aead *tfm,
+			    struct scatterlist *sg, u8 *ad, unsigned int ad_len,
+			    struct page *src, unsigned int src_off,
+			    struct page *dst, unsigned int dst_off, unsigned int len,
+			    u8 *tag, unsigned int tag_len, u8 *iv,
+			    struct crypto_wait *wait, bool encrypt)
+{
+	sg_init_table(sg, 3);
+	sg_set_buf(&sg[0], ad, ad_len);
+	sg_set_page(&sg[1], src, len, src_off);
+	sg_set_buf(&sg[2], tag, tag_len);
+	sg_init_table(sg + 3, 3);
+	sg_set_buf(&sg[3], ad, ad_len);
+	sg_set_page(&sg[4], dst, len, dst_off);
+	sg_set_buf(&sg[5], tag, tag_len);
+
+	aead_request_set_tfm(req, tfm);
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, wait);
+	aead_request_set_ad(req, ad_len);
+	if (encrypt) {
+		aead_request_set_crypt(req, sg, sg + 3, len, iv);
+		return crypto_aead_encrypt(req);
+	}
+	aead_request_set_crypt(req, sg, sg + 3, len + tag_len, iv);
+	return crypto_aead_decrypt(req);
+}
+
+/* The digest size of hash `name` (dm-crypt's crypt_ctr_auth_cipher()). */
+int rcrypt_hash_digestsize(const char *name)
+{
+	struct crypto_ahash *mac = crypto_alloc_ahash(name, 0, CRYPTO_ALG_ALLOCATES_MEMORY);
+	int size;
+
+	if (IS_ERR(mac))
+		return PTR_ERR(mac);
+	size = crypto_ahash_digestsize(mac);
+	crypto_free_ahash(mac);
+	return size;
 }

@@ -12,7 +12,7 @@
 use super::iv;
 use super::table::{self, IvMode, IvSetup, SECTOR_SHIFT};
 use crate::bio::PageRef;
-use crate::crypto::{CipherUse, Direction, Rekey, Request, TfmSet};
+use crate::crypto::{authenc_key, authenc_key_size, CipherUse, Direction, Rekey, Request, TfmSet};
 use crate::keys::SecretBytes;
 use kernel::error::code::{EINVAL, EIO};
 use kernel::prelude::*;
@@ -54,9 +54,25 @@ pub(super) type Tfms = TfmSet<IvKeys>;
 /// `crypt_setkey()`: every transform takes its part of `key` (the key
 /// without the IV generator's extra part, split evenly); an out-of-range
 /// part size, which the C's unsigned arithmetic can produce, fails like
-/// `setkey` would. The C reports the last failure.
+/// `setkey` would. The C reports the last failure. An AEAD takes the
+/// part whole, or for `authenc(` (a MAC key size) in the `authenc` key
+/// format with the MAC key last.
 pub(super) fn setkey_parts(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup, key: &[u8]) -> Result {
     let subkey = setup.subkey_size() as usize;
+    if rk.has_aead() {
+        let part = key.get(..subkey).ok_or(EINVAL)?;
+        if setup.key_mac_size == 0 {
+            return rk.set_aead_key(part);
+        }
+        // crypt_integrity_hmac() (the constructor refused a MAC key size
+        // with an AEAD other than `authenc(`).
+        let mac = setup.key_mac_size as usize;
+        let enc = subkey.checked_sub(mac).ok_or(EINVAL)?;
+        let size = authenc_key_size(enc, mac).ok_or(EINVAL)?;
+        let mut buf = SecretBytes::new_zeroed(size)?;
+        authenc_key(part, mac, &mut buf)?;
+        return rk.set_aead_key(&buf);
+    }
     let mut err = Ok(());
     for i in 0usize..rk.count() {
         let part = i

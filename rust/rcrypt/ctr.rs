@@ -16,7 +16,7 @@ use super::table::{self, IvMode, IvSetup, KeySource, ParseError, Table, CRYPTO_M
 use super::table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
 use super::Rcrypt;
 use crate::bio::{BioSet, PagePool};
-use crate::crypto::{RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
+use crate::crypto::{Aead, ReqKind, RequestPool, Skcipher, TfmSet, CRYPTO_ALG_ALLOCATES_MEMORY};
 use crate::dm::{self, Args, CtrError, Target, WriteThread};
 use crate::errno::EOPNOTSUPP;
 use crate::keys::SecretBytes;
@@ -50,12 +50,17 @@ fn perr(e: ParseError) -> CtrError {
 }
 
 impl Rcrypt {
-    /// Stage 2: `crypt_alloc_tfms()`: `tfms_count` transforms of the cipher.
+    /// Stage 2: `crypt_alloc_tfms()`: `tfms_count` transforms of the cipher,
+    /// or its one AEAD transform (`crypt_alloc_tfms_aead()`).
     pub(super) fn alloc_tfms(t: &Table<'_>) -> Result<Tfms, CtrError> {
         let mut name_buf = [0u8; CRYPTO_MAX_ALG_NAME];
         let name = t.crypto_api_name(&mut name_buf).map_err(perr)?;
         let mut cname = [0u8; CRYPTO_MAX_ALG_NAME + 1];
         let cname = to_cstr(name, &mut cname).ok_or(CtrError::new(E_ALLOC_TFM, EINVAL))?;
+        if t.options.integrity_aead {
+            let tfm = Aead::new(cname, 0, TFM_MASK).map_err(|e| CtrError::new(E_ALLOC_TFM, e))?;
+            return Ok(TfmSet::new_aead(tfm, IvKeys::None));
+        }
         let count = t.tfms_count() as usize;
         let mut tfms = KVec::with_capacity(count, GFP_KERNEL)
             .map_err(|_| CtrError::new(E_ALLOC_TFM, ENOMEM))?;
@@ -122,6 +127,24 @@ impl Rcrypt {
         Ok(key)
     }
 
+    /// `cc->key_mac_size`: `integrity_key_size:<bytes>` if given, else for an
+    /// `authenc(<mac>,...)` AEAD the MAC's digest size, else 0
+    /// (`crypt_ctr_auth_cipher()`, which allocates the MAC to learn its
+    /// size: failure is "Invalid AEAD cipher spec").
+    fn key_mac_size(t: &Table<'_>) -> Result<u32, CtrError> {
+        let digest = match (t.options.integrity_aead, t.cipher.auth_mac) {
+            (true, Some(mac)) => {
+                let mut buf = [0u8; CRYPTO_MAX_ALG_NAME + 1];
+                let name =
+                    to_cstr(mac, &mut buf).ok_or(CtrError::new(table::E_AEAD_SPEC, ENOMEM))?;
+                crate::crypto::hash_digest_size(name)
+                    .map_err(|e| CtrError::new(table::E_AEAD_SPEC, e))?
+            }
+            _ => 0,
+        };
+        Ok(t.options.integrity_key_size.unwrap_or(digest))
+    }
+
     /// `crypt_ctr()`, stage by stage.
     pub(super) fn ctr_checked(
         target: &mut Target<'_>,
@@ -149,30 +172,34 @@ impl Rcrypt {
             }
         }
 
-        // Stage 1: arguments, key size, optional parameters, cipher syntax.
+        // Stage 1: arguments, key size, optional parameters, cipher syntax,
+        // and for an `authenc(` AEAD the MAC's digest size
+        // (`crypt_ctr_auth_cipher()`).
         let t = table::parse_table(&argv, target.len()).map_err(perr)?;
-
-        if t.options.integrity_aead {
-            return Err(CtrError::new(
-                c"AEAD integrity modes are not supported yet",
-                EOPNOTSUPP.into(),
-            ));
-        }
+        let key_mac_size = Self::key_mac_size(&t)?;
 
         // Stage 2: transforms.
         let mut tfms = Self::alloc_tfms(&t)?;
-        let (ivsize, block_size) = match tfms.first() {
-            Some(tfm) => (tfm.iv_size() as u32, tfm.block_size() as u32),
-            None => return Err(CtrError::new(E_ALLOC_TFM, EINVAL)),
+        let (ivsize, block_size) = match (tfms.first(), tfms.aead()) {
+            (Some(tfm), _) => (tfm.iv_size() as u32, tfm.block_size() as u32),
+            (None, Some(aead)) => (aead.iv_size() as u32, aead.block_size() as u32),
+            (None, None) => return Err(CtrError::new(E_ALLOC_TFM, EINVAL)),
         };
 
         // Stage 3: IV mode.
-        let setup = t.iv_setup(ivsize).map_err(perr)?;
+        let mut setup = t.iv_setup(ivsize).map_err(perr)?;
+        setup.key_mac_size = key_mac_size;
         if setup.iv_mode_ignored {
             dm::dm_warn(c"Selected cipher does not support IVs");
         }
 
-        // Stage 4: key.
+        // Stage 4: key. dm-crypt copies an AEAD key with a MAC key size
+        // into `cc->authenc_key`, which only an `authenc(` spec allocated:
+        // with another AEAD and `integrity_key_size:` it writes through a
+        // NULL pointer; rcrypt refuses the key.
+        if t.options.integrity_aead && setup.key_mac_size != 0 && t.cipher.auth_mac.is_none() {
+            return Err(CtrError::new(E_SET_KEY, EINVAL));
+        }
         let key = Self::set_key(&t, &setup, &tfms)?;
 
         // Stages 5 and 6: the IV generator.
@@ -185,13 +212,14 @@ impl Rcrypt {
         // then only stands behind it.
         let scratch = SectorCipher::scratch_len(setup.mode, t.options.sector_size);
         let (reqsize, iv_size) = (tfms.max_reqsize(), setup.iv_size as usize);
-        let req_area = RequestPool::element_size(reqsize, iv_size, scratch);
+        let req_area = RequestPool::element_size(ReqKind::Skcipher, reqsize, iv_size, scratch);
         let req_area = if req_area <= PER_BIO_REQUEST_MAX {
             req_area
         } else {
             0
         };
         let req_pool = RequestPool::new(
+            ReqKind::Skcipher,
             if req_area != 0 { 1 } else { MIN_IOS },
             reqsize,
             iv_size,
@@ -218,18 +246,32 @@ impl Rcrypt {
         // Stage 9: start sector.
         let start = t.start().map_err(perr)?;
 
-        // Stage 10: integrity metadata (the `random` IV stores its IV there).
+        // Stage 10: integrity metadata (`crypt_integrity_ctr()`): AEAD tags
+        // and the `random` IV live there.
         if t.needs_integrity_profile(&setup) {
-            if !dev.has_integrity() {
-                return Err(CtrError::inval(c"Integrity profile not supported."));
+            let profile = dev.integrity().map(|p| table::IntegrityProfileInfo {
+                csum_none: p.csum_none,
+                tuple_size: p.tuple_size,
+                interval: p.interval,
+            });
+            let layout = t.integrity_layout(&setup, profile).map_err(perr)?;
+            if let Some(aead) = tfms.aead_mut() {
+                layout
+                    .tag_size
+                    .ok_or(EINVAL)
+                    .and_then(|n| aead.set_authsize(n))
+                    .map_err(|_| CtrError::inval(table::E_INTEGRITY_AUTHSIZE))?;
             }
+            layout.check_space().map_err(perr)?;
+            // Every verdict of dm-crypt's constructor on integrity tables
+            // is given above; the I/O path that keeps tags is not there yet.
             return Err(CtrError::new(
                 c"Integrity metadata is not supported yet",
                 EOPNOTSUPP.into(),
             ));
         }
 
-        // `random` needs integrity metadata, refused above; never reached.
+        // `random` needs integrity metadata, handled above; never reached.
         if setup.mode == IvMode::Random {
             return Err(CtrError::new(
                 c"IV mode not supported yet",

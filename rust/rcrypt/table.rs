@@ -51,8 +51,9 @@
 //! 8. `[K]` `dm_get_device(`[`Table::device_path`]`)`: "Device lookup failed".
 //! 9. [`Table::start`]: "Invalid device sector".
 //! 10. `[K]` zoned setup; `crypt_integrity_ctr()` when [`Options::integrity_aead`] or
-//!     [`IvSetup::integrity_iv_size`] `!= 0` (needs the device's integrity profile: on a device
-//!     without one, "Integrity profile not supported."); workqueues, write thread.
+//!     [`IvSetup::integrity_iv_size`] `!= 0`: [`Table::integrity_layout`] on the device's
+//!     integrity profile, `[K]` the AEAD's tag size ("Integrity AEAD auth tag size is not
+//!     supported."), [`IntegrityLayout::check_space`]; workqueues, write thread.
 //!
 //! rcrypt adds one check of its own, after stage 10 and before the workqueues, so that every
 //! table dm-crypt rejects is still rejected with dm-crypt's message:
@@ -168,6 +169,16 @@ pub(crate) const E_DEVICE_LOOKUP: &CStr = c"Device lookup failed";
 /// `crypt_ctr`: bad start sector.
 pub(crate) const E_DEVICE_SECTOR: &CStr = c"Invalid device sector";
 /// rcrypt's own: the start sector plus the target length does not fit in a `sector_t`.
+/// `crypt_integrity_ctr`: no integrity profile, or one with a checksum.
+pub(crate) const E_INTEGRITY_NOT_SUPPORTED: &CStr = c"Integrity profile not supported.";
+/// `crypt_integrity_ctr`: the profile's tuple is smaller than `integrity:<bytes>`.
+pub(crate) const E_INTEGRITY_TAG_MISMATCH: &CStr = c"Integrity profile tag size mismatch.";
+/// `crypt_integrity_ctr`: the profile's interval is not the encryption sector size.
+pub(crate) const E_INTEGRITY_SECTOR_MISMATCH: &CStr = c"Integrity profile sector size mismatch.";
+/// `crypt_integrity_ctr`: `crypto_aead_setauthsize()` refused the tag size.
+pub(crate) const E_INTEGRITY_AUTHSIZE: &CStr = c"Integrity AEAD auth tag size is not supported.";
+/// `crypt_integrity_ctr`: tag and stored IV do not fit the tuple.
+pub(crate) const E_INTEGRITY_SPACE: &CStr = c"Not enough space for integrity tag in the profile.";
 pub(crate) const E_DEVICE_RANGE: &CStr = c"Device sector plus target length overflows";
 
 /// A rejected table: the exact `ti->error` dm-crypt sets and the (positive) errno it returns.
@@ -917,6 +928,9 @@ pub(crate) struct IvSetup {
     pub(crate) key_extra_size: u32,
     /// `cc->integrity_iv_size` (`random`: the IV is stored in the integrity metadata).
     pub(crate) integrity_iv_size: u32,
+    /// `cc->key_mac_size`: the MAC key at the end of an AEAD key (`authenc(`), 0 if none. Not
+    /// set by [`Table::iv_setup`]: the kernel side sets it (it needs the MAC's digest size).
+    pub(crate) key_mac_size: u32,
     /// `CRYPT_ENCRYPT_PREPROCESS` (elephant).
     pub(crate) encrypt_preprocess: bool,
 }
@@ -1045,6 +1059,7 @@ impl<'a> Table<'a> {
             key_parts: tfms_count,
             key_extra_size: 0,
             integrity_iv_size: 0,
+            key_mac_size: 0,
             encrypt_preprocess: false,
         };
         let mut ivmode = self.cipher.ivmode;
@@ -1159,6 +1174,84 @@ impl<'a> Table<'a> {
     /// stored in the integrity metadata (`random`).
     pub(crate) fn needs_integrity_profile(&self, setup: &IvSetup) -> bool {
         self.options.integrity_aead || setup.integrity_iv_size != 0
+    }
+
+    /// `cc->used_tag_size`: the `integrity:<bytes>` value, 0 without the option.
+    pub(crate) fn used_tag_size(&self) -> u32 {
+        self.options.integrity.map_or(0, |i| i.tag_size)
+    }
+
+    /// Stage 10, the first checks of `crypt_integrity_ctr()`, on the device's integrity
+    /// profile (`None`: the device has none): it must have no checksum ("Integrity profile not
+    /// supported."), a tuple of at least `integrity:<bytes>` ("Integrity profile tag size
+    /// mismatch.") and an interval of the encryption sector size ("Integrity profile sector
+    /// size mismatch."). Returns the tag layout; then the kernel sets the AEAD's tag size to
+    /// [`IntegrityLayout::tag_size`] (failure, or no such size: "Integrity AEAD auth tag size
+    /// is not supported.") and checks [`IntegrityLayout::check_space`].
+    pub(crate) fn integrity_layout(
+        &self,
+        setup: &IvSetup,
+        profile: Option<IntegrityProfileInfo>,
+    ) -> Result<IntegrityLayout, ParseError> {
+        let p = match profile {
+            Some(p) if p.csum_none => p,
+            _ => return Err(ParseError::inval(E_INTEGRITY_NOT_SUPPORTED)),
+        };
+        let used = self.used_tag_size();
+        if p.tuple_size < used {
+            return Err(ParseError::inval(E_INTEGRITY_TAG_MISMATCH));
+        }
+        if p.interval != self.options.sector_size {
+            return Err(ParseError::inval(E_INTEGRITY_SECTOR_MISMATCH));
+        }
+        // `cc->integrity_tag_size = cc->used_tag_size - cc->integrity_iv_size`, unsigned: a
+        // wrapped size is one no AEAD takes (`None` here).
+        let tag_size = if self.options.integrity_aead {
+            used.checked_sub(setup.integrity_iv_size)
+        } else {
+            Some(0)
+        };
+        Ok(IntegrityLayout {
+            tuple_size: p.tuple_size,
+            tag_size,
+            iv_size: setup.integrity_iv_size,
+        })
+    }
+}
+
+/// What `crypt_integrity_ctr()` reads of a device's integrity profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IntegrityProfileInfo {
+    /// `csum_type == BLK_INTEGRITY_CSUM_NONE`.
+    pub(crate) csum_none: bool,
+    /// `tuple_size`: metadata bytes per interval.
+    pub(crate) tuple_size: u32,
+    /// `1 << interval_exp`: data bytes per tuple.
+    pub(crate) interval: u32,
+}
+
+/// Where a sector's metadata goes in the device's tuple (`cc->tuple_size`,
+/// `cc->integrity_tag_size`, `cc->integrity_iv_size`): the AEAD tag first, then the stored
+/// IV, then zeros to the tuple's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IntegrityLayout {
+    /// Metadata bytes per encryption sector.
+    pub(crate) tuple_size: u32,
+    /// The AEAD tag size (0 without AEAD); `None` if `integrity:<bytes>` is smaller than the
+    /// stored IV.
+    pub(crate) tag_size: Option<u32>,
+    /// Bytes of stored IV (`random`), after the tag.
+    pub(crate) iv_size: u32,
+}
+
+impl IntegrityLayout {
+    /// The last check of `crypt_integrity_ctr()`, after the AEAD took the tag size: tag and
+    /// stored IV fit the tuple, else "Not enough space for integrity tag in the profile.".
+    pub(crate) fn check_space(&self) -> Result<(), ParseError> {
+        match self.tag_size.and_then(|t| t.checked_add(self.iv_size)) {
+            Some(n) if n <= self.tuple_size => Ok(()),
+            _ => Err(ParseError::inval(E_INTEGRITY_SPACE)),
+        }
     }
 }
 

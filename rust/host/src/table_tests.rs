@@ -1219,7 +1219,7 @@ fn device_range() {
     let args = format!("aes-xts-random {K64} 0 {DEV} {huge}");
     assert_eq!(
         simulate(&split(&args), 8),
-        Err(ParseError::inval(E_INTEGRITY_PROFILE_NS))
+        Err(ParseError::inval(E_INTEGRITY_NOT_SUPPORTED))
     );
     let args = format!("aes-xts-plain64 {K64} 0 {DEV} {}", DEV_SECTORS - 8);
     assert_eq!(simulate(&split(&args), 8), Ok(()));
@@ -1345,7 +1345,6 @@ mod crypto {
     }
 }
 
-const E_INTEGRITY_PROFILE_NS: &CStr = c"Integrity profile not supported.";
 const E_DM_CORE: &CStr = c"(dm core)";
 
 /// Runs the whole constructor against the model (device `/dev/ram0` of `DEV_SECTORS` sectors,
@@ -1408,9 +1407,10 @@ fn simulate(args: &[&str], len: u64) -> Result<(), ParseError> {
         });
     }
     let start = t.start()?;
-    // Stage 10.
+    // Stage 10: the device has no integrity profile.
     if t.needs_integrity_profile(&setup) {
-        return Err(ParseError::inval(E_INTEGRITY_PROFILE_NS));
+        t.integrity_layout(&setup, None)?;
+        unreachable!("an integrity table passed without a profile");
     }
     // rcrypt's own check, before the workqueues.
     t.check_device_range(start)?;
@@ -1661,4 +1661,112 @@ fn hex2bin_prefix_digit_values_match_hex_to_bin() {
             }
         }
     }
+}
+
+/// `crypt_integrity_ctr()`'s verdicts in its order: no profile or one with a checksum, a tuple
+/// smaller than `integrity:<bytes>`, an interval other than the sector size, then (after the
+/// kernel set the AEAD tag size) tag and stored IV larger than the tuple.
+#[test]
+fn integrity_profile_verdicts() {
+    let info = |csum_none, tuple_size, interval| {
+        Some(IntegrityProfileInfo {
+            csum_none,
+            tuple_size,
+            interval,
+        })
+    };
+    let layout = |line: &str, ivsize: u32, p: Option<IntegrityProfileInfo>| {
+        let t = parse(line).unwrap();
+        let setup = t.iv_setup(ivsize).unwrap();
+        assert!(t.needs_integrity_profile(&setup), "{line}");
+        t.integrity_layout(&setup, p)
+    };
+    let aead =
+        format!("capi:authenc(hmac(sha256),xts(aes))-random {K64} 0 {DEV} 0 1 integrity:48:aead");
+    let gcm = format!("capi:gcm(aes)-random {K32} 0 {DEV} 0 1 integrity:28:aead");
+    let none = format!("aes-xts-random {K64} 0 {DEV} 0 1 integrity:4:none");
+    let plain_random = format!("aes-xts-random {K64} 0 {DEV} 0");
+    let err = |m| Err::<IntegrityLayout, _>(ParseError::inval(m));
+    let serr = |m| Err::<(), _>(ParseError::inval(m));
+
+    assert_eq!(layout(&aead, 16, None), err(E_INTEGRITY_NOT_SUPPORTED));
+    assert_eq!(
+        layout(&aead, 16, info(false, 64, 512)),
+        err(E_INTEGRITY_NOT_SUPPORTED)
+    );
+    assert_eq!(
+        layout(&aead, 16, info(true, 47, 512)),
+        err(E_INTEGRITY_TAG_MISMATCH)
+    );
+    assert_eq!(
+        layout(&aead, 16, info(true, 48, 4096)),
+        err(E_INTEGRITY_SECTOR_MISMATCH)
+    );
+    // authenc with a 16-byte stored IV: a 32-byte tag, IV after it, nothing left.
+    let l = layout(&aead, 16, info(true, 48, 512)).unwrap();
+    assert_eq!(
+        l,
+        IntegrityLayout {
+            tuple_size: 48,
+            tag_size: Some(32),
+            iv_size: 16
+        }
+    );
+    assert_eq!(l.check_space(), Ok(()));
+    // A larger tuple (dm-integrity rounds nothing; NVMe metadata of 64 bytes): zeros after.
+    let l = layout(&aead, 16, info(true, 64, 512)).unwrap();
+    assert_eq!((l.tag_size, l.check_space()), (Some(32), Ok(())));
+    // gcm: 12-byte IV stored, 16-byte tag.
+    let l = layout(&gcm, 12, info(true, 28, 512)).unwrap();
+    assert_eq!(
+        (l.tag_size, l.iv_size, l.check_space()),
+        (Some(16), 12, Ok(()))
+    );
+    // integrity:<bytes> smaller than the stored IV: no tag size an AEAD takes.
+    let small = format!("capi:gcm(aes)-random {K32} 0 {DEV} 0 1 integrity:8:aead");
+    assert_eq!(
+        layout(&small, 12, info(true, 64, 512)).unwrap().tag_size,
+        None
+    );
+    assert_eq!(
+        layout(&small, 12, info(true, 64, 512))
+            .unwrap()
+            .check_space(),
+        serr(E_INTEGRITY_SPACE)
+    );
+    // integrity:N:none with random: no tag, the IV must fit the tuple.
+    let l = layout(&none, 16, info(true, 4, 512)).unwrap();
+    assert_eq!((l.tag_size, l.iv_size), (Some(0), 16));
+    assert_eq!(l.check_space(), serr(E_INTEGRITY_SPACE));
+    assert_eq!(
+        layout(&none, 16, info(true, 16, 512))
+            .unwrap()
+            .check_space(),
+        Ok(())
+    );
+    // random without integrity: (used tag size 0): any tuple holding the IV.
+    assert_eq!(
+        layout(&plain_random, 16, info(true, 16, 512))
+            .unwrap()
+            .check_space(),
+        Ok(())
+    );
+    assert_eq!(
+        layout(&plain_random, 16, info(true, 8, 512))
+            .unwrap()
+            .check_space(),
+        serr(E_INTEGRITY_SPACE)
+    );
+    // 4096-byte sectors need a 4096-byte interval.
+    let big = format!("capi:gcm(aes)-random {K32} 0 {DEV} 0 2 integrity:28:aead sector_size:4096");
+    assert_eq!(
+        layout(&big, 12, info(true, 28, 512)),
+        err(E_INTEGRITY_SECTOR_MISMATCH)
+    );
+    assert!(layout(&big, 12, info(true, 28, 4096)).is_ok());
+    // The kernel's own verdict between the two, verbatim from dm-crypt.c.
+    assert_eq!(
+        E_INTEGRITY_AUTHSIZE.to_bytes(),
+        b"Integrity AEAD auth tag size is not supported."
+    );
 }

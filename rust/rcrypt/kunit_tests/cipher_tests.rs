@@ -127,7 +127,13 @@ pub(super) fn check_block(
     let Ok(pages) = PagePool::new(1) else {
         return kunit_expect!(test, false, "{}: page pool", name);
     };
-    let Ok(reqs) = RequestPool::new(1, sc.tfms.max_reqsize(), iv_size as usize, scratch) else {
+    let Ok(reqs) = RequestPool::new(
+        ReqKind::Skcipher,
+        1,
+        sc.tfms.max_reqsize(),
+        iv_size as usize,
+        scratch,
+    ) else {
         return kunit_expect!(test, false, "{}: request pool", name);
     };
     let Some(mut page) = pages.alloc() else {
@@ -135,7 +141,12 @@ pub(super) fn check_block(
     };
     // The request both from the pool and laid out in a caller's area (a
     // bio's per-bio data); an area one byte short falls back to the pool.
-    let size = RequestPool::element_size(sc.tfms.max_reqsize(), iv_size as usize, scratch);
+    let size = RequestPool::element_size(
+        ReqKind::Skcipher,
+        sc.tfms.max_reqsize(),
+        iv_size as usize,
+        scratch,
+    );
     let Some(short) = size.checked_sub(1) else {
         return kunit_expect!(test, false, "{}: empty request", name);
     };
@@ -257,7 +268,13 @@ pub(super) fn page_runs_match_sectors(test: &mut Test) {
             sc.simple
         );
         let (Ok(reqs), Some(mut run), Some(mut each)) = (
-            RequestPool::new(1, sc.tfms.max_reqsize(), iv_size as usize, scratch),
+            RequestPool::new(
+                ReqKind::Skcipher,
+                1,
+                sc.tfms.max_reqsize(),
+                iv_size as usize,
+                scratch,
+            ),
             pages.alloc(),
             pages.alloc(),
         ) else {

@@ -4,7 +4,8 @@
 //!
 //! It checks the table parser with the kernel's own build of it
 //! (`parse_tests`), the wiping of secrets (`secrets_tests`), the sector
-//! cipher against the kernel crypto API (`cipher_tests`), the IV generators
+//! cipher against the kernel crypto API (`cipher_tests`), the AEAD wrapper
+//! (`aead_tests`), the IV generators
 //! (`iv_tests`), the key gate (`gate_tests`) and the write-buffer pool's cap
 //! (`page_pool_tests`). This file holds what they share and the case list.
 
@@ -13,14 +14,16 @@ use super::iv_vectors;
 use super::table::{self, IvMode, KeySource, KeySpec, ParseError, CRYPTO_MAX_ALG_NAME};
 use super::xts_vectors as xv;
 use super::Rcrypt;
+use crate::bio::PoolPage;
 use crate::bio::{PagePool, MAX_LARGE_ORDER};
-use crate::crypto::{Direction, RequestPool, Skcipher};
+use crate::crypto::{Direction, ReqKind, RequestPool, Skcipher};
 use crate::keys::SecretBytes;
 use crate::kunit::Test;
 use crate::kunit_expect;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::prelude::{KVec, GFP_KERNEL};
 
+mod aead_tests;
 mod cipher_tests;
 mod gate_tests;
 mod iv_tests;
@@ -28,6 +31,7 @@ mod page_pool_tests;
 mod parse_tests;
 mod secrets_tests;
 
+use aead_tests::aead_known_answers;
 use cipher_tests::{
     page_runs_match_sectors, skcipher_wrapper, xts_ieee1619_vector_10, xts_ieee1619_vector_4,
 };
@@ -70,6 +74,7 @@ crate::kunit_suite!(
         secret_bytes_zero_when_freed,
         key_argument_overwritten,
         skcipher_wrapper,
+        aead_known_answers,
         xts_ieee1619_vector_4,
         xts_ieee1619_vector_10,
         page_runs_match_sectors,
