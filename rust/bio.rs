@@ -15,7 +15,9 @@ use kernel::types::Opaque;
 
 mod clients;
 mod page_pool;
+mod tag_pool;
 pub(crate) use page_pool::{PagePool, PoolBio, PoolInner, PoolPage, MAX_LARGE_ORDER};
+pub(crate) use tag_pool::{TagBuf, TagPool};
 
 /// Completion status of a bio (`blk_status_t`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -26,6 +28,9 @@ impl BlkStatus {
     pub(crate) const OK: Self = Self(bindings::RCRYPT_BLK_STS_OK);
     /// I/O error (`BLK_STS_IOERR`).
     pub(crate) const IOERR: Self = Self(bindings::RCRYPT_BLK_STS_IOERR);
+    /// Protection error (`BLK_STS_PROTECTION`): integrity data that does
+    /// not verify.
+    pub(crate) const PROTECTION: Self = Self(bindings::RCRYPT_BLK_STS_PROTECTION);
 
     /// Whether this is success.
     pub(crate) fn is_ok(self) -> bool {
@@ -339,6 +344,11 @@ impl Bio {
         b.bi_private = private;
     }
 
+    /// The block device the bio is directed at (`bi_bdev`), for messages.
+    pub(crate) fn bdev_ptr(&self) -> *mut bindings::block_device {
+        self.raw().bi_bdev
+    }
+
     /// The private pointer (`bi_private`).
     pub(crate) fn private(&self) -> *mut core::ffi::c_void {
         self.raw().bi_private
@@ -347,6 +357,47 @@ impl Bio {
     /// Copies the I/O priority of `other` (`bi_ioprio`).
     pub(crate) fn copy_ioprio(&mut self, other: &Bio) {
         self.raw_mut().bi_ioprio = other.raw().bi_ioprio;
+    }
+
+    /// Whether the bio carries an integrity payload (`REQ_INTEGRITY`).
+    pub(crate) fn has_integrity(&self) -> bool {
+        self.raw().bi_opf & bindings::RCRYPT_REQ_INTEGRITY != 0
+    }
+
+    /// Attaches an integrity payload of the `len` bytes at `buf`, seeded
+    /// with `seed` (dm-crypt's `dm_crypt_integrity_io_alloc()`): the device
+    /// below reads the bio's metadata from it or writes it there. The
+    /// payload comes from the bio's bio set if it has an integrity pool
+    /// ([`BioSet::enable_integrity`]), waiting for one with `wait`
+    /// (GFP_NOIO) and failing without (GFP_NOWAIT), else from kmalloc. The
+    /// bio frees the payload (not the buffer) when it is freed.
+    ///
+    /// # Safety
+    ///
+    /// `buf` points to `len` bytes of kmalloc memory (physically
+    /// contiguous, in the linear map) that stay valid, and that nothing
+    /// else reads or writes while the bio is in flight, until the bio's
+    /// I/O is over; the bio has no integrity payload yet and is not in
+    /// flight.
+    pub(crate) unsafe fn attach_integrity(
+        &mut self,
+        buf: *mut u8,
+        len: u32,
+        seed: u64,
+        wait: bool,
+    ) -> Result {
+        let gfp = if wait {
+            bindings::RCRYPT_GFP_NOIO
+        } else {
+            bindings::RCRYPT_GFP_NOWAIT
+        };
+        // SAFETY: The helper allocates a payload for the bio, a valid bio
+        // not in flight with none yet (type invariant; the caller's
+        // guarantee), and adds `buf` to it, `len` bytes of kmalloc memory
+        // that outlive the bio's I/O (the caller's guarantee).
+        kernel::error::to_result(unsafe {
+            bindings::rcrypt_bio_integrity_attach(self.as_ptr(), buf.cast(), len, seed, gfp)
+        })
     }
 }
 
@@ -513,6 +564,18 @@ impl BioSet {
         kernel::error::to_result(ret)?;
         // INVARIANT: Initialised just above, in its box.
         Ok(Self { bs })
+    }
+
+    /// Gives the set a pool of integrity payloads
+    /// (`bioset_integrity_create`), so that attaching tags to its bios
+    /// ([`Bio::attach_integrity`]) waits for memory rather than fails.
+    pub(crate) fn enable_integrity(&mut self, pool_size: u32) -> Result {
+        let n = i32::try_from(pool_size).map_err(|_| EINVAL)?;
+        // SAFETY: `bioset_integrity_create` needs an initialised bio set
+        // with no bio allocated yet (`&mut self`: not shared, so none is):
+        // `bs` is initialised until `drop` (type invariant); `bioset_exit`
+        // frees the pools it adds.
+        kernel::error::to_result(unsafe { bindings::bioset_integrity_create(self.bs.get(), n) })
     }
 
     /// A new bio for `dev` with room for `nr_vecs` pages and the flags of

@@ -146,6 +146,13 @@ pub(crate) fn hash_digest_size(name: &CStr) -> Result<u32> {
     u32::try_from(r).map_err(|_| EINVAL)
 }
 
+/// Fills `out` with random bytes (`get_random_bytes`): the `random` IV.
+pub(crate) fn random_bytes(out: &mut [u8]) {
+    // SAFETY: `get_random_bytes` writes `len` bytes at its pointer: `out`
+    // is a slice of that many writable bytes.
+    unsafe { bindings::get_random_bytes(out.as_mut_ptr().cast(), out.len()) };
+}
+
 /// `CRYPTO_ALG_ALLOCATES_MEMORY`: transforms that allocate memory per request
 /// are excluded with this mask, as dm-crypt does.
 pub(crate) const CRYPTO_ALG_ALLOCATES_MEMORY: u32 = bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
@@ -161,7 +168,17 @@ pub(crate) struct LinearMut<'a> {
     bytes: &'a mut [u8],
 }
 
-impl LinearMut<'_> {
+impl<'a> LinearMut<'a> {
+    /// Wraps `bytes`.
+    ///
+    /// # Safety
+    ///
+    /// `bytes` lies in the linear map (kmalloc or slab memory).
+    pub(crate) unsafe fn new(bytes: &'a mut [u8]) -> Self {
+        // INVARIANT: The caller's guarantee.
+        Self { bytes }
+    }
+
     /// Length in bytes.
     pub(crate) fn len(&self) -> usize {
         self.bytes.len()
@@ -175,6 +192,15 @@ impl LinearMut<'_> {
     /// The first byte, for a scatterlist entry.
     pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
         self.bytes.as_mut_ptr()
+    }
+
+    /// The bytes `from..from + len`, still in the linear map.
+    pub(crate) fn sub(&mut self, from: usize, len: usize) -> Option<LinearMut<'_>> {
+        let to = from.checked_add(len)?;
+        // INVARIANT: Part of `bytes`, which lies in the linear map.
+        Some(LinearMut {
+            bytes: self.bytes.get_mut(from..to)?,
+        })
     }
 }
 

@@ -13,9 +13,9 @@
 //! place when they complete; writes are encrypted into pages of a mempool and submitted as a
 //! new bio. The crypto runs inline or on the work queue as the [`Engine`](io::Engine)
 //! decides. Every allocation on the I/O path comes from a mempool, so I/O
-//! waits for memory, never fails for want of it. Integrity tables (AEAD and
-//! the `random` IV) get every verdict of dm-crypt's constructor, then are
-//! refused with "not supported yet": the tag I/O is not there yet.
+//! waits for memory, never fails for want of it. With integrity metadata
+//! (AEAD tags, the `random` IV) reads go to pool pages too and each sector
+//! is checked and decrypted from there ([`integrity`]).
 //!
 //! This file holds the target type [`Rcrypt`] (`struct crypt_config`) and its
 //! [`TargetOperations`] (`crypt_ctr()`, `crypt_map()`, `crypt_status()`, ...);
@@ -48,6 +48,7 @@ pub(crate) mod policy;
 
 mod cipher;
 mod ctr;
+mod integrity;
 mod io;
 mod key;
 mod status;
@@ -134,9 +135,12 @@ pub(crate) struct Rcrypt {
     submit_from_crypt_cpus: bool,
     no_read_workqueue: bool,
     no_write_workqueue: bool,
-    /// `integrity:<n>:<profile>` when given without a generator that stores
-    /// IVs: shown in the status, no metadata (as in dm-crypt).
+    /// `integrity:<n>:<profile>` as given: shown in the status.
     integrity: Option<(u32, KVec<u8>)>,
+    /// The integrity metadata of an AEAD or `random` table (none for
+    /// `integrity:<n>:none` with another IV mode: as in dm-crypt, nothing
+    /// is stored then).
+    tags: Option<integrity::TagIo>,
     integrity_key_size: Option<u32>,
 }
 
@@ -198,17 +202,33 @@ impl TargetOperations for Rcrypt {
             return MapResult::Kill;
         }
 
+        // The integrity tags: dm-crypt allocates them here, and may shorten
+        // the bio to what a pool buffer holds.
+        let tags = match &self.tags {
+            Some(ti) => {
+                let sectors = bio.sectors();
+                match self.map_tags(ti, sectors, |n| target.accept_partial_bio(&bio, n)) {
+                    Ok(b) => Some(b),
+                    Err(_) => return MapResult::Kill,
+                }
+            }
+            None => None,
+        };
+
         let state = IoState {
             sector: target.offset_of(bio.sector()),
             chosen: Cell::new(None),
         };
-        let io = match RcryptIo::new(target, bio, self, state) {
+        let mut io = match RcryptIo::new(target, bio, self, state) {
             Ok(io) => io,
             Err(bio) => {
                 bio.end(BlkStatus::IOERR);
                 return MapResult::Submitted;
             }
         };
+        if let Some(tags) = tags {
+            io.set_tags(tags);
+        }
         if io.bio().is_write() {
             if self.run_inline(&io) {
                 write_inline(io);
@@ -216,6 +236,8 @@ impl TargetOperations for Rcrypt {
                 self.backlog_add();
                 io.queue(write_queued);
             }
+        } else if self.tags.is_some() {
+            integrity::read_tagged(io);
         } else {
             read_submit(io);
         }

@@ -16,6 +16,7 @@
 #include <keys/encrypted-type.h>
 #include <keys/trusted-type.h>
 #include <linux/blk-integrity.h>
+#include <linux/bio-integrity.h>
 #include <linux/rwsem.h>
 #include <crypto/skcipher.h>
 #include <crypto/aead.h>
@@ -83,6 +84,7 @@ bool rcrypt_may_sleep(void);
 void rcrypt_cond_resched(void);
 bool rcrypt_task_stack(unsigned long *sp, unsigned long *base);
 void rcrypt_dm_log(bool err, const char *msg);
+void rcrypt_dm_integrity_error(struct block_device *bdev, u64 sector);
 unsigned int rcrypt_num_online_cpus(void);
 size_t rcrypt_kmalloc_max_size(void);
 u64 rcrypt_ktime_ns(void);
@@ -108,6 +110,10 @@ mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
 int rcrypt_mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn,
 			mempool_free_t *free_fn, void *pool_data);
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
+void *rcrypt_tag_kmalloc(size_t len);
+void rcrypt_kfree(void *p);
+int rcrypt_bio_integrity_attach(struct bio *bio, void *buf, unsigned int len,
+				sector_t seed, gfp_t gfp);
 void *rcrypt_page_address(struct page *page);
 
 /* Pages (the write-buffer page pool, rust/bio/page_pool.rs). */
@@ -135,7 +141,9 @@ const gfp_t RCRYPT___GFP_COMP = __GFP_COMP;
 const blk_status_t RCRYPT_BLK_STS_OK = BLK_STS_OK;
 const blk_status_t RCRYPT_BLK_STS_IOERR = BLK_STS_IOERR;
 const blk_status_t RCRYPT_BLK_STS_RESOURCE = BLK_STS_RESOURCE;
+const blk_status_t RCRYPT_BLK_STS_PROTECTION = BLK_STS_PROTECTION;
 const blk_opf_t RCRYPT_REQ_PREFLUSH = REQ_PREFLUSH;
+const blk_opf_t RCRYPT_REQ_INTEGRITY = REQ_INTEGRITY;
 const blk_opf_t RCRYPT_REQ_OP_MASK = REQ_OP_MASK;
 const blk_opf_t RCRYPT_REQ_ALLOC_CACHE = REQ_ALLOC_CACHE;
 const unsigned int RCRYPT_BIO_MAX_VECS = BIO_MAX_VECS;

@@ -222,6 +222,11 @@ impl<S> CipherUse<'_, S> {
         self.set.tfms.get(i)
     }
 
+    /// The AEAD transform of an AEAD set.
+    pub(crate) fn aead(&self) -> Option<&Aead> {
+        self.set.aead.as_ref()
+    }
+
     /// The IV generator's own transform.
     pub(crate) fn aux(&self) -> Option<&Skcipher> {
         self.set.aux.as_ref()

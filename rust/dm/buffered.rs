@@ -12,11 +12,13 @@ use core::ptr::NonNull;
 use kernel::prelude::*;
 
 impl<T: IoTarget, S: Send> Io<T, S> {
-    /// This I/O with a write buffer: a bio for the target's device with
+    /// This I/O with a buffer (for a write, or for a read that must not
+    /// land in the bio's own pages): a bio for the target's device with
     /// room for `nr_pages` pages of the target's page pool, and
     /// the operation, flags and I/O priority of the I/O's bio. Up to
     /// [`BUF_INLINE_VECS`] pages the bio lives in the per-bio data (no
-    /// allocation); else it comes from the target's bio set, waiting for one with
+    /// allocation) unless the I/O has integrity tags (whose payload must
+    /// come from the bio set's pool); else it comes from the target's bio set, waiting for one with
     /// `wait` (GFP_NOIO) and not without (GFP_NOWAIT, for `map`, where bios
     /// of the same set may wait on the submitter's bio list). Gives the I/O
     /// back if there is no bio.
@@ -31,7 +33,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         // pointer only releases the borrow of `self`.
         let t = unsafe { &*t };
         let (dev, pp) = (t.device().bdev(), t.page_pool());
-        let buf = if nr_pages as usize <= BUF_INLINE_VECS {
+        let buf = if nr_pages as usize <= BUF_INLINE_VECS && !self.has_tags() {
             // SAFETY: `p` points to the initialised per-bio data, which only
             // this `Io` reaches (type invariant of `Io`).
             let pb = unsafe { self.p.as_mut() };
@@ -122,6 +124,37 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         self.buf.bio_mut().set_sector(sector);
     }
 
+    /// Attaches the I/O's integrity tags ([`Io::set_tags`]) to the
+    /// buffer's bio as its integrity payload, seeded with `seed`: all of
+    /// them (one tuple per encryption sector of the buffer), waiting for a
+    /// payload with `wait` and not without (then `ENOMEM` says to try again
+    /// where waiting is allowed). `EINVAL` if the I/O has no tags or they
+    /// were attached already.
+    pub(crate) fn attach_tags(&mut self, seed: u64, wait: bool) -> Result {
+        // SAFETY: `p` points to the initialised per-bio data, which only the
+        // I/O reaches (type invariant of `Io`).
+        let pb = unsafe { self.io.p.as_mut() };
+        let tags = pb.tags.as_ref().ok_or(kernel::error::code::EINVAL)?;
+        if self.buf.bio().has_integrity() {
+            return Err(kernel::error::code::EINVAL);
+        }
+        let len = u32::try_from(tags.len()).map_err(|_| kernel::error::code::EINVAL)?;
+        // SAFETY: `attach_integrity`'s contract:
+        // - the tags are `len` bytes of kmalloc memory (`TagBuf`'s
+        //   invariant) in the per-bio data, which stays valid until the
+        //   buffer's I/O is over: the tags are replaced or dropped only with
+        //   the `Io` (`set_tags`, `end`, `Drop`), which this `BufferedIo`
+        //   holds until its buffer is released, and nothing reaches them
+        //   while the buffer is in flight (the `Io` is given up then);
+        // - the buffer's bio has no payload yet (checked) and is not in
+        //   flight (type invariant).
+        unsafe {
+            self.buf
+                .bio_mut()
+                .attach_integrity(tags.as_ptr(), len, seed, wait)
+        }
+    }
+
     /// The I/O's parts ([`Io::parts_mut`]) and the buffer's bio, at once.
     pub(crate) fn parts_mut(&mut self) -> (IoParts<'_, T, S>, &Bio) {
         (self.io.parts_mut(), self.buf.bio())
@@ -176,6 +209,63 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
                 clone.as_ptr(),
             )
         };
+    }
+
+    /// Runs `f` with this I/O and buffer from the target's work queue (in
+    /// process context): for a buffer whose I/O is over (a read to
+    /// decrypt) or not started.
+    pub(crate) fn queue(self, f: fn(BufferedIo<T, S>)) {
+        let mut this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `ptr::read` and `ManuallyDrop::take` move the I/O and the
+        // buffer out of `this`, which is neither used nor dropped again, so
+        // each is taken once (`queued` rebuilds `Self` from them).
+        let (mut io, buf) = unsafe {
+            (
+                core::ptr::read(&this.io),
+                core::mem::ManuallyDrop::take(&mut this.buf),
+            )
+        };
+        // Whether the bio is embedded is found again by its address.
+        let (clone, pool, _embedded) = buf.into_parts();
+        // SAFETY: `p` points to the initialised per-bio data, which only
+        // this I/O reaches (type invariant of `Io`).
+        let pb = unsafe { io.p.as_mut() };
+        pb.buf_work_fn = Some(f);
+        pb.clone_pool = pool.as_ptr();
+        pb.queued_clone = clone.as_ptr();
+        // (`Bio` has no destructor: the clone is kept by its pointer.)
+        io.queue(Self::queued);
+    }
+
+    /// The work step of [`Self::queue`]: rebuilds `Self` from the parts
+    /// `queue` left in the per-bio data and runs its function.
+    fn queued(mut io: Io<T, S>) {
+        // SAFETY: `p` points to the initialised per-bio data, which only
+        // this I/O reaches (type invariant of `Io`).
+        let pb = unsafe { io.p.as_mut() };
+        let (f, pool, clone) = (
+            pb.buf_work_fn.take(),
+            pb.clone_pool,
+            core::mem::take(&mut pb.queued_clone),
+        );
+        let embedded = clone == pb.buf_bio.get();
+        // SAFETY: `clone` is the buffer's bio that `queue` gave up, valid
+        // and held by nothing else (or null if `queue` did not run).
+        let clone = unsafe { Bio::from_raw(clone) };
+        let (Some(f), Some(ident), Some(clone)) = (f, NonNull::new(pool), clone) else {
+            // Not queued by `queue`: `io` fails its bio.
+            return;
+        };
+        // SAFETY: `from_parts`' contract: `clone` and `ident` are the bio
+        // and pool identity of one `into_parts` call (`queue`'s, kept in
+        // the per-bio data), `embedded` is what comparing the bio with the
+        // per-bio data's says, and the bio is not in flight (`queue`'s
+        // contract: its I/O is over or not started).
+        let buf =
+            core::mem::ManuallyDrop::new(unsafe { PoolBio::from_parts(clone, ident, embedded) });
+        // INVARIANT: The `Io` and buffer that `queue` gave up, rebuilt as
+        // they were.
+        f(BufferedIo { io, buf });
     }
 
     /// Sets up the buffer's completion to rebuild `Self` and run `done`;

@@ -10,7 +10,7 @@ use super::table::TargetDevice;
 use super::target::Target;
 use super::write_thread::{SortedBio, WriteThread};
 use crate::bindings;
-use crate::bio::{Bio, BioCursor, BioSet, BlkStatus, PagePool};
+use crate::bio::{Bio, BioCursor, BioSet, BlkStatus, PagePool, TagBuf};
 use crate::wq::WorkQueue;
 use core::ptr::NonNull;
 use kernel::prelude::*;
@@ -56,6 +56,12 @@ pub(super) struct PerBio<T: IoTarget, S> {
     /// `BufferedIo`: the completion step and the pool's identity.
     pub(super) buf_fn: Option<fn(BufferedIo<T, S>)>,
     pub(super) clone_pool: *mut crate::bio::PoolInner,
+    /// `BufferedIo::queue`: the work step and the buffer's bio.
+    pub(super) buf_work_fn: Option<fn(BufferedIo<T, S>)>,
+    pub(super) queued_clone: *mut bindings::bio,
+    /// The bio's integrity tags ([`Io::set_tags`]), which its write buffer
+    /// carries to the device ([`BufferedIo::attach_tags`]).
+    pub(super) tags: Option<TagBuf>,
     pub(super) sorted: Opaque<SortedBio>,
     /// The write buffer's bio and its vectors when it fits here
     /// ([`Io::with_buffer`]).
@@ -76,12 +82,13 @@ pub(super) const BUF_INLINE_VECS: usize = 4;
 pub(super) const PER_BIO_ALIGN: usize = 8;
 
 /// The parts of an [`Io`] a target works with at once: the target, the bio,
-/// its state and the per-bio area (uninitialised at first; the target's to
-/// use until the bio ends).
+/// its state, its integrity tags (if it has any) and the per-bio area
+/// (uninitialised at first; the target's to use until the bio ends).
 pub(crate) struct IoParts<'a, T, S> {
     pub(crate) target: &'a T,
     pub(crate) bio: &'a Bio,
     pub(crate) state: &'a S,
+    pub(crate) tags: Option<&'a mut TagBuf>,
     pub(crate) area: &'a mut [core::mem::MaybeUninit<u8>],
 }
 
@@ -171,6 +178,9 @@ impl<T: IoTarget, S: Send> Io<T, S> {
                 saved_cursor: None,
                 buf_fn: None,
                 clone_pool: core::ptr::null_mut(),
+                buf_work_fn: None,
+                queued_clone: core::ptr::null_mut(),
+                tags: None,
                 sorted: Opaque::uninit(),
                 buf_bio: Opaque::uninit(),
                 buf_vecs: Opaque::uninit(),
@@ -195,12 +205,31 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         unsafe { &self.p.as_ref().state }
     }
 
-    /// The target, the bio, the target's state and the per-bio area at once.
+    /// Gives the bio its integrity tags (dropped when the bio ends).
+    pub(crate) fn set_tags(&mut self, tags: TagBuf) {
+        // SAFETY: `p` points to the initialised per-bio data, which only this
+        // `Io` reaches (type invariant). No buffer carries the old tags, if
+        // any: `attach_tags` borrows them for a `BufferedIo`, which holds
+        // the `Io` until its buffer's I/O is over.
+        unsafe { (*self.p.as_ptr()).tags = Some(tags) };
+    }
+
+    /// Whether the bio has integrity tags.
+    pub(crate) fn has_tags(&self) -> bool {
+        // SAFETY: `p` points to the initialised per-bio data, which only this
+        // `Io` reaches (type invariant).
+        unsafe { (*self.p.as_ptr()).tags.is_some() }
+    }
+
+    /// The target, the bio, the target's state, the tags and the per-bio
+    /// area at once.
     pub(crate) fn parts_mut(&mut self) -> IoParts<'_, T, S> {
         let p = self.p.as_ptr();
         // SAFETY: `p` points to the initialised per-bio data, which only this
-        // `Io` reaches (type invariant); `&mut self` lets nothing change it.
-        let (size, target, state) = unsafe { ((*p).size, (*p).target, &(*p).state) };
+        // `Io` reaches (type invariant); `&mut self` lets nothing change it,
+        // and the state and the tags are distinct fields.
+        let (size, target, state, tags) =
+            unsafe { ((*p).size, (*p).target, &(*p).state, (*p).tags.as_mut()) };
         let len = size.saturating_sub(core::mem::size_of::<PerBio<T, S>>());
         // SAFETY: The per-bio data is `size` bytes with a `PerBio` first
         // (checked by `new`): one `PerBio` on is inside it, or its end.
@@ -211,6 +240,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
             target: unsafe { &*target },
             bio: &self.base,
             state,
+            tags,
             // SAFETY:
             // - the `len` bytes after the `PerBio` are the rest of the
             //   per-bio data: allocated, and `MaybeUninit<u8>` needs neither
@@ -380,10 +410,15 @@ impl<T: IoTarget, S: Send> Io<T, S> {
 
     /// Ends the bio with `status`.
     pub(crate) fn end(self, status: BlkStatus) {
-        // SAFETY: `p` points to the per-bio data, whose state is initialised
-        // (type invariant) and dropped once, here: `take_base` forgets `self`,
-        // so `Drop` does not drop it again.
-        unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state)) };
+        // SAFETY: `p` points to the per-bio data, whose state and tags are
+        // initialised (type invariant) and dropped once, here: `take_base`
+        // forgets `self`, so `Drop` does not drop them again. No buffer
+        // carries the tags any more: a `BufferedIo` holds the `Io` until its
+        // buffer's I/O is over.
+        unsafe {
+            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state));
+            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).tags));
+        }
         self.take_base().end(status);
     }
 
@@ -399,10 +434,14 @@ impl<T: IoTarget, S: Send> Io<T, S> {
 /// no bio is ever left hanging.
 impl<T: IoTarget, S> Drop for Io<T, S> {
     fn drop(&mut self) {
-        // SAFETY: `p` points to the per-bio data, whose state is initialised
-        // (type invariant) and not yet dropped: only this and `end`, which
-        // does not run `Drop`, drop it.
-        unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state)) };
+        // SAFETY: `p` points to the per-bio data, whose state and tags are
+        // initialised (type invariant) and not yet dropped: only this and
+        // `end`, which does not run `Drop`, drop them. No buffer carries the
+        // tags any more (as in `end`).
+        unsafe {
+            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state));
+            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).tags));
+        }
         // SAFETY: `ptr::read` moves the bio out of `self`, which is not used
         // again (it is being dropped, and `Bio` has no destructor).
         let base = unsafe { core::ptr::read(&self.base) };

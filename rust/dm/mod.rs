@@ -53,3 +53,11 @@ pub(crate) fn dm_err(msg: &core::ffi::CStr) {
     // helper prints it as the argument of a `%s`, not as the format.
     unsafe { bindings::rcrypt_dm_log(true, msg.as_ptr().cast()) }
 }
+
+/// dm-crypt's rate-limited message for a sector of `bio` whose integrity
+/// tag does not verify: "<dev>: INTEGRITY AEAD ERROR, sector <n>".
+pub(crate) fn integrity_error(bio: &crate::bio::Bio, sector: u64) {
+    // SAFETY: The helper prints the name of the bio's block device, which
+    // is valid while the bio is held (a bio keeps its device), and a number.
+    unsafe { crate::bindings::rcrypt_dm_integrity_error(bio.bdev_ptr(), sector) };
+}

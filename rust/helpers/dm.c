@@ -26,6 +26,12 @@ void rcrypt_dm_log(bool err, const char *msg)
 		DMWARN("%s", msg);
 }
 
+/* crypt_convert_block_aead()'s message for a tag that does not verify. */
+void rcrypt_dm_integrity_error(struct block_device *bdev, u64 sector)
+{
+	DMERR_LIMIT("%pg: INTEGRITY AEAD ERROR, sector %llu", bdev, sector);
+}
+
 void *rcrypt_dm_per_bio_data(struct bio *bio, size_t size)
 {
 	return dm_per_bio_data(bio, size);

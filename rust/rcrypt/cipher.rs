@@ -266,6 +266,24 @@ impl SectorCipher {
         req.crypt(tfm, dir, src, dst, src.len())
     }
 
+    /// The IV mode.
+    pub(super) fn mode(&self) -> IvMode {
+        self.mode
+    }
+
+    /// The transform of the sector at 512-byte sector `cc_sector`.
+    pub(super) fn key_index(&self, cc_sector: u64) -> usize {
+        iv::key_index(cc_sector, self.tfms_count)
+    }
+
+    /// Fills the request's IV for the sector at 512-byte sector `cc_sector`
+    /// with a generator that depends on the sector alone ([`iv::is_simple`]:
+    /// the IV modes an AEAD table may have besides `random`).
+    pub(super) fn generate_iv(&self, req: &mut Request<'_>, cc_sector: u64) -> Result {
+        let iv_sector = iv::iv_sector(cc_sector, self.iv_large_sectors, self.sector_shift);
+        iv::generate(self.mode, req.iv_mut(), iv_sector, self.benbi_shift).map_err(|_| EINVAL)
+    }
+
     /// Scratch space a request needs for this generator: a copy of one
     /// sector for those that read or rewrite sector data.
     pub(super) fn scratch_len(mode: IvMode, sector_size: u32) -> usize {

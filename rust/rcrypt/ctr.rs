@@ -8,6 +8,7 @@
 //! `get_key_size()`) is in [`table`].
 
 use super::cipher::{iv_init, setkey_parts, IvKeys, SectorCipher, Tfms};
+use super::integrity::TagIo;
 use super::io::{Engine, IoState};
 use super::key::{read_keyring_key, to_cstr, KeyState};
 use super::policy::{Chooser, Path};
@@ -212,14 +213,19 @@ impl Rcrypt {
         // then only stands behind it.
         let scratch = SectorCipher::scratch_len(setup.mode, t.options.sector_size);
         let (reqsize, iv_size) = (tfms.max_reqsize(), setup.iv_size as usize);
-        let req_area = RequestPool::element_size(ReqKind::Skcipher, reqsize, iv_size, scratch);
+        let kind = if tfms.aead().is_some() {
+            ReqKind::Aead
+        } else {
+            ReqKind::Skcipher
+        };
+        let req_area = RequestPool::element_size(kind, reqsize, iv_size, scratch);
         let req_area = if req_area <= PER_BIO_REQUEST_MAX {
             req_area
         } else {
             0
         };
         let req_pool = RequestPool::new(
-            ReqKind::Skcipher,
+            kind,
             if req_area != 0 { 1 } else { MIN_IOS },
             reqsize,
             iv_size,
@@ -228,7 +234,7 @@ impl Rcrypt {
         .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))?;
         let page_pool = PagePool::new(params::BIO_MAX_VECS)
             .map_err(|e| CtrError::new(c"Cannot allocate page mempool", e))?;
-        let bs =
+        let mut bs =
             BioSet::new(MIN_IOS).map_err(|e| CtrError::new(c"Cannot allocate crypt bioset", e))?;
         let page_alloc_lock = KBox::pin_init(new_mutex!(()), GFP_KERNEL)
             .map_err(|_| CtrError::new(c"Cannot allocate encryption context", ENOMEM))?;
@@ -248,6 +254,7 @@ impl Rcrypt {
 
         // Stage 10: integrity metadata (`crypt_integrity_ctr()`): AEAD tags
         // and the `random` IV live there.
+        let mut tags = None;
         if t.needs_integrity_profile(&setup) {
             let profile = dev.integrity().map(|p| table::IntegrityProfileInfo {
                 csum_none: p.csum_none,
@@ -263,20 +270,27 @@ impl Rcrypt {
                     .map_err(|_| CtrError::inval(table::E_INTEGRITY_AUTHSIZE))?;
             }
             layout.check_space().map_err(perr)?;
-            // Every verdict of dm-crypt's constructor on integrity tables
-            // is given above; the I/O path that keeps tags is not there yet.
-            return Err(CtrError::new(
-                c"Integrity metadata is not supported yet",
-                EOPNOTSUPP.into(),
-            ));
+            // An AEAD with an IV generator that reads or rewrites sector
+            // data (tcw; lmk, eboiv and elephant are refused above) garbles
+            // dm-crypt's AEAD request (its generator takes the associated
+            // data for the sector); rcrypt refuses it.
+            if setup.mode != IvMode::Random && !super::iv::is_simple(setup.mode) {
+                return Err(CtrError::new(
+                    c"IV mode not supported with integrity metadata",
+                    EOPNOTSUPP.into(),
+                ));
+            }
+            bs.enable_integrity(MIN_IOS)
+                .map_err(|e| CtrError::new(c"Cannot allocate crypt bioset", e))?;
+            tags = Some(
+                TagIo::new(&layout, t.options.sector_size, MIN_IOS)
+                    .map_err(|e| CtrError::new(c"Cannot allocate integrity tags mempool", e))?,
+            );
         }
 
-        // `random` needs integrity metadata, handled above; never reached.
-        if setup.mode == IvMode::Random {
-            return Err(CtrError::new(
-                c"IV mode not supported yet",
-                EOPNOTSUPP.into(),
-            ));
+        // `random` needs integrity metadata, set up above; never reached.
+        if setup.mode == IvMode::Random && tags.is_none() {
+            return Err(CtrError::inval(table::E_INTEGRITY_NOT_SUPPORTED));
         }
 
         // rcrypt's own: the mapped area must end within sector_t (dm-crypt
@@ -375,6 +389,7 @@ impl Rcrypt {
                 no_read_workqueue: o.no_read_workqueue,
                 no_write_workqueue: o.no_write_workqueue,
                 integrity,
+                tags,
                 integrity_key_size: o.integrity_key_size,
             },
             GFP_KERNEL,

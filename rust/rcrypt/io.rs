@@ -19,7 +19,7 @@ use crate::params;
 use crate::wq;
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::error::code::EIO;
+use kernel::error::code::{EIO, ENOMEM};
 use kernel::prelude::*;
 
 /// dm-crypt's default `max_read_size` / `max_write_size`.
@@ -62,10 +62,10 @@ pub(super) type RcryptIo = Io<Rcrypt, IoState>;
 /// What the crypto of one bio works with (see [`Io::parts_mut`]).
 type RcryptParts<'a> = IoParts<'a, Rcrypt, IoState>;
 /// A write with its buffer.
-type RcryptBuf = BufferedIo<Rcrypt, IoState>;
+pub(super) type RcryptBuf = BufferedIo<Rcrypt, IoState>;
 
 /// Why a write has no buffer ([`alloc_write_buffer`]).
-enum NoBuffer {
+pub(super) enum NoBuffer {
     /// Not without waiting: try again where waiting is allowed.
     Dry(RcryptIo),
     /// The write fails.
@@ -147,7 +147,7 @@ impl Rcrypt {
     }
 
     /// A crypto work item queued with `backlog_add` started.
-    fn backlog_sub(&self) {
+    pub(super) fn backlog_sub(&self) {
         if self.engine == Engine::Adaptive {
             self.backlog.fetch_sub(1, Ordering::Relaxed);
         }
@@ -171,7 +171,10 @@ impl Rcrypt {
         } else {
             min_not_zero(params::max_read_size(), DEFAULT_MAX_IO_SIZE)
         };
-        if write || self.integrity.is_some() {
+        // (rcrypt also limits the reads of a target with metadata and no
+        // `integrity:` option, `random` alone: they go through a buffer of
+        // pool pages.)
+        if write || self.integrity.is_some() || self.tags.is_some() {
             val = val.min(params::BIO_MAX_VECS * params::PAGE_SIZE);
         }
         let align = self.dev.logical_block_size().max(self.sector_size);
@@ -277,7 +280,7 @@ impl Rcrypt {
 }
 
 /// Ends a read or write of the data path with `status`, counting it.
-fn finish(io: RcryptIo, status: BlkStatus) {
+pub(super) fn finish(io: RcryptIo, status: BlkStatus) {
     let t = io.target();
     let c = &t.counters;
     let bio = io.bio();
@@ -354,12 +357,15 @@ fn decrypt_work(mut io: RcryptIo) {
     finish(io, status);
 }
 
-/// `crypt_alloc_buffer()`: `io` with a write buffer, a bio for the target's
-/// device with pool pages for all the data of the write (see
+/// `crypt_alloc_buffer()`: `io` with a buffer, a bio for the target's
+/// device with pool pages for all the data of the write (or, for a read of
+/// a target with integrity metadata, for the data to read; see
 /// [`Rcrypt::fill_write_buffer`] for `wait`). `in_map`: called from `map`,
 /// where even a bio from the bio set is not waited for (a small write's bio
-/// lives in the per-bio data and needs none).
-fn alloc_write_buffer(io: RcryptIo, wait: bool, in_map: bool) -> Result<RcryptBuf, NoBuffer> {
+/// lives in the per-bio data and needs none). A write's integrity tags
+/// become the buffer's integrity payload (a read's are attached by its
+/// caller).
+pub(super) fn alloc_buffer(io: RcryptIo, wait: bool, in_map: bool) -> Result<RcryptBuf, NoBuffer> {
     let size = io.bio().size();
     let nr_pages = size.div_ceil(params::PAGE_SIZE);
     let mut buf = match io.with_buffer(nr_pages, !in_map) {
@@ -379,6 +385,13 @@ fn alloc_write_buffer(io: RcryptIo, wait: bool, in_map: bool) -> Result<RcryptBu
     }
     let sector = buf.io().target().dev_sector(buf.io().state().sector);
     buf.set_sector(sector);
+    if buf.io().has_tags() && buf.io().bio().is_write() {
+        match buf.attach_tags(sector, !in_map) {
+            Ok(()) => {}
+            Err(e) if e == ENOMEM && in_map => return Err(NoBuffer::Dry(buf.release())),
+            Err(_) => return Err(NoBuffer::Failed(buf.release())),
+        }
+    }
     Ok(buf)
 }
 
@@ -389,9 +402,9 @@ fn alloc_write_buffer(io: RcryptIo, wait: bool, in_map: bool) -> Result<RcryptBu
 /// the pool while waiting for the rest. Encryption starts once every page is
 /// there, so nothing is encrypted twice and the lock never covers crypto.
 fn write_work(io: RcryptIo) {
-    let buf = match alloc_write_buffer(io, false, false) {
+    let buf = match alloc_buffer(io, false, false) {
         Ok(buf) => buf,
-        Err(NoBuffer::Dry(io)) => match alloc_write_buffer(io, true, false) {
+        Err(NoBuffer::Dry(io)) => match alloc_buffer(io, true, false) {
             Ok(buf) => buf,
             Err(NoBuffer::Dry(io) | NoBuffer::Failed(io)) => return finish(io, BlkStatus::IOERR),
         },
@@ -403,7 +416,7 @@ fn write_work(io: RcryptIo) {
 /// A write encrypted inline (from `map`): pages are taken without waiting;
 /// if the pool runs dry the write goes to the work queue, which may wait.
 pub(super) fn write_inline(io: RcryptIo) {
-    match alloc_write_buffer(io, false, true) {
+    match alloc_buffer(io, false, true) {
         Ok(buf) => encrypt_and_submit(buf, false),
         Err(NoBuffer::Dry(io)) => io.queue(write_work),
         Err(NoBuffer::Failed(io)) => finish(io, BlkStatus::IOERR),
@@ -417,7 +430,11 @@ pub(super) fn write_inline(io: RcryptIo) {
 fn encrypt_and_submit(mut buf: RcryptBuf, queued: bool) {
     let (p, out) = buf.parts_mut();
     let t = p.target;
-    let r = t.convert(p, Direction::Encrypt, Some(out));
+    let r = if t.tags.is_some() {
+        t.convert_tagged(p, out, Direction::Encrypt)
+    } else {
+        t.convert(p, Direction::Encrypt, Some(out))
+    };
     let t = buf.io().target();
     match r {
         Ok(()) if queued && t.sorts_writes() => {

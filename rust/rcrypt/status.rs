@@ -22,6 +22,9 @@ pub(super) struct Counters {
     pub(super) sectors_written: AtomicU64,
     /// Reads and writes that ended with an error.
     pub(super) io_errors: AtomicU64,
+    /// Sectors whose integrity tag did not verify (shown for targets with
+    /// integrity metadata).
+    pub(super) integrity_errors: AtomicU64,
     /// Reads and writes whose crypto ran inline / on the work queue.
     pub(super) inline_ios: AtomicU64,
     pub(super) queued_ios: AtomicU64,
@@ -36,12 +39,21 @@ impl Rcrypt {
         if params::info_counters() {
             let c = &self.counters;
             out.emit(format_args!(
-                "sectors_read={} sectors_written={} io_errors={} crypto_waits={} \
-                 inline_ios={} queued_ios={} sorted_writes={} \
-                 buffer_pages={} buffer_pages_peak={} buffer_pages_cap={}",
+                "sectors_read={} sectors_written={} io_errors={} ",
                 c.sectors_read.load(Ordering::Relaxed),
                 c.sectors_written.load(Ordering::Relaxed),
                 c.io_errors.load(Ordering::Relaxed),
+            ));
+            if self.tags.is_some() {
+                out.emit(format_args!(
+                    "integrity_errors={} ",
+                    c.integrity_errors.load(Ordering::Relaxed)
+                ));
+            }
+            out.emit(format_args!(
+                "crypto_waits={} \
+                 inline_ios={} queued_ios={} sorted_writes={} \
+                 buffer_pages={} buffer_pages_peak={} buffer_pages_cap={}",
                 self.req_pool.async_waits(),
                 c.inline_ios.load(Ordering::Relaxed),
                 c.queued_ios.load(Ordering::Relaxed),
@@ -159,10 +171,7 @@ impl Rcrypt {
         out.emit(format_args!(",key_size={}", self.key_size));
         out.emit(format_args!(",key_parts={}", self.iv.key_parts));
         out.emit(format_args!(",key_extra_size={}", self.iv.key_extra_size));
-        out.emit(format_args!(
-            ",key_mac_size={}",
-            self.integrity_key_size.unwrap_or(0)
-        ));
+        out.emit(format_args!(",key_mac_size={}", self.iv.key_mac_size));
         out.emit(format_args!(";"));
     }
 }

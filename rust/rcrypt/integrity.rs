@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Integrity metadata: the per-sector tuples that AEAD tags and `random`
+//! IVs live in, on a device whose integrity profile has room for them
+//! (dm-integrity below, or NVMe metadata without protection information).
+//!
+//! dm-crypt.c: `crypt_map()`'s tag allocation (`integrity_metadata`,
+//! `tag_pool`), `dm_crypt_integrity_io_alloc()`, `crypt_convert_block_aead()`
+//! and the IV-in-metadata part of `crypt_convert_block_skcipher()`, and the
+//! `-EBADMSG` handling of `kcryptd_async_done()` / `crypt_convert()`.
+//!
+//! Writes are encrypted into pool pages as always, with their tags filled
+//! sector by sector and carried by the write's integrity payload. Reads,
+//! unlike rcrypt's others and unlike dm-crypt's, go to pool pages too
+//! (dm-crypt reads into the caller's pages and, when a tag fails, reads the
+//! bio again into its own pages to check it there: a caller writing into
+//! its buffer during an `O_DIRECT` read could change the ciphertext under
+//! the check): each sector is checked and decrypted from a private copy
+//! nobody else can write, into the caller's page, so one read settles it.
+
+use super::cipher::SectorCipher;
+use super::io::{finish, RcryptBuf, RcryptIo};
+use super::table::{IntegrityLayout, IvMode, SECTOR_SHIFT};
+use super::Rcrypt;
+use crate::bio::{Bio, BlkStatus, TagPool};
+use crate::crypto::Direction;
+use crate::dm;
+use crate::errno::EBADMSG;
+use crate::wq;
+use core::sync::atomic::Ordering;
+use kernel::error::code::{EINVAL, EIO, ENOMEM};
+use kernel::error::Error;
+use kernel::prelude::*;
+
+/// dm-crypt's `POOL_ENTRY_SIZE`: bytes of one `tag_pool` buffer.
+const POOL_ENTRY_SIZE: usize = 512;
+
+/// A target's integrity metadata: where a sector's tag and IV sit in its
+/// tuple, and the pool of tag buffers.
+pub(super) struct TagIo {
+    pool: TagPool,
+    /// Bytes of metadata per encryption sector (the device's tuple).
+    pub(super) tuple_size: u32,
+    /// The AEAD tag, at the start of the tuple (0 without AEAD).
+    pub(super) tag_size: u32,
+    /// The stored IV (`random`), after the tag (0 if none).
+    pub(super) iv_size: u32,
+    /// `tag_pool_max_sectors`: the largest bio (in 512-byte sectors) whose
+    /// tags fit a pool buffer.
+    pool_max_sectors: u32,
+    /// `log2(sector_size) - 9`.
+    sector_shift: u32,
+}
+
+impl TagIo {
+    /// The tag buffers of a target with `layout` (checked by
+    /// [`IntegrityLayout::check_space`]) and `sector_size`-byte sectors
+    /// (`crypt_ctr()`'s `tag_pool`).
+    pub(super) fn new(layout: &IntegrityLayout, sector_size: u32, min_nr: u32) -> Result<Self> {
+        let tuple = layout.tuple_size as usize;
+        if tuple == 0 {
+            return Err(EINVAL);
+        }
+        // At least one tuple per buffer, as many as fit in POOL_ENTRY_SIZE.
+        let per_buf = POOL_ENTRY_SIZE.checked_div(tuple).unwrap_or(0).max(1);
+        let sector_shift = sector_size.trailing_zeros().saturating_sub(SECTOR_SHIFT);
+        let pool_max_sectors = u32::try_from(per_buf)
+            .ok()
+            .and_then(|n| n.checked_shl(sector_shift))
+            .ok_or(EINVAL)?;
+        let elem = per_buf.checked_mul(tuple).ok_or(EINVAL)?;
+        Ok(Self {
+            pool: TagPool::new(min_nr, elem)?,
+            tuple_size: layout.tuple_size,
+            tag_size: layout.tag_size.ok_or(EINVAL)?,
+            iv_size: layout.iv_size,
+            pool_max_sectors,
+            sector_shift,
+        })
+    }
+
+    /// Bytes of tags for `sectors` 512-byte sectors of data.
+    fn tag_len(&self, sectors: u32) -> Option<usize> {
+        (self.tuple_size as usize).checked_mul((sectors >> self.sector_shift) as usize)
+    }
+}
+
+impl Rcrypt {
+    /// `crypt_map()`'s tags: a zeroed buffer for the tuples of `sectors`
+    /// 512-byte sectors from kmalloc if it gives one at once, else from the
+    /// pool (waiting), after shortening the bio with `accept` to what a pool
+    /// buffer holds. Returns the buffer.
+    pub(super) fn map_tags(
+        &self,
+        tags: &TagIo,
+        sectors: u32,
+        accept: impl FnOnce(u32),
+    ) -> Result<crate::bio::TagBuf> {
+        let len = tags.tag_len(sectors).ok_or(EINVAL)?;
+        if let Some(b) = tags.pool.try_kmalloc(len) {
+            return Ok(b);
+        }
+        let sectors = if sectors > tags.pool_max_sectors {
+            accept(tags.pool_max_sectors);
+            tags.pool_max_sectors
+        } else {
+            sectors
+        };
+        tags.pool.alloc(tags.tag_len(sectors).ok_or(EINVAL)?)
+    }
+
+    /// `crypt_convert()` for a target with integrity metadata: encrypts the
+    /// bio's sectors into the buffer `buf` and fills their tuples, or
+    /// decrypts them from `buf` (read from the device with their tuples)
+    /// into the bio, checking each tag. `Err(EBADMSG)` names no sector: the
+    /// failing one was reported (rate-limited) and counted.
+    pub(super) fn convert_tagged(
+        &self,
+        p: dm::IoParts<'_, Rcrypt, super::io::IoState>,
+        out: &Bio,
+        dir: Direction,
+    ) -> Result {
+        let ti = self.tags.as_ref().ok_or(EINVAL)?;
+        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
+        let dm::IoParts {
+            bio,
+            state,
+            tags,
+            area,
+            ..
+        } = p;
+        let tags = tags.ok_or(EINVAL)?;
+        let mut req = self.req_pool.get(area)?;
+        let ss = self.sector_size;
+        let mask = ss.wrapping_sub(1);
+        let step = u64::from(ss >> SECTOR_SHIFT);
+        let tuple = ti.tuple_size as usize;
+        // The sector relative to the target (the AEAD's associated data)
+        // and with iv_offset (the IV generators').
+        let mut sector = state.sector;
+        let mut index = 0usize;
+        let mut cursor = bio.cursor();
+        let mut ocursor = out.cursor();
+        let mut left = bio.size() & !mask;
+        while left > 0 {
+            let (mine, theirs) = bio
+                .next_run(&mut cursor, Some((out, &mut ocursor)), left, mask)
+                .ok_or(EIO)?;
+            let theirs = theirs.ok_or(EIO)?;
+            // Writes go from the bio into the buffer, reads the other way.
+            let (src, dst) = match dir {
+                Direction::Encrypt => (mine, theirs),
+                Direction::Decrypt => (theirs, mine),
+            };
+            let len = src.len();
+            let mut off = 0;
+            while off < len {
+                let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
+                let from = index.checked_mul(tuple).ok_or(EIO)?;
+                let mut t = tags.linear(from, tuple).ok_or(EIO)?;
+                let cc_sector = sector.wrapping_add(self.iv_offset);
+                let r = self
+                    .cipher
+                    .crypt_tagged(&tfms, &mut req, dir, cc_sector, sector, s, d, &mut t, ti);
+                if let Err(e) = r {
+                    if e == Error::from(EBADMSG) {
+                        self.counters
+                            .integrity_errors
+                            .fetch_add(1, Ordering::Relaxed);
+                        dm::integrity_error(bio, sector);
+                    }
+                    return Err(e);
+                }
+                sector = sector.wrapping_add(step);
+                index = index.wrapping_add(1);
+                // `src.sub(off, ss)` succeeded: `off + ss <= len`.
+                #[allow(clippy::arithmetic_side_effects)]
+                {
+                    off += ss;
+                }
+            }
+            left = left.saturating_sub(len);
+            if left > 0 {
+                wq::cond_resched();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SectorCipher {
+    /// One sector with its metadata tuple `tuple` (`crypt_convert_block_aead()`,
+    /// or `crypt_convert_block_skcipher()` with an IV stored in the
+    /// metadata): the IV from the generator, or for `random` fresh random
+    /// bytes stored in the tuple after the tag (writes) or the stored ones
+    /// (reads); then the AEAD with the sector `ad_sector` (relative to the
+    /// target) as associated data and the tag at the start of the tuple,
+    /// or the skcipher. A write zeroes the rest of the tuple.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn crypt_tagged(
+        &self,
+        tfms: &crate::crypto::CipherUse<'_, super::cipher::IvKeys>,
+        req: &mut crate::crypto::Request<'_>,
+        dir: Direction,
+        cc_sector: u64,
+        ad_sector: u64,
+        src: crate::bio::PageRef<'_>,
+        dst: crate::bio::PageRef<'_>,
+        tuple: &mut crate::crypto::LinearMut<'_>,
+        ti: &TagIo,
+    ) -> Result {
+        let (tag_size, iv_size) = (ti.tag_size as usize, ti.iv_size as usize);
+        let iv_end = tag_size.checked_add(iv_size).ok_or(EINVAL)?;
+        if self.mode() == IvMode::Random {
+            let stored = tuple
+                .as_mut_slice()
+                .get_mut(tag_size..iv_end)
+                .ok_or(EINVAL)?;
+            let iv = req.iv_mut().get_mut(..iv_size).ok_or(EINVAL)?;
+            match dir {
+                Direction::Encrypt => {
+                    crate::crypto::random_bytes(iv);
+                    stored.copy_from_slice(iv);
+                }
+                Direction::Decrypt => iv.copy_from_slice(stored),
+            }
+        } else {
+            self.generate_iv(req, cc_sector)?;
+        }
+        if dir == Direction::Encrypt {
+            if let Some(rest) = tuple.as_mut_slice().get_mut(iv_end..) {
+                rest.fill(0);
+            }
+        }
+        match tfms.aead() {
+            Some(aead) => {
+                let len = tuple.len();
+                let mut tag = tuple.sub(0, tag_size.min(len)).ok_or(EINVAL)?;
+                req.aead_crypt(aead, dir, ad_sector, src, dst, self.sector_size, &mut tag)
+            }
+            None => {
+                let tfm = tfms.get(self.key_index(cc_sector)).ok_or(EINVAL)?;
+                req.crypt(tfm, dir, src, dst, self.sector_size)
+            }
+        }
+    }
+}
+
+/// Read path of a target with integrity metadata, in map context: read the
+/// sectors and their tuples into a buffer of pool pages, taken without
+/// waiting; if the pools run dry, from the work queue, waiting.
+pub(super) fn read_tagged(io: RcryptIo) {
+    match read_buffer(io, false) {
+        Ok(buf) => buf.submit(read_tagged_done),
+        Err(Ok(io)) => io.queue(read_tagged_work),
+        Err(Err(io)) => finish(io, BlkStatus::IOERR),
+    }
+}
+
+/// Work item: [`read_tagged`] where waiting is allowed.
+fn read_tagged_work(io: RcryptIo) {
+    match read_buffer(io, true) {
+        Ok(buf) => buf.submit(read_tagged_done),
+        Err(Ok(io) | Err(io)) => finish(io, BlkStatus::IOERR),
+    }
+}
+
+/// A buffer of pool pages for a read, directed at the device with the
+/// bio's tags as its integrity payload; `Err(Ok(io))`: the pools ran dry
+/// without waiting, `Err(Err(io))`: the read fails.
+fn read_buffer(io: RcryptIo, wait: bool) -> Result<RcryptBuf, Result<RcryptIo, RcryptIo>> {
+    let mut buf = match super::io::alloc_buffer(io, wait, !wait) {
+        Ok(b) => b,
+        Err(super::io::NoBuffer::Dry(io)) => return Err(Ok(io)),
+        Err(super::io::NoBuffer::Failed(io)) => return Err(Err(io)),
+    };
+    let seed = buf.io().target().dev_sector(buf.io().state().sector);
+    match buf.attach_tags(seed, wait) {
+        Ok(()) => Ok(buf),
+        Err(e) if e == ENOMEM && !wait => Err(Ok(buf.release())),
+        Err(_) => Err(Err(buf.release())),
+    }
+}
+
+/// A tagged read completed (possibly in interrupt context): check and
+/// decrypt inline or from the work queue.
+fn read_tagged_done(buf: RcryptBuf) {
+    let status = buf.buffer().status();
+    if !status.is_ok() {
+        return finish(buf.release(), status);
+    }
+    if buf.io().target().run_inline(buf.io()) {
+        decrypt_tagged(buf);
+    } else {
+        buf.io().target().backlog_add();
+        buf.queue(decrypt_tagged_queued);
+    }
+}
+
+/// Work item: [`decrypt_tagged`] for a read the work queue took.
+fn decrypt_tagged_queued(buf: RcryptBuf) {
+    buf.io().target().backlog_sub();
+    decrypt_tagged(buf);
+}
+
+/// Checks and decrypts a completed tagged read into the bio and ends it: a
+/// tag that does not verify fails the bio with a protection error
+/// (dm-crypt's `BLK_STS_PROTECTION` for `-EBADMSG`).
+fn decrypt_tagged(mut buf: RcryptBuf) {
+    let (p, out) = buf.parts_mut();
+    let r = p.target.convert_tagged(p, out, Direction::Decrypt);
+    let status = match r {
+        Ok(()) => BlkStatus::OK,
+        Err(e) if e == Error::from(EBADMSG) => BlkStatus::PROTECTION,
+        Err(_) => BlkStatus::IOERR,
+    };
+    finish(buf.release(), status);
+}

@@ -1,0 +1,191 @@
+# Integrity metadata on dm-integrity (no internal hash: the tags are the
+# upper target's), against the C target, for AEAD specs and for
+# integrity:N:none with the random IV, 512- and 4096-byte sectors:
+#  - each target reads back what it wrote, and what the other wrote (the
+#    tags and stored IVs included);
+#  - a deterministic AEAD (plain64 IV) leaves the same bytes on the device
+#    below, data and tags, through either target;
+#  - tampering: a flipped byte of ciphertext, of tag or of stored IV on the
+#    ramdisk makes exactly that sector fail to read, through both targets
+#    alike (rcrypt counts it in integrity_errors and names the sector in
+#    the kernel log); a write over it heals it.
+. "$SELFTESTS/lib.sh"
+ramdisks
+# rcrypt's INFO counters (integrity_errors), restored at the end.
+P=/sys/module/dm_rcrypt/parameters/info_counters
+counters_was=$(cat $P)
+echo Y >$P
+
+head -c 262144 /dev/urandom >/tmp/i1
+bad=0 n=0
+fail() { echo "$desc: $*"; bad=$((bad + 1)); }
+rd() { dd if="$1" bs="$3" count="$2" skip="${4:-0}" iflag=direct 2>/dev/null; }
+
+# integrity NAME DEV TAG BLOCK: a dm-integrity device over DEV (wiped) with
+# TAG bytes of metadata per BLOCK-byte sector, no journal, all of it mapped;
+# prints its length in sectors.
+integrity() {
+	dd if=/dev/zero of="$2" bs=1M count=64 2>/dev/null
+	dmsetup create "$1" --table "0 8 integrity $2 0 $3 D 1 block_size:$4" || return 1
+	len=$(dmsetup status "$1" | awk '{print $5}')
+	dmsetup remove "$1" &&
+		dmsetup create "$1" --table "0 $len integrity $2 0 $3 D 1 block_size:$4" &&
+		dmsetup mknodes && echo "$len"
+}
+
+# Verdicts: the same tables on a dm-integrity device (28 bytes per 512-byte
+# sector) and on a plain ramdisk get the same verdict and message from both
+# targets (or, accepted, the same table status).
+desc=verdicts
+if len=$(integrity igv /dev/ram3 28 512); then
+	table_device_create
+	while read -r dev args; do
+		[ -n "$dev" ] || continue
+		n=$((n + 1))
+		args=$(echo "$args" | sed -e "s|@KEY32@|$KEY32|g" -e "s|@KEY64@|$KEY64|g")
+		c=$(try_table crypt 8 "${args/@DEV@/$dev}")
+		r=$(try_table rcrypt 8 "${args/@DEV@/$dev}")
+		[ "$c" = "$r" ] || fail "$dev $args: crypt: $c; rcrypt: $r"
+		echo "$r" | grep -q "not supported yet" && fail "$dev $args: $r"
+	done <<-EOF
+		/dev/mapper/igv capi:gcm(aes)-random @KEY32@ 0 @DEV@ 0 1 integrity:28:aead
+		/dev/mapper/igv capi:gcm(aes)-random @KEY32@ 0 @DEV@ 0 1 integrity:20:aead
+		/dev/mapper/igv capi:gcm(aes)-random @KEY32@ 0 @DEV@ 0 1 integrity:32:aead
+		/dev/mapper/igv capi:gcm(aes)-random @KEY32@ 0 @DEV@ 0 1 integrity:12:aead
+		/dev/mapper/igv capi:gcm(aes)-random @KEY32@ 0 @DEV@ 0 2 integrity:28:aead sector_size:4096
+		/dev/mapper/igv capi:gcm(aes)-plain64 @KEY32@ 0 @DEV@ 0 1 integrity:16:aead
+		/dev/mapper/igv capi:authenc(hmac(sha256),xts(aes))-random @KEY64@@KEY32@ 0 @DEV@ 0 1 integrity:28:aead
+		/dev/mapper/igv capi:authenc(hmac(sha256),xts(aes))-plain64 @KEY64@@KEY32@ 0 @DEV@ 0 1 integrity:28:aead
+		/dev/mapper/igv capi:authenc(hmac(sha256),xts(aes))-plain64 @KEY64@ 0 @DEV@ 0 2 integrity:28:aead integrity_key_size:16
+		/dev/mapper/igv capi:authenc(hmac(sha999),xts(aes))-plain64 @KEY64@ 0 @DEV@ 0 1 integrity:28:aead
+		/dev/mapper/igv capi:xts(aes)-random @KEY64@ 0 @DEV@ 0 1 integrity:28:aead
+		/dev/mapper/igv capi:nosuch(aes)-random @KEY32@ 0 @DEV@ 0 1 integrity:28:aead
+		/dev/mapper/igv aes-xts-random @KEY64@ 0 @DEV@ 0 1 integrity:16:none
+		/dev/mapper/igv aes-xts-random @KEY64@ 0 @DEV@ 0
+		/dev/mapper/igv aes-cbc-random @KEY32@ 0 @DEV@ 0 1 integrity:28:none
+		/dev/mapper/igv aes-xts-plain64 @KEY64@ 0 @DEV@ 0 1 integrity:28:none
+		/dev/ram0 capi:gcm(aes)-random @KEY32@ 0 @DEV@ 0 1 integrity:28:aead
+		/dev/ram0 aes-xts-random @KEY64@ 0 @DEV@ 0 1 integrity:16:none
+	EOF
+	table_device_remove
+	dmsetup remove igv
+else
+	fail "dm-integrity"
+fi
+
+# case_ DESC CIPHER KEY TAG OPTIONS: OPTIONS without the count.
+case_() {
+	desc=$1 cipher=$2 key=$3 tag=$4 opts=$5
+	n=$((n + 1))
+	bs=512
+	case $opts in *sector_size:4096*) bs=4096 ;; esac
+	nopt=$(echo "$opts" | wc -w)
+	lc=$(integrity igc /dev/ram0 "$tag" $bs) && lr=$(integrity igr /dev/ram1 "$tag" $bs) ||
+		{ fail "dm-integrity"; dmsetup remove_all; return; }
+	dmsetup create dc --table "0 $lc crypt $cipher $key 0 /dev/mapper/igc 0 $nopt $opts" ||
+		{ fail "crypt refused"; dmsetup remove_all; return; }
+	if ! dmsetup create dr --table "0 $lr rcrypt $cipher $key 0 /dev/mapper/igr 0 $nopt $opts"; then
+		fail "rcrypt refused: $(dmesg | grep 'rcrypt:' | tail -1)"
+		dmsetup remove_all
+		return
+	fi
+	dmsetup mknodes
+	for d in dc dr; do
+		dd if=/tmp/i1 of=/dev/mapper/$d bs=64k oflag=direct conv=notrunc 2>/dev/null || fail "write through $d"
+	done
+	rd /dev/mapper/dr 4 64k | cmp -s - /tmp/i1 || fail "rcrypt read-back differs"
+	rd /dev/mapper/dc 4 64k | cmp -s - /tmp/i1 || fail "crypt read-back differs"
+	case $cipher in
+	*-random*) ;;
+	*) cmp -s /dev/ram0 /dev/ram1 || fail "the devices below differ (data or tags)" ;;
+	esac
+	dmsetup remove dc && dmsetup remove dr || fail "remove"
+	# Cross: each target over the other's device.
+	dmsetup create xr --table "0 $lc rcrypt $cipher $key 0 /dev/mapper/igc 0 $nopt $opts" &&
+		dmsetup create xc --table "0 $lr crypt $cipher $key 0 /dev/mapper/igr 0 $nopt $opts" &&
+		dmsetup mknodes || fail "cross create"
+	rd /dev/mapper/xr 4 64k | cmp -s - /tmp/i1 || fail "rcrypt cannot read crypt's data"
+	rd /dev/mapper/xc 4 64k | cmp -s - /tmp/i1 || fail "crypt cannot read rcrypt's data"
+	dmsetup remove xr && dmsetup remove xc && dmsetup remove igc && dmsetup remove igr || fail "remove"
+}
+
+case_ "AES-GCM random" "capi:gcm(aes)-random" "$KEY32" 28 "integrity:28:aead"
+case_ "authenc hmac(sha256) xts(aes) random" "capi:authenc(hmac(sha256),xts(aes))-random" \
+	"$KEY64$KEY32" 48 "integrity:48:aead"
+case_ "authenc hmac(sha256) xts(aes) plain64" "capi:authenc(hmac(sha256),xts(aes))-plain64" \
+	"$KEY64$KEY32" 32 "integrity:32:aead"
+case_ "authenc plain64, 4096-byte sectors" "capi:authenc(hmac(sha256),xts(aes))-plain64" \
+	"$KEY64$KEY32" 32 "integrity:32:aead sector_size:4096"
+case_ "AES-GCM random, 4096-byte sectors" "capi:gcm(aes)-random" "$KEY32" 28 "integrity:28:aead sector_size:4096"
+case_ "chacha20-poly1305 random" "capi:rfc7539(chacha20,poly1305)-random" "$KEY32" 28 "integrity:28:aead"
+case_ "AEGIS-128 random" "capi:aegis128-random" "${KEY32%????????????????????????????????}" 32 "integrity:32:aead"
+case_ "AES-XTS random IV stored (integrity:16:none)" aes-xts-random "$KEY64" 16 "integrity:16:none"
+case_ "AES-XTS random IV, larger tuple" aes-xts-random "$KEY64" 24 "integrity:24:none"
+
+# Tampering, on one device below, read by both targets in turn.
+sec=37 # the sector tampered with
+sector_of() { dd if=/tmp/i1 bs=512 skip="$1" count=1 2>/dev/null; }
+tamper() { # tamper WHAT(data|tag|iv) CIPHER KEY TAG OPTION
+	what=$1 desc="tamper $1 ($2)"
+	n=$((n + 1))
+	len=$(integrity ig /dev/ram2 "$4" 512) || { fail "dm-integrity"; return; }
+	tbl="0 $len TARGET $2 $3 0 /dev/mapper/ig 0 1 $5"
+	dmsetup create tw --table "${tbl/TARGET/rcrypt}" && dmsetup mknodes ||
+		{ fail "create"; dmsetup remove_all; return; }
+	dd if=/tmp/i1 of=/dev/mapper/tw bs=64k oflag=direct 2>/dev/null || fail "write"
+	# Where the sector and its tuple lie below: the bytes that change when
+	# it is written again with a fresh random IV (twice: a byte of the new
+	# tag or IV equals the old one with odds 1/256).
+	: >/tmp/offs
+	for i in 1 2; do
+		cp /dev/ram2 /tmp/s0
+		# (fsync: dm-integrity writes its tags back on a flush.)
+		sector_of $sec | dd of=/dev/mapper/tw bs=512 seek=$sec count=1 oflag=direct conv=notrunc,fsync 2>/dev/null
+		cmp -l /tmp/s0 /dev/ram2 | awk '{print $1 - 1}' >>/tmp/offs
+	done
+	rm -f /tmp/s0
+	dmsetup remove tw && dmsetup remove ig
+	# The data block: the 512-byte block with most changed bytes; the tuple:
+	# the changed bytes outside it (the tag first, the stored IV last).
+	blk=$(awk '{print int($1 / 512)}' /tmp/offs | sort -n | uniq -c | sort -n | tail -1 | awk '{print $2}')
+	case $what in
+	data) off=$((blk * 512 + 100)) ;;
+	tag) off=$(awk -v b="$blk" 'int($1 / 512) != b' /tmp/offs | sort -n | head -1) ;;
+	iv) off=$(awk -v b="$blk" 'int($1 / 512) != b' /tmp/offs | sort -n | tail -1) ;;
+	esac
+	[ -n "$off" ] || { fail "no offset to tamper with"; return; }
+	v=$(dd if=/dev/ram2 bs=1 skip="$off" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	printf "\\$(printf %03o $((v ^ 1)))" | dd of=/dev/ram2 bs=1 seek="$off" conv=notrunc 2>/dev/null
+	dmsetup create ig --table "0 $len integrity /dev/ram2 0 $4 D 1 block_size:512" || { fail "reopen"; return; }
+	for target in rcrypt crypt; do
+		dmesg -c >/dev/null
+		dmsetup create tt --table "${tbl/TARGET/$target}" && dmsetup mknodes || { fail "$target create"; continue; }
+		if dd if=/dev/mapper/tt of=/dev/null bs=512 skip=$sec count=1 iflag=direct 2>/dev/null; then
+			fail "$target read the tampered sector"
+		fi
+		for s in $((sec - 1)) $((sec + 1)); do
+			dd if=/dev/mapper/tt bs=512 skip=$s count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/sec.$s ||
+				fail "$target: sector $s beside it does not read back"
+		done
+		if [ $target = rcrypt ]; then
+			[ "$(counter integrity_errors tt)" -ge 1 ] || fail "integrity_errors did not count: $(dmsetup status tt)"
+			dmesg | grep -q "rcrypt: .*INTEGRITY AEAD ERROR, sector $sec\$" || fail "no message naming sector $sec"
+		fi
+		dmsetup remove tt
+	done
+	# A write heals the sector.
+	dmsetup create tt --table "${tbl/TARGET/rcrypt}" && dmsetup mknodes
+	sector_of $sec | dd of=/dev/mapper/tt bs=512 seek=$sec count=1 oflag=direct conv=notrunc 2>/dev/null
+	dd if=/dev/mapper/tt bs=512 skip=$sec count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/sec.$sec ||
+		fail "a write did not heal the sector"
+	dmsetup remove_all
+}
+for s in $((sec - 1)) $sec $((sec + 1)); do sector_of $s >/tmp/sec.$s; done
+for what in data tag iv; do
+	tamper $what "capi:gcm(aes)-random" "$KEY32" 28 "integrity:28:aead"
+done
+tamper tag "capi:authenc(hmac(sha256),xts(aes))-random" "$KEY64$KEY32" 48 "integrity:48:aead"
+
+echo "$counters_was" >$P
+echo "$n cases, $bad failures"
+[ $bad = 0 ]
