@@ -224,11 +224,20 @@ def edge_table(length, args, rng):
     return length, " ".join(words)
 
 
+def c_leaks(args):
+    """Whether dm-crypt 6.12 leaks memory on the table: it keeps only the
+    last of repeated integrity: options and does not free the kstrdup() of
+    the earlier ones, which kmemleak reports, failing the run as a kernel
+    leak. Such tables are not generated (rcrypt's parser handles them: see
+    table.rs, "Where the C misbehaves")."""
+    return sum(1 for w in args.split() if w.startswith("integrity:")) > 1
+
+
 def tables(n, seed, dev):
     rng = random.Random(seed)
     good, bad = load_tables(dev, rng)
     out = []
-    for _ in range(n):
+    while len(out) < n:
         r = rng.random()
         length, args = rng.choice(good) if r < 0.7 else rng.choice(bad)
         args = expand(args, dev, rng)
@@ -244,6 +253,8 @@ def tables(n, seed, dev):
             args = mutate(args, rng)
             if rng.random() < 0.1:
                 length = mutate_length(length, rng)
+        if c_leaks(args):
+            continue
         out.append(f"{length}\t{args}")
     return out
 
