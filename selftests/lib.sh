@@ -67,15 +67,6 @@ table_device_remove() {
 	dmsetup remove selftest_tbl || die "cannot remove selftest_tbl"
 }
 
-# unsupported_yet ARGS: whether rcrypt does not implement the table's IV mode
-# or integrity mode yet (it must then refuse it with "not supported yet").
-unsupported_yet() {
-	case "$1" in
-	*-random* | *integrity:*:aead* | *integrity:*:AEAD*) return 0 ;;
-	esac
-	return 1
-}
-
 # dropin_begin [PARAM=VALUE...]: dm-rcrypt reloaded with crypt_alias=1 (and
 # the parameters given), the C dm-crypt unloaded: the target crypt is
 # rcrypt's. dropin_end: back to dm-crypt beside the plain rcrypt. Devices

@@ -10,10 +10,8 @@
  *	"0 <length> rcrypt <params>" into fz_rcrypt, byte for byte (no
  *	shell or dmsetup splitting), then cleared. Both verdicts (accepted,
  *	or the errno), and the device-mapper messages each load logged,
- *	must match. Tables that rcrypt refuses as "not supported yet"
- *	(integrity) are counted apart, whatever crypt's verdict, and so are
- *	tables whose start sector plus length does not fit in 64 bits, which
- *	rcrypt refuses with "Device sector plus target length overflows"
+ *	must match. Tables whose start sector plus length does not fit in
+ *	64 bits, which rcrypt refuses with "Device sector plus target length overflows"
  *	(dm-crypt takes them; dmfuzz checks the sum itself). A length that
  *	is not a decimal number below 2^64 cannot be loaded (the ioctl holds
  *	64 bits): such lines are counted and skipped.
@@ -81,7 +79,7 @@ static const char *names[2] = { "fz_crypt", "fz_rcrypt" };
 static const char *types[2] = { "crypt", "rcrypt" };
 
 static int ctl = -1, kmsg = -1;
-static unsigned long splats, mismatches, shown, unsupported, range_only, bad_lengths;
+static unsigned long splats, mismatches, shown, range_only, bad_lengths;
 
 static const char *splat_words[] = {
 	"BUG:", "WARNING:", "KASAN", "UBSAN", "Oops", "general protection",
@@ -372,15 +370,6 @@ static void compare(const char *what, unsigned long line, const char *input,
 	 */
 	if (o[1].err == EINVAL && start_overflows(len, params) && only_range_msg(o[1].log, o[0].log)) {
 		range_only++;
-		return;
-	}
-	/*
-	 * rcrypt's known gap: integrity (AEAD, "random") is not implemented.
-	 * It refuses such tables once its parse is done, before allocating
-	 * transforms, so crypt may accept them or fail later (an unknown AEAD).
-	 */
-	if (o[1].err && strstr(o[1].log, "not supported yet")) {
-		unsupported++;
 		return;
 	}
 	mismatches++;
@@ -924,9 +913,6 @@ int main(int argc, char **argv)
 		do_tables(f);
 	else
 		do_messages(f);
-	if (unsupported)
-		printf("dmfuzz: %lu refused by rcrypt as not supported yet (integrity), apart\n",
-		       unsupported);
 	if (range_only)
 		printf("dmfuzz: %lu refused by rcrypt only, start + length past 2^64 - 1, apart\n",
 		       range_only);
