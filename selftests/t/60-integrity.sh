@@ -5,10 +5,9 @@
 #    tags and stored IVs included);
 #  - a deterministic AEAD (plain64 IV) leaves the same bytes on the device
 #    below, data and tags, through either target;
-#  - tampering: a flipped byte of ciphertext, of tag or of stored IV on the
-#    ramdisk makes exactly that sector fail to read, through both targets
-#    alike (rcrypt counts it in integrity_errors and names the sector in
-#    the kernel log); a write over it heals it.
+#  - a forged page (written with another key) fails to read, alone,
+#    through both targets alike (rcrypt counts it in integrity_errors and
+#    names its first sector in the kernel log); a write over it heals it.
 . "$SELFTESTS/lib.sh"
 ramdisks
 # rcrypt's INFO counters (integrity_errors), restored at the end.
@@ -25,7 +24,7 @@ rd() { dd if="$1" bs="$3" count="$2" skip="${4:-0}" iflag=direct 2>/dev/null; }
 # TAG bytes of metadata per BLOCK-byte sector, no journal, all of it mapped;
 # prints its length in sectors.
 integrity() {
-	dd if=/dev/zero of="$2" bs=1M count=64 2>/dev/null
+	dd if=/dev/zero of="$2" bs=1M count=64 oflag=direct 2>/dev/null
 	dmsetup create "$1" --table "0 8 integrity $2 0 $3 D 1 block_size:$4" || return 1
 	len=$(dmsetup status "$1" | awk '{print $5}')
 	dmsetup remove "$1" &&
@@ -97,7 +96,13 @@ case_() {
 	rd /dev/mapper/dc 4 64k | cmp -s - /tmp/i1 || fail "crypt read-back differs"
 	case $cipher in
 	*-random*) ;;
-	*) cmp -s /dev/ram0 /dev/ram1 || fail "the devices below differ (data or tags)" ;;
+	*)
+		# (O_DIRECT: the ramdisks' page caches may be stale.)
+		dd if=/dev/ram1 of=/tmp/below1 bs=1M iflag=direct 2>/dev/null
+		dd if=/dev/ram0 bs=1M iflag=direct 2>/dev/null | cmp -s - /tmp/below1 ||
+			fail "the devices below differ (data or tags)"
+		rm -f /tmp/below1
+		;;
 	esac
 	dmsetup remove dc && dmsetup remove dr || fail "remove"
 	# Cross: each target over the other's device.
@@ -122,50 +127,38 @@ case_ "AEGIS-128 random" "capi:aegis128-random" "${KEY32%???????????????????????
 case_ "AES-XTS random IV stored (integrity:16:none)" aes-xts-random "$KEY64" 16 "integrity:16:none"
 case_ "AES-XTS random IV, larger tuple" aes-xts-random "$KEY64" 24 "integrity:24:none"
 
-# Tampering, on one device below, read by both targets in turn.
-sec=37 # the sector tampered with
-sector_of() { dd if=/tmp/i1 bs=512 skip="$1" count=1 2>/dev/null; }
-tamper() { # tamper WHAT(data|tag|iv) CIPHER KEY TAG OPTION
-	what=$1 desc="tamper $1 ($2)"
+# A forged page, on one device below, read by both targets in turn: the
+# 4 KiB at sector 32 rewritten through a mapping with another key (its
+# data and tuples then belong to that key: the tags do not verify under the
+# right one) must fail to read through both targets, alone (the sectors
+# beside it read back), and a write with the right key heals it. (Whole
+# pages: busybox's dd goes through the page cache, where a smaller write
+# would read the page first.)
+sec=32
+forge() { # forge CIPHER KEY OTHER-KEY TAG OPTION
+	desc="forged page ($1)"
 	n=$((n + 1))
 	len=$(integrity ig /dev/ram2 "$4" 512) || { fail "dm-integrity"; return; }
-	tbl="0 $len TARGET $2 $3 0 /dev/mapper/ig 0 1 $5"
-	dmsetup create tw --table "${tbl/TARGET/rcrypt}" && dmsetup mknodes ||
+	tbl="0 $len TARGET $1 KEY 0 /dev/mapper/ig 0 1 $5"
+	good=$(echo "$tbl" | sed "s/KEY/$2/")
+	dmsetup create tw --table "${good/TARGET/rcrypt}" && dmsetup mknodes ||
 		{ fail "create"; dmsetup remove_all; return; }
 	dd if=/tmp/i1 of=/dev/mapper/tw bs=64k oflag=direct 2>/dev/null || fail "write"
-	# Where the sector and its tuple lie below: the bytes that change when
-	# it is written again with a fresh random IV (twice: a byte of the new
-	# tag or IV equals the old one with odds 1/256).
-	: >/tmp/offs
-	for i in 1 2; do
-		cp /dev/ram2 /tmp/s0
-		# (fsync: dm-integrity writes its tags back on a flush.)
-		sector_of $sec | dd of=/dev/mapper/tw bs=512 seek=$sec count=1 oflag=direct conv=notrunc,fsync 2>/dev/null
-		cmp -l /tmp/s0 /dev/ram2 | awk '{print $1 - 1}' >>/tmp/offs
-	done
-	rm -f /tmp/s0
-	dmsetup remove tw && dmsetup remove ig
-	# The data block: the 512-byte block with most changed bytes; the tuple:
-	# the changed bytes outside it (the tag first, the stored IV last).
-	blk=$(awk '{print int($1 / 512)}' /tmp/offs | sort -n | uniq -c | sort -n | tail -1 | awk '{print $2}')
-	case $what in
-	data) off=$((blk * 512 + 100)) ;;
-	tag) off=$(awk -v b="$blk" 'int($1 / 512) != b' /tmp/offs | sort -n | head -1) ;;
-	iv) off=$(awk -v b="$blk" 'int($1 / 512) != b' /tmp/offs | sort -n | tail -1) ;;
-	esac
-	[ -n "$off" ] || { fail "no offset to tamper with"; return; }
-	v=$(dd if=/dev/ram2 bs=1 skip="$off" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
-	printf "\\$(printf %03o $((v ^ 1)))" | dd of=/dev/ram2 bs=1 seek="$off" conv=notrunc 2>/dev/null
-	dmsetup create ig --table "0 $len integrity /dev/ram2 0 $4 D 1 block_size:512" || { fail "reopen"; return; }
+	dmsetup remove tw
+	other=$(echo "$tbl" | sed "s/KEY/$3/")
+	dmsetup create tx --table "${other/TARGET/rcrypt}" && dmsetup mknodes || fail "create with the other key"
+	dd if=/tmp/page of=/dev/mapper/tx bs=4096 seek=$((sec / 8)) count=1 oflag=direct conv=notrunc 2>/dev/null ||
+		fail "write with the other key"
+	dmsetup remove tx
 	for target in rcrypt crypt; do
 		dmesg -c >/dev/null
-		dmsetup create tt --table "${tbl/TARGET/$target}" && dmsetup mknodes || { fail "$target create"; continue; }
-		if dd if=/dev/mapper/tt of=/dev/null bs=512 skip=$sec count=1 iflag=direct 2>/dev/null; then
-			fail "$target read the tampered sector"
+		dmsetup create tt --table "${good/TARGET/$target}" && dmsetup mknodes || { fail "$target create"; continue; }
+		if dd if=/dev/mapper/tt of=/dev/null bs=4096 skip=$((sec / 8)) count=1 iflag=direct 2>/dev/null; then
+			fail "$target read the forged page"
 		fi
-		for s in $((sec - 1)) $((sec + 1)); do
-			dd if=/dev/mapper/tt bs=512 skip=$s count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/sec.$s ||
-				fail "$target: sector $s beside it does not read back"
+		for s in $((sec - 8)) $((sec + 8)); do
+			dd if=/dev/mapper/tt bs=4096 skip=$((s / 8)) count=1 iflag=direct 2>/dev/null |
+				cmp -s - /tmp/page.$s || fail "$target: the page at sector $s beside it does not read back"
 		done
 		if [ $target = rcrypt ]; then
 			[ "$(counter integrity_errors tt)" -ge 1 ] || fail "integrity_errors did not count: $(dmsetup status tt)"
@@ -173,18 +166,18 @@ tamper() { # tamper WHAT(data|tag|iv) CIPHER KEY TAG OPTION
 		fi
 		dmsetup remove tt
 	done
-	# A write heals the sector.
-	dmsetup create tt --table "${tbl/TARGET/rcrypt}" && dmsetup mknodes
-	sector_of $sec | dd of=/dev/mapper/tt bs=512 seek=$sec count=1 oflag=direct conv=notrunc 2>/dev/null
-	dd if=/dev/mapper/tt bs=512 skip=$sec count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/sec.$sec ||
-		fail "a write did not heal the sector"
+	# A write heals the page.
+	dmsetup create tt --table "${good/TARGET/rcrypt}" && dmsetup mknodes
+	dd if=/tmp/page.$sec of=/dev/mapper/tt bs=4096 seek=$((sec / 8)) count=1 oflag=direct conv=notrunc 2>/dev/null
+	dd if=/dev/mapper/tt bs=4096 skip=$((sec / 8)) count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/page.$sec ||
+		fail "a write did not heal the page"
 	dmsetup remove_all
 }
-for s in $((sec - 1)) $sec $((sec + 1)); do sector_of $s >/tmp/sec.$s; done
-for what in data tag iv; do
-	tamper $what "capi:gcm(aes)-random" "$KEY32" 28 "integrity:28:aead"
-done
-tamper tag "capi:authenc(hmac(sha256),xts(aes))-random" "$KEY64$KEY32" 48 "integrity:48:aead"
+for s in $((sec - 8)) $sec $((sec + 8)); do dd if=/tmp/i1 of=/tmp/page.$s bs=4096 skip=$((s / 8)) count=1 2>/dev/null; done
+head -c 4096 /dev/urandom >/tmp/page
+OTHER32=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+forge "capi:gcm(aes)-random" "$KEY32" "$OTHER32" 28 "integrity:28:aead"
+forge "capi:authenc(hmac(sha256),xts(aes))-plain64" "$KEY64$KEY32" "$KEY64$OTHER32" 32 "integrity:32:aead"
 
 echo "$counters_was" >$P
 echo "$n cases, $bad failures"
