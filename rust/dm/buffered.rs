@@ -289,6 +289,7 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         let pb = unsafe { io.p.as_mut() };
         pb.buf_fn = Some(done);
         pb.clone_pool = pool.as_ptr();
+        pb.buf_cursor = Some(clone.cursor());
         // SAFETY: `set_end_io`'s contract:
         // - `trampoline` may be called with this clone: it finds in
         //   `bi_private` the per-bio data, which holds the rest of the
@@ -308,10 +309,21 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
     unsafe extern "C" fn trampoline(clone: *mut bindings::bio) {
         // SAFETY: `clone` is a valid bio whose I/O is over, and this
         // completion is its only holder (the caller's guarantee).
-        let Some(clone) = (unsafe { Bio::from_raw(clone) }) else {
+        let Some(mut clone) = (unsafe { Bio::from_raw(clone) }) else {
             return;
         };
         let p = clone.private().cast::<PerBio<T, S>>();
+        // SAFETY: `bi_private` is what `into_flight` set: the initialised
+        // per-bio data of the base bio, which nothing else reaches until the
+        // `BufferedIo` is rebuilt below.
+        if let Some(cursor) = unsafe { (*p).buf_cursor.take() } {
+            // SAFETY: `restore_cursor`'s contract: `into_flight` took the
+            // cursor from this bio, whose segments have not changed since
+            // (a submitted bio's segments are immutable). (A request's
+            // completion advances its bios to their end: a read's data is
+            // walked again to decrypt it.)
+            unsafe { clone.restore_cursor(&cursor) };
+        }
         // SAFETY: `bi_private` is what `into_flight` set: the initialised
         // per-bio data of the base bio, which nothing else reaches until the
         // `BufferedIo` is rebuilt below.

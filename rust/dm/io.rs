@@ -56,6 +56,9 @@ pub(super) struct PerBio<T: IoTarget, S> {
     /// `BufferedIo`: the completion step and the pool's identity.
     pub(super) buf_fn: Option<fn(BufferedIo<T, S>)>,
     pub(super) clone_pool: *mut crate::bio::PoolInner,
+    /// The buffer's position at submission, put back on completion (a
+    /// device below may consume it, and a read's data is decrypted after).
+    pub(super) buf_cursor: Option<BioCursor>,
     /// `BufferedIo::queue`: the work step and the buffer's bio.
     pub(super) buf_work_fn: Option<fn(BufferedIo<T, S>)>,
     pub(super) queued_clone: *mut bindings::bio,
@@ -178,6 +181,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
                 saved_cursor: None,
                 buf_fn: None,
                 clone_pool: core::ptr::null_mut(),
+                buf_cursor: None,
                 buf_work_fn: None,
                 queued_clone: core::ptr::null_mut(),
                 tags: None,
