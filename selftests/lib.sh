@@ -34,6 +34,20 @@ ramdisks() {
 	[ -b /dev/ram0 ] || brd_load 4 65536 || die "cannot load brd"
 }
 
+# integrity_dev NAME DEV TAG BLOCK: a dm-integrity device NAME over DEV
+# (zeroed first, 64 MiB) with TAG bytes of metadata per BLOCK-byte sector,
+# in direct mode (no journal: a write goes to its data and tag sectors and
+# nowhere else) and without an internal hash (the tags are the upper
+# target's), all of it mapped; prints its length in sectors.
+integrity_dev() {
+	dd if=/dev/zero of="$2" bs=1M count=64 oflag=direct 2>/dev/null
+	dmsetup create "$1" --table "0 8 integrity $2 0 $3 D 1 block_size:$4" || return 1
+	_len=$(dmsetup status "$1" | awk '{print $5}')
+	dmsetup remove "$1" &&
+		dmsetup create "$1" --table "0 $_len integrity $2 0 $3 D 1 block_size:$4" &&
+		dmsetup mknodes && echo "$_len"
+}
+
 # expand_table ARGS: replace the placeholders of selftests/data/*.txt.
 expand_table() {
 	echo "$1" | sed -e "s|@DEV@|/dev/ram0|g" -e "s|@KEY32@|$KEY32|g" -e "s|@KEY64@|$KEY64|g"

@@ -20,23 +20,11 @@ bad=0 n=0
 fail() { echo "$desc: $*"; bad=$((bad + 1)); }
 rd() { dd if="$1" bs="$3" count="$2" skip="${4:-0}" iflag=direct 2>/dev/null; }
 
-# integrity NAME DEV TAG BLOCK: a dm-integrity device over DEV (wiped) with
-# TAG bytes of metadata per BLOCK-byte sector, no journal, all of it mapped;
-# prints its length in sectors.
-integrity() {
-	dd if=/dev/zero of="$2" bs=1M count=64 oflag=direct 2>/dev/null
-	dmsetup create "$1" --table "0 8 integrity $2 0 $3 D 1 block_size:$4" || return 1
-	len=$(dmsetup status "$1" | awk '{print $5}')
-	dmsetup remove "$1" &&
-		dmsetup create "$1" --table "0 $len integrity $2 0 $3 D 1 block_size:$4" &&
-		dmsetup mknodes && echo "$len"
-}
-
 # Verdicts: the same tables on a dm-integrity device (28 bytes per 512-byte
 # sector) and on a plain ramdisk get the same verdict and message from both
 # targets (or, accepted, the same table status).
 desc=verdicts
-if len=$(integrity igv /dev/ram3 28 512); then
+if len=$(integrity_dev igv /dev/ram3 28 512); then
 	table_device_create
 	while read -r dev args; do
 		[ -n "$dev" ] || continue
@@ -79,7 +67,7 @@ case_() {
 	bs=512
 	case $opts in *sector_size:4096*) bs=4096 ;; esac
 	nopt=$(echo "$opts" | wc -w)
-	lc=$(integrity igc /dev/ram0 "$tag" $bs) && lr=$(integrity igr /dev/ram1 "$tag" $bs) ||
+	lc=$(integrity_dev igc /dev/ram0 "$tag" $bs) && lr=$(integrity_dev igr /dev/ram1 "$tag" $bs) ||
 		{ fail "dm-integrity"; dmsetup remove_all; return; }
 	dmsetup create dc --table "0 $lc crypt $cipher $key 0 /dev/mapper/igc 0 $nopt $opts" ||
 		{ fail "crypt refused"; dmsetup remove_all; return; }
@@ -138,7 +126,7 @@ sec=32
 forge() { # forge CIPHER KEY OTHER-KEY TAG OPTION
 	desc="forged page ($1)"
 	n=$((n + 1))
-	len=$(integrity ig /dev/ram2 "$4" 512) || { fail "dm-integrity"; return; }
+	len=$(integrity_dev ig /dev/ram2 "$4" 512) || { fail "dm-integrity"; return; }
 	tbl="0 $len TARGET $1 KEY 0 /dev/mapper/ig 0 1 $5"
 	good=$(echo "$tbl" | sed "s/KEY/$2/")
 	dmsetup create tw --table "${good/TARGET/rcrypt}" && dmsetup mknodes ||
