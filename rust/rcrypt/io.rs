@@ -64,7 +64,7 @@ type RcryptParts<'a> = IoParts<'a, Rcrypt, IoState>;
 /// A write with its buffer.
 pub(super) type RcryptBuf = BufferedIo<Rcrypt, IoState>;
 
-/// Why a write has no buffer ([`alloc_write_buffer`]).
+/// Why a write has no buffer ([`alloc_buffer`]).
 pub(super) enum NoBuffer {
     /// Not without waiting: try again where waiting is allowed.
     Dry(RcryptIo),
