@@ -1,19 +1,22 @@
-# vm-nvme: ms=64
+# vm-nvme: ms=64; ms=64,logical_block_size=4096,physical_block_size=4096
 #
 # Integrity metadata in an NVMe namespace's own per-sector metadata (QEMU's
-# emulated NVMe: 64 bytes of metadata per 512-byte block in a separate
-# buffer, no protection information), with no dm-integrity: the namespace's
-# integrity profile has no checksum, so dm-crypt 6.12 and rcrypt keep their
-# tags there. For AEAD and random-IV tables, each target reads back what it
-# wrote and what the other wrote over the same namespace; a table whose tag
-# does not fit the 64 bytes gets the same verdict from both.
+# emulated NVMe: 64 bytes of metadata per block in a separate buffer, no
+# protection information), with no dm-integrity: the namespace's integrity
+# profile has no checksum, so dm-crypt 6.12 and rcrypt keep their tags
+# there. Two namespaces: 512-byte blocks (nvme0n1) and 4096-byte blocks
+# (nvme0n2, with sector_size:4096 tables). For AEAD and random-IV tables,
+# each target reads back what it wrote and what the other wrote over the
+# same namespace; tables whose tag does not fit the 64 bytes, or whose
+# sector size is not the namespace's block size, get the same verdict from
+# both.
 . "$SELFTESTS/lib.sh"
-dev=/dev/nvme0n1
-[ -b $dev ] || die "no NVMe namespace (/dev: $(ls /dev | grep nvme | tr '\n' ' '))"
-sys=/sys/block/nvme0n1/integrity
-echo "integrity profile: format=$(cat $sys/format) tag_size=$(cat $sys/tag_size)" \
-	"interval=$(cat $sys/protection_interval_bytes)"
-len=$(blockdev --getsz $dev)
+for ns in nvme0n1 nvme0n2; do
+	[ -b /dev/$ns ] || die "no NVMe namespace $ns (/dev: $(ls /dev | grep nvme | tr '\n' ' '))"
+	sys=/sys/block/$ns/integrity
+	echo "$ns: $(cat /sys/block/$ns/queue/logical_block_size)-byte blocks, integrity profile:" \
+		"format=$(cat $sys/format) tag_size=$(cat $sys/tag_size) interval=$(cat $sys/protection_interval_bytes)"
+done
 head -c 262144 /dev/urandom >/tmp/n1
 head -c 262144 /dev/urandom >/tmp/n2
 bad=0 n=0
@@ -21,8 +24,8 @@ fail() { echo "$desc: $*"; bad=$((bad + 1)); }
 rd() { dd if="$1" bs=64k count=4 iflag=direct 2>/dev/null; }
 wr() { dd if="$2" of="$1" bs=64k oflag=direct conv=notrunc 2>/dev/null; }
 
-case_() { # case_ DESC CIPHER KEY OPTIONS (without the count)
-	desc=$1
+case_() { # case_ DESC CIPHER KEY OPTIONS (without the count), on $dev
+	desc="$1 ($dev)"
 	n=$((n + 1))
 	tbl="0 $len TARGET $2 $3 0 $dev 0 $(echo "$4" | wc -w) $4"
 	dmsetup create nr --table "${tbl/TARGET/rcrypt}" && dmsetup mknodes ||
@@ -39,20 +42,36 @@ case_() { # case_ DESC CIPHER KEY OPTIONS (without the count)
 	dmsetup remove nr
 }
 
+# verdict DESC ARGS...: crypt and rcrypt both refuse the table, alike.
+verdict() {
+	desc="verdict: $1 ($dev)"
+	n=$((n + 1))
+	table_device_create
+	c=$(try_table crypt 8 "$2")
+	r=$(try_table rcrypt 8 "$2")
+	table_device_remove
+	[ "$c" = "$r" ] && [ "${r%% *}" = reject ] || fail "crypt: $c; rcrypt: $r"
+}
+
+dev=/dev/nvme0n1
+len=$(blockdev --getsz $dev)
 case_ "AES-GCM random" "capi:gcm(aes)-random" "$KEY32" "integrity:28:aead"
 case_ "authenc hmac(sha256) xts(aes) random" "capi:authenc(hmac(sha256),xts(aes))-random" \
 	"$KEY64$KEY32" "integrity:48:aead"
 case_ "authenc hmac(sha256) xts(aes) plain64" "capi:authenc(hmac(sha256),xts(aes))-plain64" \
 	"$KEY64$KEY32" "integrity:32:aead"
 case_ "AES-XTS random IV stored" aes-xts-random "$KEY64" "integrity:16:none"
+verdict "integrity:65 on a 64-byte tuple" "capi:gcm(aes)-random $KEY32 0 $dev 0 1 integrity:65:aead"
+verdict "sector_size:4096 on 512-byte integrity intervals" \
+	"capi:gcm(aes)-random $KEY32 0 $dev 0 2 integrity:28:aead sector_size:4096"
 
-desc=verdict
-n=$((n + 1))
-table_device_create
-c=$(try_table crypt 8 "capi:gcm(aes)-random $KEY32 0 $dev 0 1 integrity:65:aead")
-r=$(try_table rcrypt 8 "capi:gcm(aes)-random $KEY32 0 $dev 0 1 integrity:65:aead")
-table_device_remove
-[ "$c" = "$r" ] && [ "${r%% *}" = reject ] || fail "integrity:65 on a 64-byte tuple: crypt: $c; rcrypt: $r"
+dev=/dev/nvme0n2
+len=$(blockdev --getsz $dev)
+case_ "AES-GCM random, 4096-byte sectors" "capi:gcm(aes)-random" "$KEY32" "integrity:28:aead sector_size:4096"
+case_ "authenc hmac(sha256) xts(aes) random, 4096-byte sectors" \
+	"capi:authenc(hmac(sha256),xts(aes))-random" "$KEY64$KEY32" "integrity:48:aead sector_size:4096"
+case_ "AES-XTS random IV stored, 4096-byte sectors" aes-xts-random "$KEY64" "integrity:16:none sector_size:4096"
+verdict "512-byte sectors on 4096-byte integrity intervals" "capi:gcm(aes)-random $KEY32 0 $dev 0 1 integrity:28:aead"
 
 echo "$n cases, $bad failures"
 [ $bad = 0 ]
