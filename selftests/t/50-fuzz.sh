@@ -5,10 +5,11 @@
 # at edge values around 2^32, 2^63 and 2^64) are loaded into a crypt and an
 # rcrypt device through the raw DM ioctls; both must give the same verdict,
 # the same errno and the same device-mapper messages, but for rcrypt's own
-# refusal of a start sector plus length past 2^64 - 1 (counted apart). Then
-# a script of suspend, resume, table loads and (mutated) "key set" / "key
-# wipe" messages runs on both, with the data read back compared. Inputs:
-# selftests/tools/build (host).
+# refusal of a start sector plus length past 2^64 - 1 (counted apart); the
+# same for integrity tables (AEAD and random-IV ones, mutated and at edge
+# values) on a dm-integrity device. Then a script of suspend, resume, table
+# loads and (mutated) "key set" / "key wipe" messages runs on both, with the
+# data read back compared. Inputs: selftests/tools/build (host).
 . "$SELFTESTS/lib.sh"
 ramdisks
 B=$SELFTESTS/.build
@@ -27,6 +28,14 @@ rc=0
 # beside a warning both targets log must not count as a mismatch).
 $B/dmfuzz classify || rc=1
 $B/dmfuzz tables $B/fuzz-tables.txt || rc=1
+# Integrity tables, on a dm-integrity device (48 bytes per 512-byte sector).
+if integrity_dev fz_integ /dev/ram1 48 512 >/dev/null; then
+	$B/dmfuzz tables $B/fuzz-integrity-tables.txt || rc=1
+	dmsetup remove fz_integ || rc=1
+else
+	echo "no dm-integrity device for the integrity tables"
+	rc=1
+fi
 $B/dmfuzz messages $B/fuzz-messages.txt || rc=1
 dmesg -n "$level"
 # A keyring key size past KMALLOC_MAX_SIZE: dm-crypt's context kzalloc fails

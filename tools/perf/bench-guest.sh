@@ -34,20 +34,52 @@ cipher() {
 	null) echo "cipher_null-ecb 512" ;;
 	xts-512) echo "aes-xts-plain64 512" ;;
 	xts-4096) echo "aes-xts-plain64 4096" ;;
+	authenc | authenc-nvme) echo "capi:authenc(hmac(sha256),xts(aes))-random 512" ;;
 	esac
 }
-CIPHERS=${5:-null xts-512 xts-4096}
+CIPHERS=${5:-null xts-512 xts-4096 authenc authenc-nvme}
 TARGETS="crypt crypt-inline rcrypt ${6:-}"
 for t in ${6:-}; do [ "$t" = rcrypt-inline ] || { echo "unknown target $t"; exit 1; }; done
 for c in $CIPHERS; do [ -n "$(cipher "$c")" ] || { echo "unknown cipher $c"; exit 1; }; done
 
+# Integrity settings (authenc: 32 bytes of HMAC-SHA256 and a 16-byte random
+# IV per 512-byte sector) map a device of their own, set up by below:
+# authenc a dm-integrity device over the ramdisk (direct mode, no journal:
+# dm-integrity's cheapest), authenc-nvme the NVMe namespace with 64 bytes
+# of metadata per block (tools/perf/bench adds it, over a file in the
+# host's memory).
+INTEGRITY_OPTS="integrity:48:aead"
+below() { # below CIPHER: sets BELOW and BELOW_LEN (sectors)
+	case $1 in
+	authenc)
+		# (A zeroed superblock: dm-integrity formats the device.)
+		dd if=/dev/zero of=/dev/ram0 bs=4096 count=1 oflag=direct 2>/dev/null
+		dmsetup create b-integ --table "0 8 integrity /dev/ram0 0 48 D 1 block_size:512" || return 1
+		BELOW_LEN=$(dmsetup status b-integ | awk '{print $5}')
+		dmsetup remove b-integ &&
+			dmsetup create b-integ --table "0 $BELOW_LEN integrity /dev/ram0 0 48 D 1 block_size:512" &&
+			dmsetup mknodes b-integ || return 1
+		BELOW=/dev/mapper/b-integ
+		;;
+	authenc-nvme)
+		BELOW=/dev/nvme0n1
+		[ -b $BELOW ] || { echo "no NVMe namespace: $1 left out"; return 1; }
+		BELOW_LEN=$(blockdev --getsz $BELOW)
+		;;
+	*) BELOW=/dev/ram0 BELOW_LEN=$((SIZE_MB * 2048)) ;;
+	esac
+}
+
 # table CIPHER TARGET: the table of a cipher setting on a target setting
 # (crypt, crypt-inline, rcrypt, rcrypt-inline; -inline: the target with
-# no_read_workqueue no_write_workqueue).
+# no_read_workqueue no_write_workqueue), over BELOW.
 table() {
+	_c=$1
 	set -- $(cipher "$1") "$2"
-	case $3 in
-	*-inline) perf_table "${3%-inline}" "$1" inline "$2" $SIZE_MB ;;
+	case $_c:$3 in
+	authenc*:*-inline) echo "0 $BELOW_LEN ${3%-inline} $1 $KEY64$KEY32 0 $BELOW 0 3 $INTEGRITY_OPTS no_read_workqueue no_write_workqueue" ;;
+	authenc*) echo "0 $BELOW_LEN $3 $1 $KEY64$KEY32 0 $BELOW 0 1 $INTEGRITY_OPTS" ;;
+	*:*-inline) perf_table "${3%-inline}" "$1" inline "$2" $SIZE_MB ;;
 	*) perf_table "$3" "$1" default "$2" $SIZE_MB ;;
 	esac
 }
@@ -56,7 +88,7 @@ run() { # run DEV DIR JOB REP
 	mkdir -p "$2"
 	# shellcheck disable=SC2046
 	fio --name=bench --filename="$1" --direct=1 --time_based --runtime="$RUNTIME" --ramp_time=1 \
-		--size=${SIZE_MB}M --randrepeat=0 --norandommap --group_reporting --output-format=json \
+		--size=$(($(blockdev --getsize64 "$1") / 1048576))M --randrepeat=0 --norandommap --group_reporting --output-format=json \
 		--output="$2/$3.$4.json" $(job "$3") >/dev/null 2>&1 || echo "fio failed: $2 $3"
 }
 
@@ -97,10 +129,16 @@ while [ $rep -le "$REPS" ]; do
 	# job to job); each job runs on every target back to back, so that the
 	# targets of a row meet the same state of a noisy host.
 	for c in $CIPHERS; do
+		below "$c" || continue
 		for t in $TARGETS; do
 			dmsetup create "b-$t" --table "$(table "$c" $t)" || { echo "cannot create $c $t"; exit 1; }
 		done
 		dmsetup mknodes
+		# Integrity: every sector written once, so that its tag verifies
+		# (all targets share the key: each reads what the others wrote).
+		case $c in
+		authenc*) dd if=/dev/zero of=/dev/mapper/b-crypt bs=1M oflag=direct 2>/dev/null ;;
+		esac
 		prev_in=0 prev_q=0
 		for j in $JOBS; do
 			for t in $(rotate $rep $TARGETS); do
@@ -112,6 +150,7 @@ while [ $rep -le "$REPS" ]; do
 		for t in $TARGETS; do
 			dmsetup remove "b-$t" || exit 1
 		done
+		[ "$BELOW" != /dev/mapper/b-integ ] || dmsetup remove b-integ || exit 1
 	done
 	echo "repetition $rep done"
 	rep=$((rep + 1))
