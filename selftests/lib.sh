@@ -48,6 +48,31 @@ integrity_dev() {
 		dmsetup mknodes && echo "$_len"
 }
 
+# fault_setup: for the fault-injection tests (54, 63): D is debugfs, F is
+# dmfuzz (which scopes the injection to its own syscalls with make-it-fail),
+# STRIDE the constructor sweep's stride (stress.conf may change it); then
+# fault_reset.
+fault_setup() {
+	D=/sys/kernel/debug
+	F=$SELFTESTS/.build/dmfuzz
+	[ -d $D/failslab ] && [ -d $D/fail_page_alloc ] || die "no fault injection in debugfs"
+	[ -x "$F" ] || die "no dmfuzz (selftests/tools/build)"
+	STRIDE=8
+	[ -r "$SELFTESTS/.build/stress.conf" ] && . "$SELFTESTS/.build/stress.conf"
+	fault_reset
+}
+
+# fault_reset: failslab and fail_page_alloc off, scoped to the tasks that
+# ask (task-filter), every failure counted (interval 1, no limit), and once
+# on, sleeping allocations (GFP_KERNEL, GFP_NOIO) can fail too.
+fault_reset() {
+	for _f in failslab fail_page_alloc; do
+		echo 0 >$D/$_f/probability; echo 0 >$D/$_f/space; echo -1 >$D/$_f/times
+		echo 0 >$D/$_f/verbose; echo Y >$D/$_f/task-filter; echo 1 >$D/$_f/interval
+		echo N >$D/$_f/ignore-gfp-wait
+	done
+}
+
 # expand_table ARGS: replace the placeholders of selftests/data/*.txt.
 expand_table() {
 	echo "$1" | sed -e "s|@DEV@|/dev/ram0|g" -e "s|@KEY32@|$KEY32|g" -e "s|@KEY64@|$KEY64|g"

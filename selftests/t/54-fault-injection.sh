@@ -13,23 +13,9 @@
 # - a guest squeezed by a memory hog: fio verify completes without error.
 . "$SELFTESTS/lib.sh"
 ramdisks
-D=/sys/kernel/debug
-F=$SELFTESTS/.build/dmfuzz
-[ -d $D/failslab ] && [ -d $D/fail_page_alloc ] || die "no fault injection in debugfs"
-[ -x $F ] || die "no dmfuzz (selftests/tools/build)"
+fault_setup
 bad=0
 fail() { echo "$*"; bad=1; }
-STRIDE=8
-[ -r "$SELFTESTS/.build/stress.conf" ] && . "$SELFTESTS/.build/stress.conf"
-reset() {
-	for f in failslab fail_page_alloc; do
-		echo 0 >$D/$f/probability; echo 0 >$D/$f/space; echo -1 >$D/$f/times
-		echo 0 >$D/$f/verbose; echo Y >$D/$f/task-filter; echo 1 >$D/$f/interval
-		# Sleeping allocations (GFP_KERNEL, GFP_NOIO) can fail too.
-		echo N >$D/$f/ignore-gfp-wait
-	done
-}
-reset
 # A live rcrypt device with the same table keeps the bio slabs of rcrypt's
 # and device-mapper's biosets (their size follows the per-bio data, which
 # holds the table's crypto request): otherwise each failed load frees them,
@@ -50,7 +36,7 @@ for opts in "" "2 no_read_workqueue no_write_workqueue"; do
 	for f in failslab fail_page_alloc; do echo 10 >$D/$f/probability; done
 	echo "engine '${opts:-adaptive}':"
 	$F fault-io /dev/mapper/fio_i 32 || fail "I/O under faults, engine '$opts'"
-	reset
+	fault_reset
 	dmsetup remove fio_i || fail "remove"
 done
 

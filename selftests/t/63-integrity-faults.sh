@@ -22,22 +22,9 @@
 #   pools take over).
 . "$SELFTESTS/lib.sh"
 ramdisks
-D=/sys/kernel/debug
-F=$SELFTESTS/.build/dmfuzz
-[ -d $D/failslab ] && [ -d $D/fail_page_alloc ] || die "no fault injection in debugfs"
-[ -x $F ] || die "no dmfuzz (selftests/tools/build)"
+fault_setup
 bad=0
 fail() { echo "$*"; bad=1; }
-STRIDE=8
-[ -r "$SELFTESTS/.build/stress.conf" ] && . "$SELFTESTS/.build/stress.conf"
-reset() {
-	for f in failslab fail_page_alloc; do
-		echo 0 >$D/$f/probability; echo 0 >$D/$f/space; echo -1 >$D/$f/times
-		echo 0 >$D/$f/verbose; echo Y >$D/$f/task-filter; echo 1 >$D/$f/interval
-		echo N >$D/$f/ignore-gfp-wait
-	done
-}
-reset
 P=/sys/module/dm_rcrypt/parameters/info_counters
 counters_was=$(cat $P)
 echo Y >$P
@@ -78,7 +65,7 @@ for engine in adaptive inline; do
 	for f in failslab fail_page_alloc; do echo 10 >$D/$f/probability; echo Y >$D/$f/ignore-gfp-wait; done
 	echo "engine $engine:"
 	$F fault-io /dev/mapper/fio_i 32 || fail "I/O under faults, engine $engine"
-	reset
+	fault_reset
 	echo "  $(dmsetup status fio_i | grep -o 'io_errors=.*')"
 	dmsetup remove fio_i || fail "remove"
 done
