@@ -27,15 +27,29 @@ cipher_key() {
 	if [ "$1" = cipher_null-ecb ]; then echo -; else echo "$KEY64"; fi
 }
 
+# engine_opts ENGINE: the table options of an engine setting: for default
+# none (the target chooses the path); for inline no_read_workqueue
+# no_write_workqueue; for queue-r and queue-w the option of the other
+# direction only, so that every read (queue-r) or write (queue-w) runs on
+# the work queue, dm-crypt's default path, also on rcrypt, whose default
+# engine chooses per bio.
+engine_opts() {
+	case $1 in
+	inline) echo "no_read_workqueue no_write_workqueue" ;;
+	queue-r) echo "no_write_workqueue" ;;
+	queue-w) echo "no_read_workqueue" ;;
+	esac
+}
+
 # perf_table TARGET CIPHER ENGINE SECTOR_SIZE MB: the table of a crypt or
 # rcrypt device over the whole of a perf_ramdisk of MB MiB, with the key of
-# cipher_key, sector_size:SECTOR_SIZE unless it is 512, and for ENGINE
-# inline no_read_workqueue no_write_workqueue (for default, none: the
-# target chooses the path).
+# cipher_key, sector_size:SECTOR_SIZE unless it is 512, and the options of
+# engine_opts ENGINE.
 perf_table() {
 	_key=$(cipher_key "$2") _opts="" _n=0
 	if [ "$4" != 512 ]; then _opts=" sector_size:$4" _n=1; fi
-	if [ "$3" = inline ]; then _opts="$_opts no_read_workqueue no_write_workqueue" _n=$((_n + 2)); fi
+	_e=$(engine_opts "$3")
+	if [ -n "$_e" ]; then _opts="$_opts $_e" _n=$((_n + $(echo $_e | wc -w))); fi
 	[ $_n = 0 ] || _opts=" $_n$_opts"
 	echo "0 $(($5 * 2048)) $1 $2 $_key 0 /dev/ram0 0$_opts"
 }

@@ -6,8 +6,10 @@
 # $OUT/<cipher>/<target>/<job>.<rep>.json.
 #   bench-guest.sh OUT REPS RUNTIME [JOBS [CIPHERS [EXTRA]]]
 # EXTRA: more targets after the three, of: rcrypt-inline (rcrypt with
-# no_read_workqueue no_write_workqueue, to compare paths apart from the
-# adaptive engine's choice).
+# no_read_workqueue no_write_workqueue) and rcrypt-queue (rcrypt with the
+# job's direction on the work queue: no_write_workqueue for reads,
+# no_read_workqueue for writes), to compare paths apart from the adaptive
+# engine's choice.
 set -u
 OUT=$1 REPS=${2:-3} RUNTIME=${3:-2}
 . "$(dirname "$0")/guest-common.sh"
@@ -39,7 +41,7 @@ cipher() {
 }
 CIPHERS=${5:-null xts-512 xts-4096 authenc authenc-nvme}
 TARGETS="crypt crypt-inline rcrypt ${6:-}"
-for t in ${6:-}; do [ "$t" = rcrypt-inline ] || { echo "unknown target $t"; exit 1; }; done
+for t in ${6:-}; do case $t in rcrypt-inline | rcrypt-queue) ;; *) echo "unknown target $t"; exit 1 ;; esac; done
 for c in $CIPHERS; do [ -n "$(cipher "$c")" ] || { echo "unknown cipher $c"; exit 1; }; done
 
 # Integrity settings (authenc: 32 bytes of HMAC-SHA256 and a 16-byte random
@@ -70,17 +72,42 @@ below() { # below CIPHER: sets BELOW and BELOW_LEN (sectors)
 	esac
 }
 
-# table CIPHER TARGET: the table of a cipher setting on a target setting
-# (crypt, crypt-inline, rcrypt, rcrypt-inline; -inline: the target with
-# no_read_workqueue no_write_workqueue), over BELOW.
+# table CIPHER DEVICE: the table of a cipher setting on a device of a
+# target setting (crypt, crypt-inline, rcrypt, rcrypt-inline,
+# rcrypt-queue-r, rcrypt-queue-w; the suffix an engine_opts setting), over
+# BELOW.
 table() {
 	_c=$1
 	set -- $(cipher "$1") "$2"
-	case $_c:$3 in
-	authenc*:*-inline) echo "0 $BELOW_LEN ${3%-inline} $1 $KEY64$KEY32 0 $BELOW 0 3 $INTEGRITY_OPTS no_read_workqueue no_write_workqueue" ;;
-	authenc*) echo "0 $BELOW_LEN $3 $1 $KEY64$KEY32 0 $BELOW 0 1 $INTEGRITY_OPTS" ;;
-	*:*-inline) perf_table "${3%-inline}" "$1" inline "$2" $SIZE_MB ;;
-	*) perf_table "$3" "$1" default "$2" $SIZE_MB ;;
+	case $3 in
+	*-inline) _t=${3%-inline} _e=inline ;;
+	*-queue-[rw]) _t=${3%-queue-?} _e=queue-${3##*-} ;;
+	*) _t=$3 _e=default ;;
+	esac
+	case $_c in
+	authenc*)
+		_o=$(echo $INTEGRITY_OPTS $(engine_opts $_e))
+		echo "0 $BELOW_LEN $_t $1 $KEY64$KEY32 0 $BELOW 0 $(echo $_o | wc -w) $_o"
+		;;
+	*) perf_table "$_t" "$1" "$_e" "$2" $SIZE_MB ;;
+	esac
+}
+
+# devices TARGET: the devices of a target setting: rcrypt-queue has one per
+# direction.
+devices() {
+	case $1 in
+	rcrypt-queue) echo "$1-r $1-w" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# device TARGET JOB: the device a job runs on for a target setting.
+device() {
+	case $1:$2 in
+	rcrypt-queue:*read*) echo "/dev/mapper/b-$1-r" ;;
+	rcrypt-queue:*) echo "/dev/mapper/b-$1-w" ;;
+	*) echo "/dev/mapper/b-$1" ;;
 	esac
 }
 
@@ -130,8 +157,8 @@ while [ $rep -le "$REPS" ]; do
 	# targets of a row meet the same state of a noisy host.
 	for c in $CIPHERS; do
 		below "$c" || continue
-		for t in $TARGETS; do
-			dmsetup create "b-$t" --table "$(table "$c" $t)" || { echo "cannot create $c $t"; exit 1; }
+		for d in $(for t in $TARGETS; do devices $t; done); do
+			dmsetup create "b-$d" --table "$(table "$c" $d)" || { echo "cannot create $c $d"; exit 1; }
 		done
 		dmsetup mknodes
 		# Integrity: every sector written once, so that its tag verifies
@@ -142,13 +169,14 @@ while [ $rep -le "$REPS" ]; do
 		prev_in=0 prev_q=0
 		for j in $JOBS; do
 			for t in $(rotate $rep $TARGETS); do
-				[ -b "/dev/mapper/b-$t" ] || { echo "no device node b-$t"; exit 1; }
-				run "/dev/mapper/b-$t" "$OUT/$c/$t" "$j" $rep
+				d=$(device $t "$j")
+				[ -b "$d" ] || { echo "no device node $d"; exit 1; }
+				run "$d" "$OUT/$c/$t" "$j" $rep
 				[ $t = rcrypt ] && paths "$c" "$j" $rep
 			done
 		done
-		for t in $TARGETS; do
-			dmsetup remove "b-$t" || exit 1
+		for d in $(for t in $TARGETS; do devices $t; done); do
+			dmsetup remove "b-$d" || exit 1
 		done
 		[ "$BELOW" != /dev/mapper/b-integ ] || dmsetup remove b-integ || exit 1
 	done
