@@ -4,19 +4,28 @@
 # emulated NVMe: 64 bytes of metadata per block in a separate buffer, no
 # protection information), with no dm-integrity: the namespace's integrity
 # profile has no checksum, so dm-crypt 6.12 and rcrypt keep their tags
-# there. Two namespaces: 512-byte blocks (nvme0n1) and 4096-byte blocks
-# (nvme0n2, with sector_size:4096 tables). For AEAD and random-IV tables,
-# each target reads back what it wrote and what the other wrote over the
-# same namespace; tables whose tag does not fit the 64 bytes, or whose
-# sector size is not the namespace's block size, get the same verdict from
-# both.
+# there. Two namespaces: 512-byte blocks and 4096-byte blocks (with
+# sector_size:4096 tables), found by their block size: the kernel scans
+# namespaces in parallel, so nvme0n1 is not always nsid 1. For AEAD and
+# random-IV tables, each target reads back what it wrote and what the other
+# wrote over the same namespace; tables whose tag does not fit the 64
+# bytes, or whose sector size is not the namespace's block size, get the
+# same verdict from both.
 . "$SELFTESTS/lib.sh"
-for ns in nvme0n1 nvme0n2; do
-	[ -b /dev/$ns ] || die "no NVMe namespace $ns (/dev: $(ls /dev | grep nvme | tr '\n' ' '))"
-	sys=/sys/block/$ns/integrity
-	echo "$ns: $(cat /sys/block/$ns/queue/logical_block_size)-byte blocks, integrity profile:" \
-		"format=$(cat $sys/format) tag_size=$(cat $sys/tag_size) interval=$(cat $sys/protection_interval_bytes)"
+ns512= ns4k=
+for sys in /sys/block/nvme0n*; do
+	[ -d "$sys" ] || continue
+	ns=${sys##*/} bs=$(cat $sys/queue/logical_block_size)
+	echo "$ns: $bs-byte blocks, integrity profile:" \
+		"format=$(cat $sys/integrity/format) tag_size=$(cat $sys/integrity/tag_size)" \
+		"interval=$(cat $sys/integrity/protection_interval_bytes)"
+	case $bs in
+	512) ns512=/dev/$ns ;;
+	4096) ns4k=/dev/$ns ;;
+	esac
 done
+[ -b "$ns512" ] && [ -b "$ns4k" ] ||
+	die "no NVMe namespaces of 512- and 4096-byte blocks (/dev: $(ls /dev | grep nvme | tr '\n' ' '))"
 head -c 262144 /dev/urandom >/tmp/n1
 head -c 262144 /dev/urandom >/tmp/n2
 bad=0 n=0
@@ -53,7 +62,7 @@ verdict() {
 	[ "$c" = "$r" ] && [ "${r%% *}" = reject ] || fail "crypt: $c; rcrypt: $r"
 }
 
-dev=/dev/nvme0n1
+dev=$ns512
 len=$(blockdev --getsz $dev)
 case_ "AES-GCM random" "capi:gcm(aes)-random" "$KEY32" "integrity:28:aead"
 case_ "authenc hmac(sha256) xts(aes) random" "capi:authenc(hmac(sha256),xts(aes))-random" \
@@ -65,7 +74,7 @@ verdict "integrity:65 on a 64-byte tuple" "capi:gcm(aes)-random $KEY32 0 $dev 0 
 verdict "sector_size:4096 on 512-byte integrity intervals" \
 	"capi:gcm(aes)-random $KEY32 0 $dev 0 2 integrity:28:aead sector_size:4096"
 
-dev=/dev/nvme0n2
+dev=$ns4k
 len=$(blockdev --getsz $dev)
 case_ "AES-GCM random, 4096-byte sectors" "capi:gcm(aes)-random" "$KEY32" "integrity:28:aead sector_size:4096"
 case_ "authenc hmac(sha256) xts(aes) random, 4096-byte sectors" \
