@@ -111,11 +111,9 @@ pub(crate) struct Rcrypt {
     inflight: [AtomicU32; 2],
     /// Crypto work items on the work queue, not started yet.
     backlog: AtomicU32,
-    /// The adaptive engine runs the crypto of a bio of up to
-    /// [`HELP_MAX_BYTES`](io::HELP_MAX_BYTES) inline, whatever the path chosen, while `backlog`
-    /// is at least this (the work queue's `max_active`): every worker has
-    /// work already.
-    help_at: u32,
+    /// When the adaptive engine runs a bio inline whatever the path chosen
+    /// (helping a backed-up work queue; the backlog is `backlog`).
+    help: policy::Help,
     /// `cc->key_size`.
     key_size: u32,
     /// Stack a read's completion needs left to decrypt inline: a quarter of

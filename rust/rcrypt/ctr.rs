@@ -11,7 +11,7 @@ use super::cipher::{iv_init, setkey_parts, IvKeys, SectorCipher, Tfms};
 use super::integrity::TagIo;
 use super::io::{Engine, IoState};
 use super::key::{read_keyring_key, to_cstr, KeyState};
-use super::policy::{Chooser, Path};
+use super::policy::{Chooser, Help, Path};
 use super::status::Counters;
 use super::table::{self, IvMode, IvSetup, KeySource, ParseError, Table, CRYPTO_MAX_ALG_NAME};
 use super::table::{E_ALLOC_TFM, E_CREATE_IV, E_DEVICE_LOOKUP, E_INIT_IV, E_SET_KEY};
@@ -375,7 +375,7 @@ impl Rcrypt {
                 choosers: [Chooser::new(Path::Inline), Chooser::new(Path::Inline)],
                 inflight: [AtomicU32::new(0), AtomicU32::new(0)],
                 backlog: AtomicU32::new(0),
-                help_at: max_active as u32,
+                help: Help::new(max_active as u32, tags.is_some()),
                 key_size,
                 inline_read_stack: wq::thread_size() >> 2,
                 iv_offset,

@@ -25,13 +25,6 @@ use kernel::prelude::*;
 /// dm-crypt's default `max_read_size` / `max_write_size`.
 const DEFAULT_MAX_IO_SIZE: u32 = 128 * 1024;
 
-/// Largest bio the submitter helps the work queue with: helping saves a
-/// hand-over per bio, but while the submitter works on a large bio the
-/// workers may run dry (in one `make bench` run, helping with every size,
-/// 1 MiB reads of 4096-byte sectors, split in 128 KiB bios, fell to 0.79 of
-/// crypt's default).
-pub(super) const HELP_MAX_BYTES: u32 = 16 * 1024;
-
 /// How a target schedules its crypto (see `Documentation/design.rst`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Engine {
@@ -101,8 +94,9 @@ impl Rcrypt {
                     chooser.note_depth(depth);
                     io.state().chosen.set(Some(tag));
                     path == Path::Inline
-                        || (bio.size() <= HELP_MAX_BYTES
-                            && self.backlog.load(Ordering::Relaxed) >= self.help_at)
+                        || self
+                            .help
+                            .helps(bio.size(), self.backlog.load(Ordering::Relaxed))
                 }
                 Engine::Classic {
                     inline_reads,

@@ -563,3 +563,37 @@ fn the_largest_sizes_on_a_serial_queue_epoch() {
         "the serial epoch never closed once time moved"
     );
 }
+
+/// Helping: a target without integrity metadata helps with bios of up to
+/// `HELP_MAX_BYTES` once the backlog reaches the queue's `max_active`, and
+/// never below it or above that size; a target with integrity metadata
+/// never helps, whatever the backlog.
+#[test]
+fn helping() {
+    use crate::policy::{Help, HELP_MAX_BYTES};
+    for max_active in [1u32, 2, 64] {
+        let plain = Help::new(max_active, false);
+        let tagged = Help::new(max_active, true);
+        for size in [
+            512,
+            4096,
+            HELP_MAX_BYTES,
+            HELP_MAX_BYTES + 512,
+            1 << 20,
+            u32::MAX,
+        ] {
+            for backlog in [0, max_active - 1, max_active, max_active + 1, u32::MAX] {
+                let want = size <= HELP_MAX_BYTES && backlog >= max_active;
+                assert_eq!(
+                    plain.helps(size, backlog),
+                    want,
+                    "max_active {max_active}, {size} bytes, backlog {backlog}"
+                );
+                assert!(
+                    !tagged.helps(size, backlog),
+                    "an integrity target helped: {size} bytes, backlog {backlog}"
+                );
+            }
+        }
+    }
+}
