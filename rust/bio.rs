@@ -57,6 +57,10 @@ pub(crate) enum BioOp {
     Write,
     /// `REQ_OP_DISCARD`.
     Discard,
+    /// A zone management operation, which carries no data
+    /// (`op_is_zone_mgmt`: `REQ_OP_ZONE_RESET`, `_RESET_ALL`, `_OPEN`,
+    /// `_CLOSE`, `_FINISH`).
+    ZoneMgmt,
     /// Any other operation.
     Other,
 }
@@ -117,6 +121,11 @@ impl Bio {
             bindings::req_op_REQ_OP_READ => BioOp::Read,
             bindings::req_op_REQ_OP_WRITE => BioOp::Write,
             bindings::req_op_REQ_OP_DISCARD => BioOp::Discard,
+            bindings::req_op_REQ_OP_ZONE_RESET
+            | bindings::req_op_REQ_OP_ZONE_RESET_ALL
+            | bindings::req_op_REQ_OP_ZONE_OPEN
+            | bindings::req_op_REQ_OP_ZONE_CLOSE
+            | bindings::req_op_REQ_OP_ZONE_FINISH => BioOp::ZoneMgmt,
             _ => BioOp::Other,
         }
     }

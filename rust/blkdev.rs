@@ -53,6 +53,13 @@ impl<'a> BlockDevice<'a> {
         unsafe { bindings::rcrypt_bdev_rotational(self.as_ptr()) }
     }
 
+    /// Whether the device is zoned (`bdev_is_zoned`).
+    pub(crate) fn is_zoned(self) -> bool {
+        // SAFETY: The helper reads the device's queue limits: `bdev` is an
+        // open, so valid, block device for `'a` (type invariant).
+        unsafe { bindings::rcrypt_bdev_is_zoned(self.as_ptr()) }
+    }
+
     /// The device's block integrity profile, if it has one.
     pub(crate) fn integrity(self) -> Option<IntegrityProfile> {
         let (mut csum_none, mut tuple_size, mut interval) = (false, 0u32, 0u32);

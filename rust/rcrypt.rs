@@ -56,6 +56,7 @@ mod status;
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool};
 use crate::crypto::RequestPool;
 use crate::dm::{self, TargetOperations};
+use crate::params;
 use crate::dm::{
     Args, CtrError, IoTarget, MapResult, QueueLimits, StatusType, StatusWriter, Target,
     TargetDevice, WriteThread,
@@ -80,9 +81,9 @@ pub(crate) const TARGET_NAME: &CStr = kernel::c_str!("rcrypt");
 pub(crate) const ALIAS_NAME: &CStr = kernel::c_str!("crypt");
 /// Target version: the dm-crypt version whose behaviour rcrypt matches.
 pub(crate) const TARGET_VERSION: [u32; 3] = [1, 28, 0];
-/// Target features. dm-crypt has `DM_TARGET_ZONED_HM`; rcrypt does not support
-/// host-managed zoned devices yet, so it declares none.
-pub(crate) const TARGET_FEATURES: u64 = 0;
+/// Target features: as dm-crypt, host-managed zoned devices
+/// (`DM_TARGET_ZONED_HM`; 0 in a kernel without `CONFIG_BLK_DEV_ZONED`).
+pub(crate) const TARGET_FEATURES: u64 = crate::bindings::DM_TARGET_ZONED_HM as u64;
 
 /// Per-target state (dm-crypt's `struct crypt_config`). Fields drop in
 /// declaration order: the write thread stops and the work queue drains
@@ -132,7 +133,12 @@ pub(crate) struct Rcrypt {
     high_priority: bool,
     submit_from_crypt_cpus: bool,
     no_read_workqueue: bool,
+    /// `no_write_workqueue`, given or (as in dm-crypt) forced on a zoned
+    /// device.
     no_write_workqueue: bool,
+    /// The device is zoned: device-mapper emulates zone append with
+    /// writes, which the target must not split (see [`Target::set_emulate_zone_append`]).
+    zoned: bool,
     /// `integrity:<n>:<profile>` as given: shown in the status.
     integrity: Option<(u32, KVec<u8>)>,
     /// The integrity metadata of an AEAD or `random` table (none for
@@ -175,11 +181,16 @@ impl TargetOperations for Rcrypt {
 
     /// `crypt_map()`.
     fn map(&self, target: &Target<'_>, mut bio: Bio) -> MapResult {
-        // Flushes and discards bypass the crypto: dm core ensures no I/O is in
-        // flight for a flush; a discard's caller orders it with a flush.
-        if bio.is_preflush() || bio.op() == BioOp::Discard {
+        // Flushes, discards and zone management (which carries no data;
+        // dm-crypt sends it below as an empty clone) bypass the crypto: dm
+        // core ensures no I/O is in flight for a flush; a discard's caller
+        // orders it with a flush.
+        let op = bio.op();
+        if bio.is_preflush() || matches!(op, BioOp::Discard | BioOp::ZoneMgmt) {
             bio.set_dev(self.dev.bdev());
-            if bio.sectors() != 0 {
+            // (A zone management bio names its zone by its sector and has
+            // no size.)
+            if bio.sectors() != 0 || op == BioOp::ZoneMgmt {
                 bio.set_sector(self.dev_sector(target.offset_of(bio.sector())));
             }
             return MapResult::Remapped;
@@ -260,6 +271,16 @@ impl TargetOperations for Rcrypt {
     /// `crypt_io_hints()`.
     fn io_hints(&self, _target: &Target<'_>, limits: &mut QueueLimits<'_>) {
         limits.raise_block_size(self.sector_size);
+        // Writes to a zoned device are not split here (`max_request_sectors`):
+        // device-mapper splits them to what one pool buffer holds.
+        if self.zoned {
+            limits.cap_max_hw_sectors(params::BIO_MAX_VECS * (params::PAGE_SIZE >> SECTOR_SHIFT));
+        }
+    }
+
+    /// `crypt_report_zones()`: the device's zones from the target's start.
+    fn zoned_device(&self, _target: &Target<'_>) -> (&TargetDevice, u64) {
+        (&self.dev, self.start)
     }
 
     /// `crypt_message()`: `key set <key>` and `key wipe`, only while suspended.

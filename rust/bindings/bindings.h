@@ -52,6 +52,9 @@ unsigned int rcrypt_bio_next_run(struct bio *bio, struct bvec_iter *iter,
 				 struct page **opage, unsigned int *ooffset);
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev);
 bool rcrypt_bdev_rotational(struct block_device *bdev);
+bool rcrypt_bdev_is_zoned(struct block_device *bdev);
+int rcrypt_dm_report_zones(struct dm_target *ti, struct dm_report_zones_args *args,
+			   unsigned int nr_zones, struct block_device *bdev, sector_t start);
 
 /* Crypto requests. */
 unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm);

@@ -76,6 +76,8 @@ impl<T: TargetOperations> Registration<T> {
             postsuspend: op!(HAS_POSTSUSPEND, postsuspend),
             preresume: op!(HAS_PRERESUME, preresume),
             resume: op!(HAS_RESUME, resume),
+            #[cfg(CONFIG_BLK_DEV_ZONED)]
+            report_zones: op!(HAS_ZONED_DEVICE, report_zones),
             ..Default::default()
         };
         let mut this = KBox::pin(
@@ -366,6 +368,31 @@ impl<T: TargetOperations> Adapter<T> {
         if let Some((target, this)) = unsafe { Self::this(ti) } {
             this.resume(&target);
         }
+    }
+
+    /// # Safety
+    ///
+    /// Called by device-mapper with a target of type `T` that `ctr`
+    /// constructed, not being destroyed (valid for the call), and the
+    /// report's arguments, valid for the call.
+    #[cfg(CONFIG_BLK_DEV_ZONED)]
+    unsafe extern "C" fn report_zones(
+        ti: *mut bindings::dm_target,
+        args: *mut bindings::dm_report_zones_args,
+        nr_zones: c_uint,
+    ) -> c_int {
+        // SAFETY: `this`'s contract: a constructed target, valid for the call,
+        // not destroyed during it (the caller's guarantee); no `&mut Target`
+        // is made of it here.
+        let Some((target, this)) = (unsafe { Self::this(ti) }) else {
+            return EINVAL.to_errno();
+        };
+        let (dev, start) = this.zoned_device(&target);
+        // SAFETY: `ti` and `args` are valid for the call (the caller's
+        // guarantee); the device is open as long as `dev` is borrowed, for
+        // the whole call; `dm_report_zones` reports its zones through the
+        // callback in `args`, which device-mapper set up.
+        unsafe { bindings::rcrypt_dm_report_zones(ti, args, nr_zones, dev.bdev().as_ptr(), start) }
     }
 
     /// # Safety

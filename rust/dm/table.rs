@@ -85,6 +85,11 @@ impl TargetDevice {
         self.bdev().is_rotational()
     }
 
+    /// Whether the device is zoned ([`BlockDevice::is_zoned`]).
+    pub(crate) fn is_zoned(&self) -> bool {
+        self.bdev().is_zoned()
+    }
+
     /// The device's block integrity profile, if it has one.
     pub(crate) fn integrity(&self) -> Option<crate::blkdev::IntegrityProfile> {
         self.bdev().integrity()
@@ -273,5 +278,12 @@ impl QueueLimits<'_> {
         l.physical_block_size = l.physical_block_size.max(size);
         l.io_min = l.io_min.max(size);
         l.dma_alignment = l.logical_block_size.saturating_sub(1);
+    }
+
+    /// Lowers the largest request (`max_hw_sectors`, in 512-byte sectors)
+    /// to at most `sectors`: device-mapper splits bios to it.
+    pub(crate) fn cap_max_hw_sectors(&mut self, sectors: u32) {
+        let l = &mut *self.limits;
+        l.max_hw_sectors = l.max_hw_sectors.min(sectors);
     }
 }

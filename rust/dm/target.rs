@@ -105,6 +105,13 @@ pub(crate) trait TargetOperations: Sized + Send + Sync {
         kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// The device and start sector whose zones are the target's
+    /// (`report_zones`, with `dm_report_zones`): only for a target type
+    /// registered with `DM_TARGET_ZONED_HM`.
+    fn zoned_device(&self, _target: &Target<'_>) -> (&TargetDevice, u64) {
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Adjusts the queue limits of the mapped device.
     fn io_hints(&self, _target: &Target<'_>, _limits: &mut QueueLimits<'_>) {
         kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
@@ -248,6 +255,13 @@ impl<'a> Target<'a> {
         t.num_discard_bios = discard_bios;
         t.set_limit_swap_bios(true);
         t.set_accounts_remapped_io(true);
+    }
+
+    /// Asks device-mapper to emulate zone append on the mapped device with
+    /// regular writes (`emulate_zone_append`): the target then sees no
+    /// `REQ_OP_ZONE_APPEND`, and must not split writes.
+    pub(crate) fn set_emulate_zone_append(&mut self) {
+        self.raw_mut().set_emulate_zone_append(true);
     }
 
     /// Whether dm core sends discards to the target (`num_discard_bios`).

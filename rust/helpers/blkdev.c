@@ -34,3 +34,8 @@ bool rcrypt_bdev_rotational(struct block_device *bdev)
 {
 	return !bdev_nonrot(bdev);
 }
+
+bool rcrypt_bdev_is_zoned(struct block_device *bdev)
+{
+	return bdev_is_zoned(bdev);
+}

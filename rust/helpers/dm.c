@@ -36,3 +36,18 @@ void *rcrypt_dm_per_bio_data(struct bio *bio, size_t size)
 {
 	return dm_per_bio_data(bio, size);
 }
+
+/*
+ * crypt_report_zones(): the zones of `bdev` from sector `start` on, for
+ * the target's zones from `args->next_sector` on.
+ */
+int rcrypt_dm_report_zones(struct dm_target *ti, struct dm_report_zones_args *args,
+			   unsigned int nr_zones, struct block_device *bdev, sector_t start)
+{
+#ifdef CONFIG_BLK_DEV_ZONED
+	return dm_report_zones(bdev, start, start + dm_target_offset(ti, args->next_sector),
+			       args, nr_zones);
+#else
+	return -EOPNOTSUPP;
+#endif
+}

@@ -252,6 +252,15 @@ impl Rcrypt {
         // Stage 9: start sector.
         let start = t.start().map_err(perr)?;
 
+        // dm-crypt: on a zoned device, writes keep the submitter's order
+        // (inline, no write work queue: `no_write_workqueue` is forced and
+        // shown in the table) and device-mapper emulates zone append, whose
+        // writes all carry the zone's start sector, which the IV would take.
+        let zoned = dev.is_zoned();
+        if zoned {
+            target.set_emulate_zone_append();
+        }
+
         // Stage 10: integrity metadata (`crypt_integrity_ctr()`): AEAD tags
         // and the `random` IV live there.
         let mut tags = None;
@@ -316,10 +325,11 @@ impl Rcrypt {
             .map_err(|e| CtrError::new(c"Couldn't create kcryptd queue", e))?;
         let write_thread = WriteThread::new(target, o.high_priority)
             .map_err(|e| CtrError::new(c"Couldn't spawn write thread", e))?;
-        let engine = if o.no_read_workqueue || o.no_write_workqueue {
+        let no_write_workqueue = o.no_write_workqueue || zoned;
+        let engine = if o.no_read_workqueue || no_write_workqueue {
             Engine::Classic {
                 inline_reads: o.no_read_workqueue,
-                inline_writes: o.no_write_workqueue,
+                inline_writes: no_write_workqueue,
             }
         } else {
             Engine::Adaptive
@@ -387,7 +397,8 @@ impl Rcrypt {
                 high_priority: o.high_priority,
                 submit_from_crypt_cpus: o.submit_from_crypt_cpus,
                 no_read_workqueue: o.no_read_workqueue,
-                no_write_workqueue: o.no_write_workqueue,
+                no_write_workqueue,
+                zoned,
                 integrity,
                 tags,
                 integrity_key_size: o.integrity_key_size,

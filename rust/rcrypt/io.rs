@@ -160,6 +160,13 @@ impl Rcrypt {
     pub(super) fn max_request_sectors(&self, bio: &Bio) -> u32 {
         let min_not_zero = |a: u32, b: u32| if a == 0 { b } else { a.min(b) };
         let write = bio.is_write();
+        // On a zoned device (zone append emulated), splitting a write risks
+        // deadlocking a queue freeze with zone write plugging's work when
+        // the remainder is issued: the whole bio goes on, no larger than
+        // `io_hints` lets device-mapper make it.
+        if write && self.zoned {
+            return bio.sectors();
+        }
         let mut val = if write {
             min_not_zero(params::max_write_size(), DEFAULT_MAX_IO_SIZE)
         } else {
