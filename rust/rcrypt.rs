@@ -56,11 +56,11 @@ mod status;
 use crate::bio::{Bio, BioOp, BioSet, BlkStatus, PagePool};
 use crate::crypto::RequestPool;
 use crate::dm::{self, TargetOperations};
-use crate::params;
 use crate::dm::{
     Args, CtrError, IoTarget, MapResult, QueueLimits, StatusType, StatusWriter, Target,
     TargetDevice, WriteThread,
 };
+use crate::params;
 use crate::wq::WorkQueue;
 use cipher::SectorCipher;
 use core::cell::Cell;
