@@ -54,7 +54,7 @@ zoned_checks() {
 		o=rcrypt; [ $t = rcrypt ] && o=crypt
 		blkzone reset $ZDEV || fail "reset all"
 		mk z $t $len $off || { fail "$t: create on the zoned device"; continue; }
-		line=$(dmsetup table --showkeys z | sed "s/ $t / T /")
+		line=$(dmsetup table --showkeys z | sed -e "s/ $t / T /" -e "s/$KEY64/KEY/")
 		eval "table_$t=\$line"
 		[ "$(zones /dev/mapper/z 0 $nz 0)" = "$(zones $ZDEV $off $nz $off)" ] ||
 			fail "$t: zone report differs from the device's shifted by $off"
