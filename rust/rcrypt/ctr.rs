@@ -252,10 +252,13 @@ impl Rcrypt {
         // Stage 9: start sector.
         let start = t.start().map_err(perr)?;
 
-        // dm-crypt: on a zoned device, writes keep the submitter's order
-        // (inline, no write work queue: `no_write_workqueue` is forced and
-        // shown in the table) and device-mapper emulates zone append, whose
-        // writes all carry the zone's start sector, which the IV would take.
+        // dm-crypt: on a zoned device, writes run inline, with no write
+        // work queue (`no_write_workqueue` is forced and shown in the
+        // table), and device-mapper emulates zone append, whose writes all
+        // carry the zone's start sector, which the IV would take. The order
+        // within a zone comes from device-mapper's zone write plugging: one
+        // write per zone in flight, so a write that goes to the work queue
+        // (no pool pages without waiting) cannot be overtaken.
         let zoned = dev.is_zoned();
         if zoned {
             target.set_emulate_zone_append();
