@@ -388,7 +388,10 @@ impl Rcrypt {
                 choosers: [Chooser::new(Path::Inline), Chooser::new(Path::Inline)],
                 inflight: [AtomicU32::new(0), AtomicU32::new(0)],
                 backlog: AtomicU32::new(0),
-                help: Help::new(max_active as u32, tags.is_some()),
+                help: match engine {
+                    Engine::Adaptive => Help::new(max_active as u32, tags.is_some()),
+                    Engine::Classic { .. } => Help::NEVER,
+                },
                 key_size,
                 inline_read_stack: wq::thread_size() >> 2,
                 iv_offset,

@@ -93,10 +93,7 @@ impl Rcrypt {
                     let (path, tag) = chooser.choose(wq::now_ns());
                     chooser.note_depth(depth);
                     io.state().chosen.set(Some(tag));
-                    path == Path::Inline
-                        || self
-                            .help
-                            .helps(bio.size(), self.backlog.load(Ordering::Relaxed))
+                    path == Path::Inline || self.help.helps(bio.size(), &self.backlog)
                 }
                 Engine::Classic {
                     inline_reads,
@@ -132,17 +129,17 @@ impl Rcrypt {
             }
     }
 
-    /// A crypto work item was queued (counted for the adaptive engine's
-    /// helping only; the engine never changes, so `backlog_sub` agrees).
+    /// A crypto work item was queued (counted only for a target that may
+    /// help; `help` never changes, so `backlog_sub` agrees).
     pub(super) fn backlog_add(&self) {
-        if self.engine == Engine::Adaptive {
+        if self.help.counts_backlog() {
             self.backlog.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// A crypto work item queued with `backlog_add` started.
     pub(super) fn backlog_sub(&self) {
-        if self.engine == Engine::Adaptive {
+        if self.help.counts_backlog() {
             self.backlog.fetch_sub(1, Ordering::Relaxed);
         }
     }

@@ -133,12 +133,20 @@ impl Help {
         }
     }
 
+    /// No helping (dm-crypt's model, the `no_*_workqueue` options).
+    pub(crate) const NEVER: Help = Help { at: None };
+
+    /// Whether the target may help, and so needs its backlog counted.
+    pub(crate) fn counts_backlog(self) -> bool {
+        self.at.is_some()
+    }
+
     /// Whether a bio of `size` bytes runs inline while `backlog` work items
-    /// wait on the queue.
+    /// wait on the queue (read only when the size allows helping).
     #[inline(always)]
-    pub(crate) fn helps(self, size: u32, backlog: u32) -> bool {
+    pub(crate) fn helps(self, size: u32, backlog: &AtomicU32) -> bool {
         match self.at {
-            Some(at) => size <= HELP_MAX_BYTES && backlog >= at,
+            Some(at) => size <= HELP_MAX_BYTES && backlog.load(Relaxed) >= at,
             None => false,
         }
     }

@@ -571,9 +571,11 @@ fn the_largest_sizes_on_a_serial_queue_epoch() {
 #[test]
 fn helping() {
     use crate::policy::{Help, HELP_MAX_BYTES};
+    assert!(!Help::NEVER.counts_backlog());
     for max_active in [1u32, 2, 64] {
         let plain = Help::new(max_active, false);
         let tagged = Help::new(max_active, true);
+        assert!(plain.counts_backlog() && !tagged.counts_backlog());
         for size in [
             512,
             4096,
@@ -584,13 +586,14 @@ fn helping() {
         ] {
             for backlog in [0, max_active - 1, max_active, max_active + 1, u32::MAX] {
                 let want = size <= HELP_MAX_BYTES && backlog >= max_active;
+                let backlog_count = std::sync::atomic::AtomicU32::new(backlog);
                 assert_eq!(
-                    plain.helps(size, backlog),
+                    plain.helps(size, &backlog_count),
                     want,
                     "max_active {max_active}, {size} bytes, backlog {backlog}"
                 );
                 assert!(
-                    !tagged.helps(size, backlog),
+                    !tagged.helps(size, &backlog_count),
                     "an integrity target helped: {size} bytes, backlog {backlog}"
                 );
             }
