@@ -29,6 +29,25 @@ ktap_suite_status() {
 
 die() { echo "FAIL: $*"; exit 1; }
 
+# nvme_namespaces DESCRIBE: sets ns512 and ns4k to the emulated NVMe
+# namespaces of 512- and 4096-byte blocks, found by block size (the kernel
+# scans namespaces in parallel, so nvme0n1 is not always nsid 1); prints
+# each with what the function DESCRIBE prints of its /sys/block directory.
+nvme_namespaces() {
+	ns512= ns4k=
+	for _sys in /sys/block/nvme0n*; do
+		[ -d "$_sys" ] || continue
+		_ns=${_sys##*/} _bs=$(cat "$_sys/queue/logical_block_size")
+		echo "$_ns: $_bs-byte blocks, $($1 "$_sys")"
+		case $_bs in
+		512) ns512=/dev/$_ns ;;
+		4096) ns4k=/dev/$_ns ;;
+		esac
+	done
+	[ -b "$ns512" ] && [ -b "$ns4k" ] ||
+		die "no NVMe namespaces of 512- and 4096-byte blocks (/dev: $(ls /dev | grep nvme | tr '\n' ' '))"
+}
+
 # Ramdisks for tests: /dev/ram0 .. /dev/ram3 of 64 MiB each (brd).
 ramdisks() {
 	[ -b /dev/ram0 ] || brd_load 4 65536 || die "cannot load brd"

@@ -12,20 +12,11 @@
 # bytes, or whose sector size is not the namespace's block size, get the
 # same verdict from both.
 . "$SELFTESTS/lib.sh"
-ns512= ns4k=
-for sys in /sys/block/nvme0n*; do
-	[ -d "$sys" ] || continue
-	ns=${sys##*/} bs=$(cat $sys/queue/logical_block_size)
-	echo "$ns: $bs-byte blocks, integrity profile:" \
-		"format=$(cat $sys/integrity/format) tag_size=$(cat $sys/integrity/tag_size)" \
-		"interval=$(cat $sys/integrity/protection_interval_bytes)"
-	case $bs in
-	512) ns512=/dev/$ns ;;
-	4096) ns4k=/dev/$ns ;;
-	esac
-done
-[ -b "$ns512" ] && [ -b "$ns4k" ] ||
-	die "no NVMe namespaces of 512- and 4096-byte blocks (/dev: $(ls /dev | grep nvme | tr '\n' ' '))"
+profile() {
+	echo "integrity profile: format=$(cat $1/integrity/format) tag_size=$(cat $1/integrity/tag_size)" \
+		"interval=$(cat $1/integrity/protection_interval_bytes)"
+}
+nvme_namespaces profile
 head -c 262144 /dev/urandom >/tmp/n1
 head -c 262144 /dev/urandom >/tmp/n2
 bad=0 n=0
