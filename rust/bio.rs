@@ -186,6 +186,60 @@ impl Bio {
         }
     }
 
+    /// Fills the scatterlist table at `sg` (room for `cap` entries) with
+    /// the next `len` bytes at `cursor`, one entry per single-page segment,
+    /// and moves the cursor past them; returns the number of entries, or
+    /// `None` (cursor unmoved) if the bio holds fewer bytes there, they
+    /// need more than `cap` entries or the cursor is not this bio's. The
+    /// entries name the bio's pages: valid while the bio is borrowed.
+    ///
+    /// # Safety
+    ///
+    /// `sg` is valid for writes of `cap` scatterlist entries, used by
+    /// nothing else meanwhile.
+    pub(crate) unsafe fn fill_sg(
+        &self,
+        cursor: &mut BioCursor,
+        len: u32,
+        sg: *mut bindings::scatterlist,
+        cap: u32,
+    ) -> Option<u32> {
+        if cursor.bio != self.ptr.as_ptr() {
+            return None;
+        }
+        // SAFETY: The bio is valid (type invariant) and not changed
+        // meanwhile (`&self`); the cursor is its own (checked), so it lies
+        // within its data (`BioCursor`'s invariant), and the helper moves it
+        // only past data the bio holds; `sg` has room for `cap` entries (the
+        // caller's guarantee).
+        let n = unsafe {
+            bindings::rcrypt_bio_fill_sg(self.ptr.as_ptr(), &mut cursor.iter, len, sg, cap)
+        };
+        (n != 0).then_some(n)
+    }
+
+    /// [`Self::fill_sg`] into a table of its own of `cap` entries: the
+    /// offset and length of each, for the KUnit tests.
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn sg_pieces(
+        &self,
+        cursor: &mut BioCursor,
+        len: u32,
+        cap: u32,
+    ) -> Option<KVec<(u32, u32)>> {
+        let mut sg = KVec::<bindings::scatterlist>::with_capacity(cap as usize, GFP_KERNEL).ok()?;
+        // SAFETY: `sg` has room for `cap` entries, and is the call's alone.
+        let n = unsafe { self.fill_sg(cursor, len, sg.as_mut_ptr(), cap) }?;
+        let mut out = KVec::new();
+        for i in 0..n as usize {
+            // SAFETY: `fill_sg` initialised the first `n` entries, inside
+            // the allocation of `cap >= n`.
+            let e = unsafe { &*sg.as_ptr().add(i) };
+            out.push((e.offset, e.length), GFP_KERNEL).ok()?;
+        }
+        Some(out)
+    }
+
     /// The next run of whole sectors of `mask + 1` bytes (a power of two up
     /// to a page) at `cursor`, and at `out`'s cursor if given: as much of the
     /// current page of each bio as holds whole sectors, at most `max` bytes.
@@ -415,8 +469,8 @@ impl Bio {
 /// # Invariants
 ///
 /// `iter` lies within the data of the bio at `bio` (made by [`Bio::cursor`]
-/// and moved only by [`Bio::next_run`], which checks that the cursor is the
-/// bio's own).
+/// and moved only by [`Bio::next_run`] and [`Bio::fill_sg`], which check
+/// that the cursor is the bio's own).
 pub(crate) struct BioCursor {
     iter: bindings::bvec_iter,
     bio: *const bindings::bio,
@@ -623,5 +677,65 @@ impl Drop for BioSet {
         // target that owns the set drops it only when it is destroyed, when
         // no bio of it is in flight and its write buffers are released.
         unsafe { bindings::bioset_exit(self.bs.get()) };
+    }
+}
+
+/// A bio of kmalloc memory over page ranges, never submitted: what the
+/// KUnit tests walk with [`Bio::next_run`] and [`Bio::fill_sg`].
+///
+/// # Invariants
+///
+/// `bio` was made by `rcrypt_test_bio_alloc` and is freed on drop; its
+/// segments are ranges borrowed for `'a`.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) struct TestBio<'a> {
+    bio: Bio,
+    _pages: PhantomData<&'a ()>,
+}
+
+#[cfg(CONFIG_KUNIT)]
+impl<'a> TestBio<'a> {
+    /// A bio whose data is `segs`, one segment each (each range within its
+    /// first page); `None` if there are too many or the allocation fails.
+    pub(crate) fn new(segs: &[PageRef<'a>]) -> Option<Self> {
+        let nr = u16::try_from(segs.len()).ok()?;
+        // SAFETY: No precondition: a new bio with room for `nr` segments,
+        // or null.
+        let ptr = unsafe { bindings::rcrypt_test_bio_alloc(nr) };
+        // SAFETY: A valid bio, ours until `drop` frees it.
+        let bio = unsafe { Bio::from_raw(ptr) }?;
+        // INVARIANT: Made by `rcrypt_test_bio_alloc`; the segments added
+        // below are ranges borrowed for `'a`.
+        let t = TestBio {
+            bio,
+            _pages: PhantomData,
+        };
+        for s in segs {
+            let page_size = bindings::RCRYPT_PAGE_SIZE as u32;
+            if s.len == 0 || s.offset.checked_add(s.len)? > page_size {
+                return None;
+            }
+            // SAFETY: The bio is valid and ours (type invariant); the page
+            // range is valid for `'a` (`PageRef`'s invariant), which the
+            // bio does not outlive.
+            if !unsafe { bindings::rcrypt_test_bio_add(t.bio.as_ptr(), s.page, s.len, s.offset) } {
+                return None;
+            }
+        }
+        Some(t)
+    }
+
+    /// The bio.
+    pub(crate) fn bio(&self) -> &Bio {
+        &self.bio
+    }
+}
+
+#[cfg(CONFIG_KUNIT)]
+impl Drop for TestBio<'_> {
+    fn drop(&mut self) {
+        // SAFETY: Made by `rcrypt_test_bio_alloc`, never submitted, freed
+        // once here (type invariant).
+        unsafe { bindings::rcrypt_test_bio_free(self.bio.as_ptr()) };
     }
 }

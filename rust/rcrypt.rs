@@ -139,6 +139,10 @@ pub(crate) struct Rcrypt {
     /// The device is zoned: device-mapper emulates zone append with
     /// writes, which the target must not split (see [`Target::set_emulate_zone_append`]).
     zoned: bool,
+    /// A sector may be spread over bio vectors (the cipher alone touches
+    /// its data, no integrity metadata): `io_hints` keeps the DMA
+    /// alignment of the device below rather than raising it to the sector.
+    spread: bool,
     /// `integrity:<n>:<profile>` as given: shown in the status.
     integrity: Option<(u32, KVec<u8>)>,
     /// The integrity metadata of an AEAD or `random` table (none for
@@ -270,7 +274,13 @@ impl TargetOperations for Rcrypt {
 
     /// `crypt_io_hints()`.
     fn io_hints(&self, _target: &Target<'_>, limits: &mut QueueLimits<'_>) {
-        limits.raise_block_size(self.sector_size);
+        // dm-crypt raises the DMA alignment to the sector size, so that no
+        // sector spans bio vectors. Where a sector may (`spread`), rcrypt
+        // keeps the alignment the device below needs, for the reads it
+        // sends there as they come: direct I/O from any buffer the device
+        // below could take (on Linux 6.12 device-mapper stacks it from 511:
+        // 512-byte aligned buffers, for every sector size).
+        limits.raise_block_size(self.sector_size, !self.spread);
         // Writes to a zoned device are not split here (`max_request_sectors`):
         // device-mapper splits them to what one pool buffer holds.
         if self.zoned {

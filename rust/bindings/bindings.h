@@ -50,6 +50,12 @@ unsigned int rcrypt_bio_next_run(struct bio *bio, struct bvec_iter *iter,
 				 unsigned int max, unsigned int mask,
 				 struct page **page, unsigned int *offset,
 				 struct page **opage, unsigned int *ooffset);
+unsigned int rcrypt_bio_fill_sg(struct bio *bio, struct bvec_iter *iter, unsigned int len,
+				struct scatterlist *sg, unsigned int cap);
+struct bio *rcrypt_test_bio_alloc(unsigned short nr);
+bool rcrypt_test_bio_add(struct bio *bio, struct page *page, unsigned int len,
+			 unsigned int offset);
+void rcrypt_test_bio_free(struct bio *bio);
 unsigned int rcrypt_bdev_logical_block_size(struct block_device *bdev);
 bool rcrypt_bdev_rotational(struct block_device *bdev);
 bool rcrypt_bdev_is_zoned(struct block_device *bdev);
@@ -65,6 +71,9 @@ int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skci
 				struct scatterlist *sg, struct page *src, unsigned int src_off,
 				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
 				struct crypto_wait *wait, bool encrypt);
+int rcrypt_skcipher_crypt_sg(struct skcipher_request *req, struct crypto_skcipher *tfm,
+			     struct scatterlist *src, struct scatterlist *dst, unsigned int len,
+			     u8 *iv, struct crypto_wait *wait, bool encrypt);
 void rcrypt_crypto_init_wait(struct crypto_wait *wait);
 unsigned int rcrypt_aead_reqsize(struct crypto_aead *tfm);
 unsigned int rcrypt_aead_ivsize(struct crypto_aead *tfm);

@@ -10,11 +10,11 @@
 
 use super::{Aead, Direction, LinearMut, Skcipher};
 use crate::bindings;
-use crate::bio::PageRef;
+use crate::bio::{Bio, BioCursor, PageRef};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::error::{
-    code::{EINVAL, ENOMEM},
+    code::{EINVAL, EIO, ENOMEM},
     to_result,
 };
 use kernel::prelude::*;
@@ -42,7 +42,8 @@ use kernel::prelude::*;
 /// bytes from `aux_off` reach the element's end. The request area holds a
 /// request of `kind` and fits any transform of that kind whose request
 /// context is at most `reqsize` bytes; there are [`ReqKind::sg_count`]
-/// scatterlists at `sg_off`, and, for AEAD, the auxiliary buffer holds at
+/// scatterlists at `sg_off` (`2 * spread` of them if `spread` is more than
+/// 1: two tables of `spread` entries for [`Request::crypt_spread`]), and, for AEAD, the auxiliary buffer holds at
 /// least 8 bytes more than the IV.
 pub(crate) struct RequestPool {
     pool: NonNull<bindings::mempool_t>,
@@ -53,6 +54,9 @@ pub(crate) struct RequestPool {
     /// comparison per operation checks both the kind and the size).
     skcipher_ctx_limit: usize,
     sg_off: usize,
+    /// Entries of each of the two scatterlist tables of
+    /// [`Request::crypt_spread`] (0: none).
+    spread: usize,
     wait_off: usize,
     iv_off: usize,
     iv_size: usize,
@@ -104,11 +108,12 @@ impl ReqKind {
         }
     }
 
-    /// Number of scatterlist entries of a request.
-    fn sg_count(self) -> usize {
+    /// Number of scatterlist entries of a request, with room for two
+    /// tables of `spread` entries.
+    fn sg_count(self, spread: usize) -> Option<usize> {
         match self {
-            ReqKind::Skcipher => 2,
-            ReqKind::Aead => 6,
+            ReqKind::Skcipher => spread.checked_mul(2).map(|n| n.max(2)),
+            ReqKind::Aead => Some(6),
         }
     }
 }
@@ -142,13 +147,16 @@ impl RequestPool {
     /// A pool keeping `min_nr` requests of `kind` for transforms whose
     /// request context is at most `reqsize` bytes ([`Skcipher::reqsize`],
     /// [`Aead::reqsize`]), with IVs of `iv_size` bytes and `scratch_len`
-    /// bytes of scratch space.
+    /// bytes of scratch space; skcipher requests with a `spread` of 2 or
+    /// more also take sectors of up to `spread` pieces in each direction
+    /// ([`Request::crypt_spread`]).
     pub(crate) fn new(
         kind: ReqKind,
         min_nr: u32,
         reqsize: usize,
         iv_size: usize,
         scratch_len: usize,
+        spread: usize,
     ) -> Result<Self> {
         let Layout {
             sg_off,
@@ -158,7 +166,11 @@ impl RequestPool {
             aux_len,
             scratch_off,
             size,
-        } = Self::layout(kind, reqsize, iv_size, scratch_len).ok_or(ENOMEM)?;
+        } = Self::layout(kind, reqsize, iv_size, scratch_len, spread).ok_or(ENOMEM)?;
+        let spread = match kind {
+            ReqKind::Skcipher if spread >= 2 => spread,
+            _ => 0,
+        };
         let bufs_len = size.checked_sub(aux_off).ok_or(ENOMEM)?;
         let skcipher_ctx_limit = match kind {
             ReqKind::Skcipher => reqsize.checked_add(1).ok_or(ENOMEM)?,
@@ -175,6 +187,7 @@ impl RequestPool {
             reqsize,
             skcipher_ctx_limit,
             sg_off,
+            spread,
             wait_off,
             iv_off,
             iv_size,
@@ -204,7 +217,13 @@ impl RequestPool {
     /// requests' alignment, and [`Self::get`] checks an area), which is at
     /// least as much as the scatterlists and the wait need (checked here at
     /// build time).
-    fn layout(kind: ReqKind, reqsize: usize, iv_size: usize, scratch_len: usize) -> Option<Layout> {
+    fn layout(
+        kind: ReqKind,
+        reqsize: usize,
+        iv_size: usize,
+        scratch_len: usize,
+        spread: usize,
+    ) -> Option<Layout> {
         const {
             let req = core::mem::align_of::<bindings::skcipher_request>();
             assert!(req <= 16);
@@ -214,7 +233,8 @@ impl RequestPool {
         };
         let req_len = kind.request_size().checked_add(reqsize)?;
         let sg_off = align16(req_len)?;
-        let sg_len = core::mem::size_of::<bindings::scatterlist>().checked_mul(kind.sg_count())?;
+        let sg_len =
+            core::mem::size_of::<bindings::scatterlist>().checked_mul(kind.sg_count(spread)?)?;
         let wait_off = align16(sg_off.checked_add(sg_len)?)?;
         let iv_off = align16(wait_off.checked_add(core::mem::size_of::<bindings::crypto_wait>())?)?;
         let aux_off = align16(iv_off.checked_add(iv_size.max(8))?)?;
@@ -244,8 +264,9 @@ impl RequestPool {
         reqsize: usize,
         iv_size: usize,
         scratch_len: usize,
+        spread: usize,
     ) -> usize {
-        Self::layout(kind, reqsize, iv_size, scratch_len).map_or(usize::MAX, |l| l.size)
+        Self::layout(kind, reqsize, iv_size, scratch_len, spread).map_or(usize::MAX, |l| l.size)
     }
 
     /// A request, waiting for one to come back to the pool if needed
@@ -473,6 +494,76 @@ impl Request<'_> {
                 src.offset(),
                 dst.page(),
                 dst.offset(),
+                len,
+                iv,
+                wait,
+                dir == Direction::Encrypt,
+            )
+        };
+        self.finish(err)
+    }
+
+    /// Runs the cipher over the next `len` bytes of `src` at its cursor into
+    /// the next `len` bytes of `dst` at its cursor (in place without `dst`),
+    /// through scatterlists of as many pieces as the bytes span (a sector
+    /// spread over bio vectors), with the IV buffer, and waits for the
+    /// result; moves the cursors past the bytes. `EIO` if a bio holds fewer
+    /// bytes there or they span more pieces than the pool's requests have
+    /// room for; `EINVAL` as [`Self::crypt`].
+    pub(crate) fn crypt_spread(
+        &mut self,
+        tfm: &Skcipher,
+        dir: Direction,
+        src: (&Bio, &mut BioCursor),
+        dst: Option<(&Bio, &mut BioCursor)>,
+        len: u32,
+    ) -> Result {
+        let cap = self.pool.spread;
+        if cap == 0
+            || tfm.reqsize() >= self.pool.skcipher_ctx_limit
+            || tfm.ivsize > self.pool.iv_size
+        {
+            return Err(EINVAL);
+        }
+        let (req, sg, wait, iv) = self.areas();
+        // SAFETY: The pool's requests have two tables of `cap` scatterlist
+        // entries at `sg` (`spread` is not 0: type invariant), so `add`
+        // stays inside the element.
+        let dtab = unsafe { sg.add(cap) };
+        // `cap` is a small count of entries (`layout` multiplied it by the
+        // entry size without overflow).
+        let cap32 = u32::try_from(cap).map_err(|_| EINVAL)?;
+        // SAFETY: `fill_sg` needs `cap` writable scatterlist entries at
+        // `sg`: the first table, inside the element and nobody else's
+        // (type invariants).
+        unsafe { src.0.fill_sg(src.1, len, sg, cap32) }.ok_or(EIO)?;
+        let dtab = match dst {
+            Some((b, c)) => {
+                // SAFETY: As above, for the second table.
+                unsafe { b.fill_sg(c, len, dtab, cap32) }.ok_or(EIO)?;
+                dtab
+            }
+            None => sg,
+        };
+        // SAFETY: The helper sets up the request and starts the operation,
+        // which reads the bytes the first table names and writes those the
+        // second (or the first) names:
+        // - the request, tables, wait and IV lie inside the element,
+        //   aligned, and are nobody else's (type invariants); the request
+        //   area fits `tfm`'s context and the IV `tfm`'s (both checked),
+        //   and the wait is initialised (type invariant);
+        // - `tfm` is a valid transform, borrowed for the call;
+        // - `fill_sg` made each table `len` bytes of the pages of a bio
+        //   borrowed for the call (which Rust code never borrows as a
+        //   slice), ending with an end marker;
+        // - all of it stays valid until the operation completes: `finish`
+        //   waits for an operation the transform queued.
+        let err = unsafe {
+            bindings::rcrypt_skcipher_crypt_sg(
+                req,
+                tfm.tfm.as_ptr(),
+                sg,
+                dtab,
                 len,
                 iv,
                 wait,

@@ -270,14 +270,17 @@ pub(crate) struct QueueLimits<'a> {
 
 impl QueueLimits<'_> {
     /// Raises the logical and physical block size and `io_min` to at least
-    /// `size`, and sets the DMA alignment to the logical block size, as
-    /// dm-crypt's `crypt_io_hints` does.
-    pub(crate) fn raise_block_size(&mut self, size: u32) {
+    /// `size`, and with `align` sets the DMA alignment to the logical block
+    /// size, as dm-crypt's `crypt_io_hints` does (without, it stays what the
+    /// devices below stacked).
+    pub(crate) fn raise_block_size(&mut self, size: u32, align: bool) {
         let l = &mut *self.limits;
         l.logical_block_size = l.logical_block_size.max(size);
         l.physical_block_size = l.physical_block_size.max(size);
         l.io_min = l.io_min.max(size);
-        l.dma_alignment = l.logical_block_size.saturating_sub(1);
+        if align {
+            l.dma_alignment = l.logical_block_size.saturating_sub(1);
+        }
     }
 
     /// Lowers the largest request (`max_hw_sectors`, in 512-byte sectors)

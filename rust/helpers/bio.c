@@ -6,6 +6,8 @@
 #include "../bindings/bindings.h"
 #include <linux/bio.h>
 #include <linux/bvec.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
 
 /* Bio::is_write() reads op_is_write()'s rule: odd operations write. */
 static_assert((REQ_OP_WRITE & 1) && !(REQ_OP_READ & 1) && (REQ_OP_DISCARD & 1));
@@ -52,7 +54,73 @@ unsigned int rcrypt_bio_next_run(struct bio *bio, struct bvec_iter *iter,
 	return len;
 }
 
+/*
+ * The scatterlist of the next `len` bytes at `iter` in `bio` (a sector that
+ * spans bio vectors): one entry per single-page segment, at most `cap`, in
+ * `sg`, which is initialised here. Moves the cursor past the bytes and
+ * returns the number of entries; returns 0 and leaves the cursor where the
+ * data holds fewer than `len` bytes or needs more than `cap` entries.
+ */
+unsigned int rcrypt_bio_fill_sg(struct bio *bio, struct bvec_iter *iter, unsigned int len,
+				struct scatterlist *sg, unsigned int cap)
+{
+	struct bvec_iter it = *iter;
+	unsigned int n = 0, left = len;
+	struct bio_vec bv;
+
+	if (!len || it.bi_size < len)
+		return 0;
+	/* First count, so that the table is initialised for its length. */
+	while (left) {
+		bv = bio_iter_iovec(bio, it);
+		if (!bv.bv_len || n == cap)
+			return 0;
+		bv.bv_len = min(bv.bv_len, left);
+		bio_advance_iter_single(bio, &it, bv.bv_len);
+		left -= bv.bv_len;
+		n++;
+	}
+	sg_init_table(sg, n);
+	for (it = *iter, left = len, n = 0; left; n++) {
+		bv = bio_iter_iovec(bio, it);
+		bv.bv_len = min(bv.bv_len, left);
+		sg_set_page(&sg[n], bv.bv_page, bv.bv_len, bv.bv_offset);
+		bio_advance_iter_single(bio, &it, bv.bv_len);
+		left -= bv.bv_len;
+	}
+	*iter = it;
+	return n;
+}
+
 void rcrypt_bio_set_dev(struct bio *bio, struct block_device *bdev)
 {
 	bio_set_dev(bio, bdev);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* A bio of kmalloc memory with room for `nr` segments, for the KUnit tests. */
+struct bio *rcrypt_test_bio_alloc(unsigned short nr)
+{
+	struct bio *bio = bio_kmalloc(nr, GFP_KERNEL);
+
+	if (bio)
+		bio_init(bio, NULL, bio->bi_inline_vecs, nr, REQ_OP_WRITE);
+	return bio;
+}
+
+/* Adds a segment (without merging it into the last); false if full. */
+bool rcrypt_test_bio_add(struct bio *bio, struct page *page, unsigned int len,
+			 unsigned int offset)
+{
+	if (bio->bi_vcnt >= bio->bi_max_vecs)
+		return false;
+	__bio_add_page(bio, page, len, offset);
+	return true;
+}
+
+void rcrypt_test_bio_free(struct bio *bio)
+{
+	bio_uninit(bio);
+	kfree(bio);
+}
+#endif

@@ -73,6 +73,23 @@ int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skci
 	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt);
 }
 
+/*
+ * One cipher operation of `req` over `len` bytes from the scatterlist `src`
+ * to `dst` (which may be the same; built by rcrypt_bio_fill_sg() for a
+ * sector that spans bio vectors), not waited for: see
+ * __rcrypt_skcipher_run().
+ */
+int rcrypt_skcipher_crypt_sg(struct skcipher_request *req, struct crypto_skcipher *tfm,
+			     struct scatterlist *src, struct scatterlist *dst, unsigned int len,
+			     u8 *iv, struct crypto_wait *wait, bool encrypt)
+{
+	skcipher_request_set_tfm(req, tfm);
+	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
+				      crypto_req_done, wait);
+	skcipher_request_set_crypt(req, src, dst, len, iv);
+	return encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+}
+
 void rcrypt_skcipher_free(struct crypto_skcipher *tfm)
 {
 	crypto_free_skcipher(tfm);

@@ -11,7 +11,7 @@
 
 use super::iv;
 use super::table::{self, IvMode, IvSetup, SECTOR_SHIFT};
-use crate::bio::PageRef;
+use crate::bio::{Bio, BioCursor, PageRef};
 use crate::crypto::{authenc_key, authenc_key_size, CipherUse, Direction, Rekey, Request, TfmSet};
 use crate::keys::SecretBytes;
 use kernel::error::code::{EINVAL, EIO};
@@ -264,6 +264,50 @@ impl SectorCipher {
         }
         let tfm = tfms.get(0).ok_or(EINVAL)?;
         req.crypt(tfm, dir, src, dst, src.len())
+    }
+
+    /// Whether a sector of IV mode `mode` may be spread over several bio vectors
+    /// ([`Self::crypt_spread`]): its IV comes from the sector number alone,
+    /// and nothing but the cipher touches its data. lmk and tcw read the
+    /// sector's bytes for the IV or the whitening, elephant rewrites them,
+    /// and `random` keeps its IV in the integrity metadata: those keep a
+    /// sector in one vector (`dma_alignment` = sector size - 1, as dm-crypt).
+    pub(super) fn spreads(mode: IvMode) -> bool {
+        !matches!(
+            mode,
+            IvMode::Lmk | IvMode::Tcw | IvMode::Elephant | IvMode::Random
+        )
+    }
+
+    /// One sector at 512-byte sector `*cc_sector` (iv_offset included),
+    /// which moves past it, spread over vectors of `src` at its cursor, into
+    /// `dst` at its cursor (in place without `dst`): `crypt_block` for the
+    /// generators [`Self::spreads`] allows, through scatterlists.
+    pub(super) fn crypt_spread(
+        &self,
+        tfms: &CipherUse<'_, IvKeys>,
+        req: &mut Request<'_>,
+        dir: Direction,
+        cc_sector: &mut u64,
+        src: (&Bio, &mut BioCursor),
+        dst: Option<(&Bio, &mut BioCursor)>,
+    ) -> Result {
+        if !Self::spreads(self.mode) {
+            return Err(EIO);
+        }
+        let iv_sector = iv::iv_sector(*cc_sector, self.iv_large_sectors, self.sector_shift);
+        let tfm = tfms
+            .get(iv::key_index(*cc_sector, self.tfms_count))
+            .ok_or(EINVAL)?;
+        if self.mode == IvMode::Eboiv {
+            self.eboiv(tfms, req, iv_sector)?;
+        } else {
+            iv::generate(self.mode, req.iv_mut(), iv_sector, self.benbi_shift)
+                .map_err(|_| EINVAL)?;
+        }
+        req.crypt_spread(tfm, dir, src, dst, self.sector_size)?;
+        *cc_sector = cc_sector.wrapping_add(u64::from(self.sector_size >> SECTOR_SHIFT));
+        Ok(())
     }
 
     /// The IV mode.

@@ -218,9 +218,25 @@ impl Rcrypt {
         } else {
             ReqKind::Skcipher
         };
-        let req_area = RequestPool::element_size(kind, reqsize, iv_size, scratch);
-        let req_area = if req_area <= PER_BIO_REQUEST_MAX {
-            req_area
+        // A sector may be spread over bio vectors (`io_hints` lowers the DMA
+        // alignment) where only the cipher touches its data and there is no
+        // integrity metadata; its requests then carry two scatterlist
+        // tables of a piece per 512 bytes of the sector (direct I/O under
+        // a DMA alignment of 511 splits a sector into no more), at least 2.
+        let spread = if kind == ReqKind::Skcipher
+            && t.options.integrity.is_none()
+            && SectorCipher::spreads(setup.mode)
+        {
+            ((t.options.sector_size >> table::SECTOR_SHIFT) as usize).max(2)
+        } else {
+            0
+        };
+        // (The tables do not count against the per-bio limit: a target that
+        // spreads carries its request where one that does not would.)
+        let req_area = if RequestPool::element_size(kind, reqsize, iv_size, scratch, 0)
+            <= PER_BIO_REQUEST_MAX
+        {
+            RequestPool::element_size(kind, reqsize, iv_size, scratch, spread)
         } else {
             0
         };
@@ -230,6 +246,7 @@ impl Rcrypt {
             reqsize,
             iv_size,
             scratch,
+            spread,
         )
         .map_err(|e| CtrError::new(c"Cannot allocate crypt request mempool", e))?;
         let page_pool = PagePool::new(params::BIO_MAX_VECS)
@@ -405,6 +422,7 @@ impl Rcrypt {
                 no_read_workqueue: o.no_read_workqueue,
                 no_write_workqueue,
                 zoned,
+                spread: spread != 0,
                 integrity,
                 tags,
                 integrity_key_size: o.integrity_key_size,

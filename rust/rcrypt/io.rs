@@ -213,10 +213,26 @@ impl Rcrypt {
         let mut left = bio.size() & !mask;
         while left > 0 {
             // As much of the current page of each bio as holds whole sectors;
-            // under a sector there, the bio fails (-EIO, as dm-crypt fails
-            // data not aligned to the sector).
+            // under a sector there, the sector is spread over vectors (direct
+            // I/O from a buffer aligned to less than the sector: see
+            // `io_hints`), and one sector goes through scatterlists of its
+            // pieces, or the bio fails (-EIO, as dm-crypt fails data not
+            // aligned to the sector) where the IV mode keeps sectors whole.
             let oc = out.as_mut().map(|(o, oc)| (*o, oc));
-            let (src, dst) = bio.next_run(&mut cursor, oc, left, mask).ok_or(EIO)?;
+            let Some((src, dst)) = bio.next_run(&mut cursor, oc, left, mask) else {
+                let oc = out.as_mut().map(|(o, oc)| (*o, oc));
+                self.cipher.crypt_spread(
+                    &tfms,
+                    &mut req,
+                    dir,
+                    &mut cc_sector,
+                    (bio, &mut cursor),
+                    oc,
+                )?;
+                self.counters.spread_sectors.fetch_add(1, Ordering::Relaxed);
+                left = left.saturating_sub(ss);
+                continue;
+            };
             let dst = dst.unwrap_or(src);
             let len = src.len();
             if self.cipher.runs {

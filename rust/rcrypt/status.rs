@@ -30,6 +30,10 @@ pub(super) struct Counters {
     pub(super) queued_ios: AtomicU64,
     /// Writes submitted by the write thread, sorted by sector.
     pub(super) sorted_writes: AtomicU64,
+    /// Encryption sectors spread over several bio vectors (direct I/O from
+    /// a buffer aligned to less than the sector), each through
+    /// scatterlists of its pieces.
+    pub(super) spread_sectors: AtomicU64,
 }
 
 impl Rcrypt {
@@ -53,7 +57,8 @@ impl Rcrypt {
             out.emit(format_args!(
                 "crypto_waits={} \
                  inline_ios={} queued_ios={} sorted_writes={} \
-                 buffer_pages={} buffer_pages_peak={} buffer_pages_cap={}",
+                 buffer_pages={} buffer_pages_peak={} buffer_pages_cap={} \
+                 spread_sectors={}",
                 self.req_pool.async_waits(),
                 c.inline_ios.load(Ordering::Relaxed),
                 c.queued_ios.load(Ordering::Relaxed),
@@ -61,6 +66,7 @@ impl Rcrypt {
                 self.page_pool.pages(),
                 self.page_pool.peak(),
                 PagePool::cap(),
+                c.spread_sectors.load(Ordering::Relaxed),
             ));
         }
     }

@@ -24,7 +24,7 @@ echo 1 >$P
 # the adaptive engine decides at run time: their sum is checked.
 raw() { dmsetup status "$1" | cut -d' ' -f4-; }
 field() { raw "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-info() { raw "$1" | sed 's/ crypto_waits=[0-9]* inline_ios=[0-9]* queued_ios=[0-9]* sorted_writes=[0-9]* buffer_pages=[0-9]* buffer_pages_peak=[0-9]* buffer_pages_cap=[0-9]*$/ crypto_waits=N/'; }
+info() { raw "$1" | sed 's/ crypto_waits=[0-9]* inline_ios=[0-9]* queued_ios=[0-9]* sorted_writes=[0-9]* buffer_pages=[0-9]* buffer_pages_peak=[0-9]* buffer_pages_cap=[0-9]* spread_sectors=0$/ crypto_waits=N/'; }
 want="sectors_read=0 sectors_written=0 io_errors=0 crypto_waits=N"
 [ "$(info ir)" = "$want" ] || die "fresh counters: '$(info ir)'"
 dd if=/dev/urandom of=/dev/mapper/ir bs=4k count=16 oflag=direct 2>/dev/null || die "write"

@@ -125,7 +125,7 @@ fn aead_vector(test: &mut Test, v: &Vector) {
     kunit_expect!(test, key_ok, "{}: key", name);
     let (Ok(pages), Ok(reqs), Ok(mut tag)) = (
         PagePool::new(1),
-        RequestPool::new(ReqKind::Aead, 1, tfm.reqsize(), v.iv.len(), 0),
+        RequestPool::new(ReqKind::Aead, 1, tfm.reqsize(), v.iv.len(), 0, 0),
         LinearBuf::new(v.tag_len as usize),
     ) else {
         return kunit_expect!(test, false, "{}: pools", name);
@@ -225,7 +225,7 @@ fn aead_vector(test: &mut Test, v: &Vector) {
             &mut tag.linear(),
         )
     };
-    if let Ok(sk_reqs) = RequestPool::new(ReqKind::Skcipher, 1, tfm.reqsize(), v.iv.len(), 0) {
+    if let Ok(sk_reqs) = RequestPool::new(ReqKind::Skcipher, 1, tfm.reqsize(), v.iv.len(), 0, 0) {
         if let Ok(mut sk_req) = sk_reqs.alloc() {
             let r = encrypt(&mut sk_req, &mut tag);
             kunit_expect!(test, r.is_err(), "{}: skcipher request accepted", name);

@@ -133,6 +133,7 @@ pub(super) fn check_block(
         sc.tfms.max_reqsize(),
         iv_size as usize,
         scratch,
+        0,
     ) else {
         return kunit_expect!(test, false, "{}: request pool", name);
     };
@@ -146,6 +147,7 @@ pub(super) fn check_block(
         sc.tfms.max_reqsize(),
         iv_size as usize,
         scratch,
+        0,
     );
     let Some(short) = size.checked_sub(1) else {
         return kunit_expect!(test, false, "{}: empty request", name);
@@ -211,6 +213,42 @@ pub(super) fn check_block(
     pages.free(page);
 }
 
+/// [`sector_cipher`] of a case with the first bytes of its key (`None`:
+/// the key is too short), the failure recorded.
+fn case_cipher(
+    test: &mut Test,
+    cipher: &str,
+    key: Option<&[u8]>,
+    opts: &[&str],
+) -> Option<(SectorCipher, u32, usize)> {
+    let Some(key) = key else {
+        kunit_expect!(test, false, "{}: key too long", cipher);
+        return None;
+    };
+    match sector_cipher(cipher, key, opts) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            kunit_expect!(test, false, "{}: {}", cipher, e);
+            None
+        }
+    }
+}
+
+/// Three page-sized buffers: plaintext whose byte `i` is
+/// `i * mul + i / 512` mod 256 (each 512-byte sector different), and two
+/// of zeroes.
+fn page_buffers(mul: u8) -> Option<(KVec<u8>, KVec<u8>, KVec<u8>)> {
+    let mut plain = KVec::from_elem(0u8, 4096, GFP_KERNEL).ok()?;
+    for (i, p) in plain.iter_mut().enumerate() {
+        *p = (i as u8).wrapping_mul(mul).wrapping_add((i >> 9) as u8);
+    }
+    Some((
+        plain,
+        KVec::from_elem(0u8, 4096, GFP_KERNEL).ok()?,
+        KVec::from_elem(0u8, 4096, GFP_KERNEL).ok()?,
+    ))
+}
+
 /// A page of sectors through `SectorCipher::crypt_sectors` (the page runs
 /// of `Rcrypt::convert`) gives the bytes `crypt_block` gives sector by
 /// sector, for the IVs it takes a shortcut for (`simple`) and one it does
@@ -236,28 +274,13 @@ pub(super) fn page_runs_match_sectors(test: &mut Test) {
     let Ok(pages) = PagePool::new(2) else {
         return kunit_expect!(test, false, "page pool");
     };
-    let (Ok(mut plain), Ok(mut a), Ok(mut b)) = (
-        KVec::from_elem(0u8, 4096, GFP_KERNEL),
-        KVec::from_elem(0u8, 4096, GFP_KERNEL),
-        KVec::from_elem(0u8, 4096, GFP_KERNEL),
-    ) else {
+    let Some((plain, mut a, mut b)) = page_buffers(31) else {
         return kunit_expect!(test, false, "allocation");
     };
-    // Byte `i` is `i * 31 + i / 512` mod 256.
-    for (i, p) in plain.iter_mut().enumerate() {
-        *p = (i as u8).wrapping_mul(31).wrapping_add((i >> 9) as u8);
-    }
     for (cipher, key_len, opts, simple) in cases {
-        let Some(key) = key.get(..key_len) else {
-            kunit_expect!(test, false, "{}: key too long", cipher);
+        let Some((sc, iv_size, scratch)) = case_cipher(test, cipher, key.get(..key_len), opts)
+        else {
             continue;
-        };
-        let (sc, iv_size, scratch) = match sector_cipher(cipher, key, opts) {
-            Ok(v) => v,
-            Err(e) => {
-                kunit_expect!(test, false, "{}: {}", cipher, e);
-                continue;
-            }
         };
         kunit_expect!(
             test,
@@ -274,6 +297,7 @@ pub(super) fn page_runs_match_sectors(test: &mut Test) {
                 sc.tfms.max_reqsize(),
                 iv_size as usize,
                 scratch,
+                0,
             ),
             pages.alloc(),
             pages.alloc(),
@@ -386,4 +410,242 @@ pub(super) fn xts_ieee1619_vector_10(test: &mut Test) {
         &xv::V10_PTEXT,
         &xv::V10_CTEXT,
     );
+}
+
+/// Sectors spread over bio vectors (direct I/O from a buffer aligned to
+/// less than the sector): a bio whose segments split sectors across pages
+/// and into pieces of any multiple of 4 bytes, walked as `Rcrypt::convert`
+/// walks it (page runs, and `crypt_spread` through scatterlists where a
+/// segment holds less than a sector), gives the bytes of the same data in
+/// one page, in place and into another bio, and decrypts back; the
+/// scatterlist builder refuses more pieces than its table holds and data
+/// the bio does not have, leaving the cursor.
+pub(super) fn spread_sectors_match_runs(test: &mut Test) {
+    // Byte `i` is `i * 5 + 1` mod 256.
+    let key: [u8; 128] = core::array::from_fn(|i| (i as u8).wrapping_mul(5).wrapping_add(1));
+    let cases: [(&str, usize, &[&str]); 5] = [
+        ("aes-xts-plain64", 64, &[]),
+        ("aes-xts-plain64", 64, &["sector_size:4096"]),
+        ("aes-cbc-essiv:sha256", 32, &["sector_size:1024"]),
+        ("aes:2-xts-plain64", 128, &["sector_size:2048"]),
+        ("aes-ecb", 32, &["sector_size:4096"]),
+    ];
+    // The 4096 bytes as direct I/O from a buffer at byte 2052 of a page
+    // puts them (a sector spans two pages, at most two pieces: what a table
+    // of the smallest size holds), and in five segments over three pages
+    // (96 at the end of the first page, 4 at the start of the second, 1000
+    // and 4 further in, 2992 in the third at byte 8), whose first 4096-byte
+    // sector has five pieces.
+    let two: &[(usize, u32, u32)] = &[(0, 2052, 2044), (1, 0, 2052)];
+    let five: &[(usize, u32, u32)] = &[
+        (0, 4000, 96),
+        (1, 0, 4),
+        (1, 100, 1000),
+        (1, 2000, 4),
+        (2, 8, 2992),
+    ];
+    let Ok(pages) = PagePool::new(6) else {
+        return kunit_expect!(test, false, "page pool");
+    };
+    let Some((plain, mut a, mut b)) = page_buffers(13) else {
+        return kunit_expect!(test, false, "allocation");
+    };
+    for (cipher, key_len, opts) in cases {
+        let Some((sc, iv_size, scratch)) = case_cipher(test, cipher, key.get(..key_len), opts)
+        else {
+            continue;
+        };
+        let ss = sc.sector_size;
+        let spread = (ss >> 9).max(2) as usize;
+        let (Ok(reqs), Some(mut whole), Some(mut p0), Some(mut p1), Some(mut p2), Some(out)) = (
+            RequestPool::new(
+                ReqKind::Skcipher,
+                1,
+                sc.tfms.max_reqsize(),
+                iv_size as usize,
+                scratch,
+                spread,
+            ),
+            pages.alloc(),
+            pages.alloc(),
+            pages.alloc(),
+            pages.alloc(),
+            pages.alloc(),
+        ) else {
+            kunit_expect!(test, false, "{}: request pool or pages", cipher);
+            continue;
+        };
+        let (Ok(mut req), Some(tfms)) = (reqs.alloc(), sc.tfms.enter()) else {
+            kunit_expect!(test, false, "{}: request or transforms", cipher);
+            continue;
+        };
+        // The reference: the data in one page, as page runs, from 512-byte
+        // sector 8000 (8 of them).
+        let first = 8000u64;
+        let mut sector = first;
+        let ok = whole.write(0, &plain)
+            && sc
+                .crypt_sectors(
+                    &tfms,
+                    &mut req,
+                    Direction::Encrypt,
+                    &mut sector,
+                    whole.at(0),
+                    whole.at(0),
+                )
+                .is_ok()
+            && whole.read(0, &mut a);
+        kunit_expect!(test, ok, "{} {:?}: reference encryption", cipher, opts);
+        let layouts: &[&[(usize, u32, u32)]] = if ss == 4096 { &[two, five] } else { &[two] };
+        for &pieces in layouts {
+            // The same data in pieces.
+            let mut at = 0usize;
+            let mut ok = true;
+            for &(pg, off, len) in pieces {
+                let page = match pg {
+                    0 => &mut p0,
+                    1 => &mut p1,
+                    _ => &mut p2,
+                };
+                let end = at.saturating_add(len as usize);
+                ok &= plain
+                    .get(at..end)
+                    .is_some_and(|d| page.write(off as usize, d));
+                at = end;
+            }
+            kunit_expect!(test, ok, "{}: pieces", cipher);
+            // Walks `bio` as `Rcrypt::convert` does, into `out` if given;
+            // returns the sectors spread.
+            let walk = |req: &mut crate::crypto::Request<'_>,
+                        bio: &crate::bio::Bio,
+                        out: Option<&crate::bio::Bio>,
+                        dir: Direction|
+             -> Option<u32> {
+                let mask = ss.wrapping_sub(1);
+                let mut cursor = bio.cursor();
+                let mut ocursor = out.map(|o| (o, o.cursor()));
+                let mut left = 4096u32;
+                let mut sector = first;
+                let mut spread = 0u32;
+                while left > 0 {
+                    let oc = ocursor.as_mut().map(|(o, c)| (*o, c));
+                    match bio.next_run(&mut cursor, oc, left, mask) {
+                        Some((src, dst)) => {
+                            let dst = dst.unwrap_or(src);
+                            sc.crypt_sectors(&tfms, req, dir, &mut sector, src, dst)
+                                .ok()?;
+                            left = left.checked_sub(src.len())?;
+                        }
+                        None => {
+                            let oc = ocursor.as_mut().map(|(o, c)| (*o, c));
+                            sc.crypt_spread(&tfms, req, dir, &mut sector, (bio, &mut cursor), oc)
+                                .ok()?;
+                            left = left.checked_sub(ss)?;
+                            spread = spread.checked_add(1)?;
+                        }
+                    }
+                }
+                (sector == first.wrapping_add(8)).then_some(spread)
+            };
+            let read_pieces = |buf: &mut [u8],
+                               p0: &crate::bio::PoolPage,
+                               p1: &crate::bio::PoolPage,
+                               p2: &crate::bio::PoolPage|
+             -> bool {
+                let mut at = 0usize;
+                let mut ok = true;
+                for &(pg, off, len) in pieces {
+                    let page = match pg {
+                        0 => p0,
+                        1 => p1,
+                        _ => p2,
+                    };
+                    let end = at.saturating_add(len as usize);
+                    ok &= buf
+                        .get_mut(at..end)
+                        .is_some_and(|d| page.read(off as usize, d));
+                    at = end;
+                }
+                ok
+            };
+            {
+                let segs = pieces.iter().map(|&(pg, off, len)| {
+                    let page = match pg {
+                        0 => &p0,
+                        1 => &p1,
+                        _ => &p2,
+                    };
+                    page.at(off).sub(0, len)
+                });
+                let segs: Option<KVec<_>> = segs.into_iter().try_fold(KVec::new(), |mut v, s| {
+                    v.push(s?, GFP_KERNEL).ok()?;
+                    Some(v)
+                });
+                let (Some(segs), Some(dst)) = (segs, out.at(0).sub(0, 4096)) else {
+                    kunit_expect!(test, false, "{}: segments", cipher);
+                    continue;
+                };
+                let (Some(bio), Some(obio)) = (TestBio::new(&segs), TestBio::new(&[dst])) else {
+                    kunit_expect!(test, false, "{}: test bios", cipher);
+                    continue;
+                };
+                // Into another bio (a write into its buffer): the pieces stay.
+                let n = walk(&mut req, bio.bio(), Some(obio.bio()), Direction::Encrypt);
+                kunit_expect!(
+                    test,
+                    n.is_some_and(|n| n > 0) && out.read(0, &mut b) && a == b,
+                    "{} {:?}: spread into a buffer differs ({:?} spread)",
+                    cipher,
+                    opts,
+                    n
+                );
+                // In place (a read), then back.
+                let n = walk(&mut req, bio.bio(), None, Direction::Encrypt);
+                kunit_expect!(
+                    test,
+                    n.is_some() && read_pieces(&mut b, &p0, &p1, &p2) && a == b,
+                    "{} {:?}: spread in place differs",
+                    cipher,
+                    opts
+                );
+                let n = walk(&mut req, bio.bio(), None, Direction::Decrypt);
+                kunit_expect!(
+                    test,
+                    n.is_some() && read_pieces(&mut b, &p0, &p1, &p2) && b == plain,
+                    "{} {:?}: spread decryption differs",
+                    cipher,
+                    opts
+                );
+                // The builder's edges: the first 512 bytes are 96 + 4 + 412 at
+                // their offsets, which a table of 2 cannot hold; 4096 bytes
+                // from there are more than the bio has left; the cursor stays
+                // both times.
+                if pieces.len() == 5 {
+                    let b = bio.bio();
+                    let mut cursor = b.cursor();
+                    let short = b.sg_pieces(&mut cursor, 512, 2);
+                    let fits = b.sg_pieces(&mut cursor, 512, 4);
+                    let beyond = b.sg_pieces(&mut cursor, 4096, 4);
+                    let next = b.sg_pieces(&mut cursor, 512, 4);
+                    let want: [(u32, u32); 3] = [(4000, 96), (0, 4), (100, 412)];
+                    kunit_expect!(
+                        test,
+                        short.is_none()
+                            && fits.as_deref() == Some(&want[..])
+                            && beyond.is_none()
+                            && next.as_deref() == Some(&[(512, 512)][..]),
+                        "sg_pieces: {:?} {:?} {:?} {:?}",
+                        short,
+                        fits,
+                        beyond,
+                        next
+                    );
+                }
+            }
+        }
+        drop(req);
+        for p in [whole, p0, p1, p2, out] {
+            pages.free(p);
+        }
+    }
 }

@@ -14,8 +14,8 @@ use super::iv_vectors;
 use super::table::{self, IvMode, KeySource, KeySpec, ParseError, CRYPTO_MAX_ALG_NAME};
 use super::xts_vectors as xv;
 use super::Rcrypt;
-use crate::bio::PoolPage;
 use crate::bio::{PagePool, MAX_LARGE_ORDER};
+use crate::bio::{PoolPage, TestBio};
 use crate::crypto::{Direction, ReqKind, RequestPool, Skcipher};
 use crate::keys::SecretBytes;
 use crate::kunit::Test;
@@ -33,7 +33,8 @@ mod secrets_tests;
 
 use aead_tests::aead_known_answers;
 use cipher_tests::{
-    page_runs_match_sectors, skcipher_wrapper, xts_ieee1619_vector_10, xts_ieee1619_vector_4,
+    page_runs_match_sectors, skcipher_wrapper, spread_sectors_match_runs, xts_ieee1619_vector_10,
+    xts_ieee1619_vector_4,
 };
 use gate_tests::{rekey_gate, rekey_gate_hammer};
 use iv_tests::{iv_generators, iv_keys_wipe_and_init, stateful_iv_known_answers};
@@ -78,6 +79,7 @@ crate::kunit_suite!(
         xts_ieee1619_vector_4,
         xts_ieee1619_vector_10,
         page_runs_match_sectors,
+        spread_sectors_match_runs,
         iv_generators,
         stateful_iv_known_answers,
         iv_keys_wipe_and_init,
