@@ -402,7 +402,14 @@ impl Rcrypt {
                 suspended: AtomicBool::new(false),
                 counters: Counters::default(),
                 engine,
-                choosers: [Chooser::new(Path::Inline), Chooser::new(Path::Inline)],
+                choosers: [
+                    if tags.is_some() {
+                        Chooser::new(Path::Inline).without_parallel_inline()
+                    } else {
+                        Chooser::new(Path::Inline)
+                    },
+                    Chooser::new(Path::Inline),
+                ],
                 inflight: [AtomicU32::new(0), AtomicU32::new(0)],
                 backlog: AtomicU32::new(0),
                 help: match engine {

@@ -600,3 +600,40 @@ fn helping() {
         }
     }
 }
+
+#[test]
+fn integrity_reads_stay_on_a_parallel_queue() {
+    // Depth 32, the queue faster, inline a little faster in the simulation
+    // than the queue's average now and then (noise): without parallel
+    // inline, the chooser never explores inline once on the queue.
+    let c = Chooser::new(Path::Inline).without_parallel_inline();
+    let _ = run_deep(&c, 1, 1.0, 4096, 32, (36.0, 45.0), 10, true);
+    assert_eq!(c.current(), Path::Queue);
+    let inline_epochs = c.epochs(Path::Inline);
+    let (bytes, on) = run_deep(&c, 1_000_000_001, 4.0, 4096, 32, (36.0, 45.0), 10, true);
+    assert_eq!(
+        c.epochs(Path::Inline),
+        inline_epochs,
+        "inline explored: {on:?}"
+    );
+    assert!(
+        c.epochs(Path::Queue) > 40,
+        "{} queue epochs",
+        c.epochs(Path::Queue)
+    );
+    let eff = efficiency(bytes, 4.0, 45.0);
+    assert!(eff > 0.97, "efficiency {eff}, time on paths {on:?}");
+    // The plain chooser explores inline in the same run.
+    let p = Chooser::new(Path::Inline);
+    let _ = run_deep(&p, 1, 5.0, 4096, 32, (36.0, 45.0), 10, true);
+    assert!(
+        p.epochs(Path::Inline) > 2,
+        "{} inline epochs",
+        p.epochs(Path::Inline)
+    );
+    // Bios one at a time still leave the queue for inline.
+    let (bytes, on) = run_deep(&c, 6_000_000_001, 2.0, 4096, 1, (40.0, 30.0), 10, true);
+    assert_eq!(c.current(), Path::Inline, "time on paths {on:?}");
+    let eff = efficiency(bytes, 2.0, 40.0);
+    assert!(eff > 0.97, "efficiency {eff}");
+}
