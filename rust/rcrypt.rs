@@ -220,7 +220,9 @@ impl TargetOperations for Rcrypt {
         let tags = match &self.tags {
             Some(ti) => {
                 let sectors = bio.sectors();
-                match self.map_tags(ti, sectors, |n| target.accept_partial_bio(&bio, n)) {
+                // (A write to a zoned device may not be split.)
+                let split = !(self.zoned && bio.is_write());
+                match self.map_tags(ti, sectors, split, |n| target.accept_partial_bio(&bio, n)) {
                     Ok(b) => Some(b),
                     Err(_) => return MapResult::Kill,
                 }
@@ -285,6 +287,11 @@ impl TargetOperations for Rcrypt {
         // device-mapper splits them to what one pool buffer holds.
         if self.zoned {
             limits.cap_max_hw_sectors(params::BIO_MAX_VECS * (params::PAGE_SIZE >> SECTOR_SHIFT));
+            // Nor when their tags do not come from kmalloc at once: no
+            // larger than a tag pool buffer holds (`ZONED_TAG_SECTORS`).
+            if let Some(tags) = &self.tags {
+                limits.cap_max_hw_sectors(tags.pool_max_sectors());
+            }
         }
     }
 

@@ -312,7 +312,7 @@ impl Rcrypt {
             bs.enable_integrity(MIN_IOS)
                 .map_err(|e| CtrError::new(c"Cannot allocate crypt bioset", e))?;
             tags = Some(
-                TagIo::new(&layout, t.options.sector_size, MIN_IOS)
+                TagIo::new(&layout, t.options.sector_size, MIN_IOS, zoned)
                     .map_err(|e| CtrError::new(c"Cannot allocate integrity tags mempool", e))?,
             );
         }

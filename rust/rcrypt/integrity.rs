@@ -35,6 +35,13 @@ use kernel::prelude::*;
 /// dm-crypt's `POOL_ENTRY_SIZE`: bytes of one `tag_pool` buffer.
 const POOL_ENTRY_SIZE: usize = 512;
 
+/// On a zoned device, the 512-byte sectors of data whose tuples a
+/// `tag_pool` buffer holds, and the largest bio of the mapping (`io_hints`):
+/// a zoned write must never be split in `map` (`dm_accept_partial_bio`
+/// BUG()s on one), which dm-crypt does when the tags' kmalloc fails and the
+/// write is larger than a buffer holds.
+pub(super) const ZONED_TAG_SECTORS: u32 = 256;
+
 /// A target's integrity metadata: where a sector's tag and IV sit in its
 /// tuple, and the pool of tag buffers.
 pub(super) struct TagIo {
@@ -55,15 +62,26 @@ pub(super) struct TagIo {
 impl TagIo {
     /// The tag buffers of a target with `layout` (checked by
     /// [`IntegrityLayout::check_space`]) and `sector_size`-byte sectors
-    /// (`crypt_ctr()`'s `tag_pool`).
-    pub(super) fn new(layout: &IntegrityLayout, sector_size: u32, min_nr: u32) -> Result<Self> {
+    /// (`crypt_ctr()`'s `tag_pool`), on a zoned device or not.
+    pub(super) fn new(
+        layout: &IntegrityLayout,
+        sector_size: u32,
+        min_nr: u32,
+        zoned: bool,
+    ) -> Result<Self> {
         let tuple = layout.tuple_size as usize;
         if tuple == 0 {
             return Err(EINVAL);
         }
-        // At least one tuple per buffer, as many as fit in POOL_ENTRY_SIZE.
-        let per_buf = POOL_ENTRY_SIZE.checked_div(tuple).unwrap_or(0).max(1);
         let sector_shift = sector_size.trailing_zeros().saturating_sub(SECTOR_SHIFT);
+        // At least one tuple per buffer, as many as fit in POOL_ENTRY_SIZE;
+        // on a zoned device, those of ZONED_TAG_SECTORS.
+        let per_buf = POOL_ENTRY_SIZE.checked_div(tuple).unwrap_or(0).max(1);
+        let per_buf = if zoned {
+            per_buf.max((ZONED_TAG_SECTORS >> sector_shift) as usize)
+        } else {
+            per_buf
+        };
         let pool_max_sectors = u32::try_from(per_buf)
             .ok()
             .and_then(|n| n.checked_shl(sector_shift))
@@ -79,6 +97,12 @@ impl TagIo {
         })
     }
 
+    /// The largest bio, in 512-byte sectors, whose tuples a pool buffer
+    /// holds.
+    pub(super) fn pool_max_sectors(&self) -> u32 {
+        self.pool_max_sectors
+    }
+
     /// Bytes of tags for `sectors` 512-byte sectors of data.
     fn tag_len(&self, sectors: u32) -> Option<usize> {
         (self.tuple_size as usize).checked_mul((sectors >> self.sector_shift) as usize)
@@ -89,11 +113,15 @@ impl Rcrypt {
     /// `crypt_map()`'s tags: a zeroed buffer for the tuples of `sectors`
     /// 512-byte sectors from kmalloc if it gives one at once, else from the
     /// pool (waiting), after shortening the bio with `accept` to what a pool
-    /// buffer holds. Returns the buffer.
+    /// buffer holds. Returns the buffer. A zoned write (`split` false) is
+    /// never shortened: it fails with `EIO` instead, which `io_hints`
+    /// (bios no larger than a pool buffer holds) leaves to a table whose
+    /// limits were stacked wrongly.
     pub(super) fn map_tags(
         &self,
         tags: &TagIo,
         sectors: u32,
+        split: bool,
         accept: impl FnOnce(u32),
     ) -> Result<crate::bio::TagBuf> {
         let len = tags.tag_len(sectors).ok_or(EINVAL)?;
@@ -101,6 +129,9 @@ impl Rcrypt {
             return Ok(b);
         }
         let sectors = if sectors > tags.pool_max_sectors {
+            if !split {
+                return Err(EIO);
+            }
             accept(tags.pool_max_sectors);
             tags.pool_max_sectors
         } else {
