@@ -282,7 +282,10 @@ impl SectorCipher {
     /// One sector at 512-byte sector `*cc_sector` (iv_offset included),
     /// which moves past it, spread over vectors of `src` at its cursor, into
     /// `dst` at its cursor (in place without `dst`): `crypt_block` for the
-    /// generators [`Self::spreads`] allows, through scatterlists.
+    /// generators [`Self::spreads`] allows, through scatterlists. (Out of
+    /// line and cold: the aligned path never takes it.)
+    #[cold]
+    #[inline(never)]
     pub(super) fn crypt_spread(
         &self,
         tfms: &CipherUse<'_, IvKeys>,
