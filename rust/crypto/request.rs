@@ -42,9 +42,10 @@ use kernel::prelude::*;
 /// bytes from `aux_off` reach the element's end. The request area holds a
 /// request of `kind` and fits any transform of that kind whose request
 /// context is at most `reqsize` bytes; there are [`ReqKind::sg_count`]
-/// scatterlists at `sg_off` (`2 * spread` of them if `spread` is more than
-/// 1: two tables of `spread` entries for [`Request::crypt_spread`]), and, for AEAD, the auxiliary buffer holds at
-/// least 8 bytes more than the IV.
+/// scatterlists at `sg_off` (`2 * spread` of them if `spread` is not 0: two
+/// tables of `spread` entries for [`Request::crypt_spread`]; `spread` is 0
+/// or at least 2), and, for AEAD, the auxiliary buffer holds at least 8
+/// bytes more than the IV.
 pub(crate) struct RequestPool {
     pool: NonNull<bindings::mempool_t>,
     kind: ReqKind,

@@ -13,7 +13,7 @@
 #include <linux/scatterlist.h>
 
 /*
- * One cipher operation of `req` from sg[0] to sg[1] with `iv` (the
+ * One cipher operation of `req` from `src` to `dst` with `iv` (the
  * skcipher_request_set_*() and encrypt/decrypt of a request, which are
  * inline), not waited for: the caller waits with rcrypt_crypto_wait_req()
  * if an asynchronous transform queued it (-EINPROGRESS, -EBUSY). `wait`
@@ -21,13 +21,14 @@
  */
 static __always_inline int __rcrypt_skcipher_run(struct skcipher_request *req,
 						 struct crypto_skcipher *tfm,
-						 struct scatterlist *sg, unsigned int len,
-						 u8 *iv, struct crypto_wait *wait, bool encrypt)
+						 struct scatterlist *src, struct scatterlist *dst,
+						 unsigned int len, u8 *iv, struct crypto_wait *wait,
+						 bool encrypt)
 {
 	skcipher_request_set_tfm(req, tfm);
 	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
 				      crypto_req_done, wait);
-	skcipher_request_set_crypt(req, sg, sg + 1, len, iv);
+	skcipher_request_set_crypt(req, src, dst, len, iv);
 	return encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
 }
 
@@ -70,7 +71,7 @@ int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skci
 {
 	rcrypt_sg_set_one(sg, src, len, src_off);
 	rcrypt_sg_set_one(sg + 1, dst, len, dst_off);
-	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt);
+	return __rcrypt_skcipher_run(req, tfm, sg, sg + 1, len, iv, wait, encrypt);
 }
 
 /*
@@ -83,11 +84,7 @@ int rcrypt_skcipher_crypt_sg(struct skcipher_request *req, struct crypto_skciphe
 			     struct scatterlist *src, struct scatterlist *dst, unsigned int len,
 			     u8 *iv, struct crypto_wait *wait, bool encrypt)
 {
-	skcipher_request_set_tfm(req, tfm);
-	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
-				      crypto_req_done, wait);
-	skcipher_request_set_crypt(req, src, dst, len, iv);
-	return encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+	return __rcrypt_skcipher_run(req, tfm, src, dst, len, iv, wait, encrypt);
 }
 
 void rcrypt_skcipher_free(struct crypto_skcipher *tfm)
@@ -109,7 +106,7 @@ int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tf
 			struct scatterlist *sg, unsigned int len, u8 *iv,
 			struct crypto_wait *wait, bool encrypt)
 {
-	return __rcrypt_skcipher_run(req, tfm, sg, len, iv, wait, encrypt);
+	return __rcrypt_skcipher_run(req, tfm, sg, sg + 1, len, iv, wait, encrypt);
 }
 
 /* <crypto/aead.h>: AEAD transforms and requests (rust/crypto/aead.rs). */
