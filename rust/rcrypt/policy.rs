@@ -48,6 +48,9 @@
 //!   measurement, so idle time counts for neither path.
 //! - An epoch lasts at least [`EPOCH_NS`] ([`EXPLORE_NS`] when exploring) and
 //!   [`MIN_BIOS`] bios.
+//! - A chooser made [`Chooser::without_parallel_inline`] (the reads of a
+//!   target with integrity metadata) never explores inline from a
+//!   work-queue epoch whose bios ran in parallel.
 //!
 //! The state is a handful of atomics. Any CPU adds its bio to the epoch; the
 //! one that sees the epoch over and wins the `busy` flag closes it. Races
