@@ -57,9 +57,11 @@ unsigned int rcrypt_bio_next_run(struct bio *bio, struct bvec_iter *iter,
 /*
  * The scatterlist of the next `len` bytes at `iter` in `bio` (a sector that
  * spans bio vectors): one entry per single-page segment, at most `cap`, in
- * `sg`, which is initialised here. Moves the cursor past the bytes and
- * returns the number of entries; returns 0 and leaves the cursor where the
- * data holds fewer than `len` bytes or needs more than `cap` entries.
+ * `sg`, set up here (as sg_init_table() and sg_set_page() would, one pass
+ * over the segments). Moves the cursor past the bytes and returns the
+ * number of entries; returns 0 and leaves the cursor where the data holds
+ * fewer than `len` bytes or needs more than `cap` entries (the entries
+ * written are then garbage).
  */
 unsigned int rcrypt_bio_fill_sg(struct bio *bio, struct bvec_iter *iter, unsigned int len,
 				struct scatterlist *sg, unsigned int cap)
@@ -70,24 +72,18 @@ unsigned int rcrypt_bio_fill_sg(struct bio *bio, struct bvec_iter *iter, unsigne
 
 	if (!len || it.bi_size < len)
 		return 0;
-	/* First count, so that the table is initialised for its length. */
 	while (left) {
 		bv = bio_iter_iovec(bio, it);
 		if (!bv.bv_len || n == cap)
 			return 0;
 		bv.bv_len = min(bv.bv_len, left);
+		memset(&sg[n], 0, sizeof(sg[n]));
+		sg_set_page(&sg[n], bv.bv_page, bv.bv_len, bv.bv_offset);
 		bio_advance_iter_single(bio, &it, bv.bv_len);
 		left -= bv.bv_len;
 		n++;
 	}
-	sg_init_table(sg, n);
-	for (it = *iter, left = len, n = 0; left; n++) {
-		bv = bio_iter_iovec(bio, it);
-		bv.bv_len = min(bv.bv_len, left);
-		sg_set_page(&sg[n], bv.bv_page, bv.bv_len, bv.bv_offset);
-		bio_advance_iter_single(bio, &it, bv.bv_len);
-		left -= bv.bv_len;
-	}
+	sg_mark_end(&sg[n - 1]);
 	*iter = it;
 	return n;
 }
