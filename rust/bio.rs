@@ -218,6 +218,68 @@ impl Bio {
         (n != 0).then_some(n)
     }
 
+    /// Fills the scatterlist tables at `sg` and, with `out`, at `osg` (room
+    /// for `cap` entries each) with the next bytes at `cursor` and at
+    /// `out`'s cursor: as many as each bio holds in `cap` single-page
+    /// segments, at most `max`, rounded down to whole sectors of `mask + 1`
+    /// bytes; moves the cursors past them and returns their number and the
+    /// number of their sectors that span entries of `sg`, or `None`
+    /// (cursors unmoved) if that is not one sector or a cursor is not its
+    /// bio's. The entries name the bios' pages: valid while the bios are
+    /// borrowed.
+    ///
+    /// # Safety
+    ///
+    /// `sg`, and `osg` if `out` is given, are each valid for writes of `cap`
+    /// scatterlist entries, used by nothing else meanwhile.
+    pub(crate) unsafe fn fill_sg_batch(
+        &self,
+        cursor: &mut BioCursor,
+        sg: *mut bindings::scatterlist,
+        out: Option<(&Bio, &mut BioCursor, *mut bindings::scatterlist)>,
+        max: u32,
+        mask: u32,
+        cap: u32,
+    ) -> Option<(u32, u32)> {
+        if cursor.bio != self.ptr.as_ptr() {
+            return None;
+        }
+        let mut spread = 0;
+        let (out_ptr, oiter, osg) = match out {
+            Some((o, oc, osg)) if oc.bio == o.ptr.as_ptr() => {
+                (o.ptr.as_ptr(), &mut oc.iter as *mut _, osg)
+            }
+            Some(_) => return None,
+            None => (
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+            ),
+        };
+        // SAFETY: The bios are valid (type invariant) and not changed
+        // meanwhile (`&self`, `&Bio`); each cursor is its own bio's
+        // (checked), so it lies within that bio's data (`BioCursor`'s
+        // invariant), and the helper moves each only past data its bio
+        // holds; `sg`, and `osg` where `out_ptr` is not null, have room for
+        // `cap` entries (the caller's guarantee); `oiter` and `osg` are
+        // read only when `out_ptr` is not null; `spread` is a local.
+        let n = unsafe {
+            bindings::rcrypt_bio_fill_sg_batch(
+                self.ptr.as_ptr(),
+                &mut cursor.iter,
+                sg,
+                out_ptr,
+                oiter,
+                osg,
+                max,
+                mask,
+                cap,
+                &mut spread,
+            )
+        };
+        (n != 0).then_some((n, spread))
+    }
+
     /// [`Self::fill_sg`] into a table of its own of `cap` entries: the
     /// offset and length of each, for the KUnit tests.
     #[cfg(CONFIG_KUNIT)]

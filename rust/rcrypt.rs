@@ -143,6 +143,10 @@ pub(crate) struct Rcrypt {
     /// its data, no integrity metadata): `io_hints` keeps the DMA
     /// alignment of the device below rather than raising it to the sector.
     spread: bool,
+    /// The cipher's output does not depend on the sector and the requests
+    /// hold [`cipher::RUN_BATCH`] pages: runs of pages go in one request
+    /// ([`SectorCipher::crypt_batch`]).
+    batch: bool,
     /// `integrity:<n>:<profile>` as given: shown in the status.
     integrity: Option<(u32, KVec<u8>)>,
     /// The integrity metadata of an AEAD or `random` table (none for
@@ -283,6 +287,14 @@ impl TargetOperations for Rcrypt {
         // below could take (on Linux 6.12 device-mapper stacks it from 511:
         // 512-byte aligned buffers, for every sector size).
         limits.raise_block_size(self.sector_size, !self.spread);
+        // Never below the largest cipher block (16 bytes, the crypto API's
+        // `MAX_CIPHER_BLOCKSIZE`): every piece of a spread sector is then
+        // whole blocks at an aligned address, which the cipher walks in
+        // place, without the bounce buffer it would allocate for a block
+        // split between pieces. (Linux 6.12 stacks 511 anyway.)
+        if self.spread {
+            limits.raise_dma_alignment(15);
+        }
         // Writes to a zoned device are not split here (`max_request_sectors`):
         // device-mapper splits them to what one pool buffer holds.
         if self.zoned {

@@ -52,6 +52,11 @@ unsigned int rcrypt_bio_next_run(struct bio *bio, struct bvec_iter *iter,
 				 struct page **opage, unsigned int *ooffset);
 unsigned int rcrypt_bio_fill_sg(struct bio *bio, struct bvec_iter *iter, unsigned int len,
 				struct scatterlist *sg, unsigned int cap);
+unsigned int rcrypt_bio_fill_sg_batch(struct bio *bio, struct bvec_iter *iter,
+				      struct scatterlist *sg, struct bio *out,
+				      struct bvec_iter *oiter, struct scatterlist *osg,
+				      unsigned int max, unsigned int mask, unsigned int cap,
+				      unsigned int *spread);
 struct bio *rcrypt_test_bio_alloc(unsigned short nr);
 bool rcrypt_test_bio_add(struct bio *bio, struct page *page, unsigned int len,
 			 unsigned int offset);

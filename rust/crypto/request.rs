@@ -574,6 +574,78 @@ impl Request<'_> {
         self.finish(err)
     }
 
+    /// Runs the cipher over the next bytes of `src` at its cursor into the
+    /// same number at `dst`'s cursor (in place without `dst`), with the IV
+    /// buffer, through scatterlists of as many single-page pieces as the
+    /// pool's tables hold: whole sectors of `mask + 1` bytes, at most `max`
+    /// ([`Bio::fill_sg_batch`]); waits for the result, moves the cursors
+    /// past the bytes and returns their number and that of their sectors
+    /// that span pieces of `src`. For a cipher whose output
+    /// does not depend on the sector: one request over many pages. `EIO` if
+    /// that is not one sector; `EINVAL` as [`Self::crypt_spread`].
+    pub(crate) fn crypt_batch(
+        &mut self,
+        tfm: &Skcipher,
+        dir: Direction,
+        src: (&Bio, &mut BioCursor),
+        dst: Option<(&Bio, &mut BioCursor)>,
+        max: u32,
+        mask: u32,
+    ) -> Result<(u32, u32)> {
+        let cap = self.pool.spread;
+        if cap == 0
+            || tfm.reqsize() >= self.pool.skcipher_ctx_limit
+            || tfm.ivsize > self.pool.iv_size
+        {
+            return Err(EINVAL);
+        }
+        let (req, sg, wait, iv) = self.areas();
+        // SAFETY: The pool's requests have two tables of `cap` scatterlist
+        // entries at `sg` (`spread` is not 0: type invariant), so `add`
+        // stays inside the element.
+        let otab = unsafe { sg.add(cap) };
+        // `cap` is a small count of entries (`layout` multiplied it by the
+        // entry size without overflow).
+        let cap32 = u32::try_from(cap).map_err(|_| EINVAL)?;
+        let in_place = dst.is_none();
+        // SAFETY: `fill_sg_batch` needs `cap` writable scatterlist entries
+        // at `sg` and, for `dst`, at `otab`: the two tables, inside the
+        // element and nobody else's (type invariants).
+        let (len, spread) = unsafe {
+            src.0
+                .fill_sg_batch(src.1, sg, dst.map(|(b, c)| (b, c, otab)), max, mask, cap32)
+        }
+        .ok_or(EIO)?;
+        let dtab = if in_place { sg } else { otab };
+        // SAFETY: The helper sets up the request and starts the operation,
+        // which reads the bytes the first table names and writes those the
+        // second (or the first) names:
+        // - the request, tables, wait and IV lie inside the element,
+        //   aligned, and are nobody else's (type invariants); the request
+        //   area fits `tfm`'s context and the IV `tfm`'s (both checked),
+        //   and the wait is initialised (type invariant);
+        // - `tfm` is a valid transform, borrowed for the call;
+        // - `fill_sg_batch` made each table `len` bytes of the pages of a
+        //   bio borrowed for the call (which Rust code never borrows as a
+        //   slice), ending with an end marker;
+        // - all of it stays valid until the operation completes: `finish`
+        //   waits for an operation the transform queued.
+        let err = unsafe {
+            bindings::rcrypt_skcipher_crypt_sg(
+                req,
+                tfm.tfm.as_ptr(),
+                sg,
+                dtab,
+                len,
+                iv,
+                wait,
+                dir == Direction::Encrypt,
+            )
+        };
+        self.finish(err)?;
+        Ok((len, spread))
+    }
+
     /// Runs the cipher in place over the first `len` bytes of the auxiliary
     /// buffer with the IV buffer, and waits for the result; `EINVAL` if the
     /// buffer is shorter, the pool's requests are not skcipher requests or

@@ -283,6 +283,12 @@ impl QueueLimits<'_> {
         }
     }
 
+    /// Raises the DMA alignment mask to at least `mask`.
+    pub(crate) fn raise_dma_alignment(&mut self, mask: u32) {
+        let l = &mut *self.limits;
+        l.dma_alignment = l.dma_alignment.max(mask);
+    }
+
     /// Lowers the largest request (`max_hw_sectors`, in 512-byte sectors)
     /// to at most `sectors`: device-mapper splits bios to it.
     pub(crate) fn cap_max_hw_sectors(&mut self, sectors: u32) {

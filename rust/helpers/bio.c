@@ -88,6 +88,87 @@ unsigned int rcrypt_bio_fill_sg(struct bio *bio, struct bvec_iter *iter, unsigne
 	return n;
 }
 
+/*
+ * Up to `cap` entries of `sg` for the next bytes at `it` in `bio`, at most
+ * `max`: one per single-page segment, set up as by rcrypt_bio_fill_sg(), no
+ * end marked. Returns the bytes they hold.
+ */
+static unsigned int fill_sg_upto(struct bio *bio, struct bvec_iter it, unsigned int max,
+				 struct scatterlist *sg, unsigned int cap)
+{
+	unsigned int n = 0, len = 0;
+	struct bio_vec bv;
+
+	max = min(max, it.bi_size);
+	while (len < max && n < cap) {
+		bv = bio_iter_iovec(bio, it);
+		if (!bv.bv_len)
+			break;
+		bv.bv_len = min(bv.bv_len, max - len);
+		memset(&sg[n], 0, sizeof(sg[n]));
+		sg_set_page(&sg[n], bv.bv_page, bv.bv_len, bv.bv_offset);
+		bio_advance_iter_single(bio, &it, bv.bv_len);
+		len += bv.bv_len;
+		n++;
+	}
+	return len;
+}
+
+/*
+ * Ends the table at `sg`, which holds at least `len` > 0 bytes, after `len`
+ * bytes. Returns the number of sectors (of `mask + 1` bytes) that span
+ * entries.
+ */
+static unsigned int sg_trim(struct scatterlist *sg, unsigned int len, unsigned int mask)
+{
+	unsigned int off = 0, spread = 0, last = UINT_MAX;
+
+	while (len - off > sg->length) {
+		off += sg->length;
+		if ((off & mask) && (off & ~mask) != last) {
+			last = off & ~mask;
+			spread++;
+		}
+		sg++;
+	}
+	sg->length = len - off;
+	sg_mark_end(sg);
+	return spread;
+}
+
+/*
+ * A batch of whole sectors (of `mask + 1` bytes) at `iter` in `bio` and, if
+ * `out` is not NULL, the same number of bytes at `oiter` in `out`: as many as
+ * each bio holds in at most `cap` single-page segments, at most `max`,
+ * rounded down to whole sectors, in the tables `sg` and (for `out`) `osg`
+ * of `cap` entries each. Moves the cursors past the batch, sets `*spread`
+ * to the number of its sectors that span entries of `sg` and returns its
+ * bytes; returns 0 and leaves the cursors where that is not one sector (the
+ * entries written are then garbage). For a cipher whose output does not
+ * depend on the sector: one request over many pages.
+ */
+unsigned int rcrypt_bio_fill_sg_batch(struct bio *bio, struct bvec_iter *iter,
+				      struct scatterlist *sg, struct bio *out,
+				      struct bvec_iter *oiter, struct scatterlist *osg,
+				      unsigned int max, unsigned int mask, unsigned int cap,
+				      unsigned int *spread)
+{
+	unsigned int len = fill_sg_upto(bio, *iter, max, sg, cap);
+
+	if (out)
+		len = fill_sg_upto(out, *oiter, len, osg, cap);
+	len &= ~mask;
+	if (!len)
+		return 0;
+	*spread = sg_trim(sg, len, mask);
+	bio_advance_iter(bio, iter, len);
+	if (out) {
+		sg_trim(osg, len, mask);
+		bio_advance_iter(out, oiter, len);
+	}
+	return len;
+}
+
 void rcrypt_bio_set_dev(struct bio *bio, struct block_device *bdev)
 {
 	bio_set_dev(bio, bdev);

@@ -157,6 +157,11 @@ pub(super) fn iv_wipe(rk: &mut Rekey<'_, IvKeys>, setup: &IvSetup) -> Result {
     Ok(())
 }
 
+/// Pages per request of a cipher whose output does not depend on the
+/// sector ([`SectorCipher::crypt_batch`]): each request carries two
+/// scatterlist tables of this many entries.
+pub(super) const RUN_BATCH: usize = 16;
+
 /// The per-sector cipher of a target: its transforms and IV generator
 /// (the part of `crypt_convert_block_skcipher()` that turns one
 /// `sector_size` block into another, with the generator's `generator` and
@@ -169,8 +174,7 @@ pub(super) struct SectorCipher {
     iv_large_sectors: bool,
     pub(super) sector_size: u32,
     sector_shift: u32,
-    /// The output does not depend on the sector (no IV, one transform:
-    /// `ecb` and `cipher_null`), so a run of sectors goes in one request.
+    /// The output does not depend on the sector ([`Self::runs`]).
     pub(super) runs: bool,
     /// One transform and a 16-byte IV made from the sector number alone
     /// (`plain64`, `essiv` and the like: [`iv::is_simple`]): each sector is
@@ -193,7 +197,7 @@ impl SectorCipher {
             iv_large_sectors: o.iv_large_sectors,
             sector_size: o.sector_size,
             sector_shift: o.sector_shift,
-            runs: setup.iv_size == 0 && setup.mode == IvMode::NoIv && setup.tfms_count == 1,
+            runs: Self::runs(setup),
             simple: setup.iv_size == 16 && setup.tfms_count == 1 && iv::is_simple(setup.mode),
         }
     }
@@ -248,6 +252,13 @@ impl SectorCipher {
         Ok(())
     }
 
+    /// Whether the output of the cipher of `setup` does not depend on the
+    /// sector (no IV, one transform: `ecb` and `cipher_null`), so that a run
+    /// of sectors goes in one request.
+    pub(super) fn runs(setup: &IvSetup) -> bool {
+        setup.iv_size == 0 && setup.mode == IvMode::NoIv && setup.tfms_count == 1
+    }
+
     /// Encrypts or decrypts `len` bytes (whole sectors) from `src` into
     /// `dst` in one request, for a cipher whose output does not depend on
     /// the sector (`runs`): the same bytes as sector by sector.
@@ -264,6 +275,28 @@ impl SectorCipher {
         }
         let tfm = tfms.get(0).ok_or(EINVAL)?;
         req.crypt(tfm, dir, src, dst, src.len())
+    }
+
+    /// Encrypts or decrypts the next whole sectors of `src` at its cursor,
+    /// at most `max` bytes, into `dst` at its cursor (in place without
+    /// `dst`) in one request over as many pages as the request's
+    /// scatterlists hold, for a cipher whose output does not depend on the
+    /// sector (`runs`); returns the bytes done and the number of their
+    /// sectors that span bio vectors of `src`.
+    pub(super) fn crypt_batch(
+        &self,
+        tfms: &CipherUse<'_, IvKeys>,
+        req: &mut Request<'_>,
+        dir: Direction,
+        src: (&Bio, &mut BioCursor),
+        dst: Option<(&Bio, &mut BioCursor)>,
+        max: u32,
+    ) -> Result<(u32, u32)> {
+        if !self.runs {
+            return Err(EINVAL);
+        }
+        let tfm = tfms.get(0).ok_or(EINVAL)?;
+        req.crypt_batch(tfm, dir, src, dst, max, self.sector_size.wrapping_sub(1))
     }
 
     /// Whether a sector of IV mode `mode` may be spread over several bio vectors

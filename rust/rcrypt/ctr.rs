@@ -7,7 +7,7 @@
 //! parsing (`crypt_ctr_cipher_new()` / `_old()`, `crypt_ctr_optional()`,
 //! `get_key_size()`) is in [`table`].
 
-use super::cipher::{iv_init, setkey_parts, IvKeys, SectorCipher, Tfms};
+use super::cipher::{iv_init, setkey_parts, IvKeys, SectorCipher, Tfms, RUN_BATCH};
 use super::integrity::TagIo;
 use super::io::{Engine, IoState};
 use super::key::{read_keyring_key, to_cstr, KeyState};
@@ -223,14 +223,23 @@ impl Rcrypt {
         // integrity metadata; its requests then carry two scatterlist
         // tables of a piece per 512 bytes of the sector (direct I/O under
         // a DMA alignment of 511 splits a sector into no more), at least 2.
+        // A cipher whose output does not depend on the sector takes
+        // [`RUN_BATCH`] pages per request through the same tables
+        // ([`SectorCipher::crypt_batch`]).
         let spread = if kind == ReqKind::Skcipher
             && t.options.integrity.is_none()
             && SectorCipher::spreads(setup.mode)
         {
-            ((t.options.sector_size >> table::SECTOR_SHIFT) as usize).max(2)
+            let pieces = ((t.options.sector_size >> table::SECTOR_SHIFT) as usize).max(2);
+            if SectorCipher::runs(&setup) {
+                pieces.max(RUN_BATCH)
+            } else {
+                pieces
+            }
         } else {
             0
         };
+        let batch = spread != 0 && SectorCipher::runs(&setup);
         // (The tables do not count against the per-bio limit: a target that
         // spreads carries its request where one that does not would.)
         let req_area = if RequestPool::element_size(kind, reqsize, iv_size, scratch, 0)
@@ -430,6 +439,7 @@ impl Rcrypt {
                 no_write_workqueue,
                 zoned,
                 spread: spread != 0,
+                batch,
                 integrity,
                 tags,
                 integrity_key_size: o.integrity_key_size,

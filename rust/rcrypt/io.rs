@@ -194,9 +194,10 @@ impl Rcrypt {
     /// page at a time (as much of the current page of both bios as holds
     /// whole sectors), so stepping through the bios costs one call per page
     /// rather than one per sector as in dm-crypt; within the page, each
-    /// sector is one request, or the whole run one request for a cipher
-    /// whose output does not depend on the sector (`ecb`, `cipher_null`):
-    /// the same bytes as sector by sector, in fewer requests.
+    /// sector is one request. A cipher whose output does not depend on the
+    /// sector (`ecb`, `cipher_null`) takes up to [`super::cipher::RUN_BATCH`]
+    /// pages per request instead, through scatterlists: the same bytes as
+    /// sector by sector, in fewer requests.
     #[inline(never)]
     fn convert(&self, io: RcryptParts<'_>, dir: Direction, out: Option<&Bio>) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
@@ -212,6 +213,23 @@ impl Rcrypt {
         let mut out = out.map(|b| (b, b.cursor()));
         let mut left = bio.size() & !mask;
         while left > 0 {
+            if self.batch {
+                // No IV, one key: as many pages as a request holds.
+                let oc = out.as_mut().map(|(o, oc)| (*o, oc));
+                let (len, spread) =
+                    self.cipher
+                        .crypt_batch(&tfms, &mut req, dir, (bio, &mut cursor), oc, left)?;
+                if spread != 0 {
+                    self.counters
+                        .spread_sectors
+                        .fetch_add(u64::from(spread), Ordering::Relaxed);
+                }
+                left = left.saturating_sub(len);
+                if left > 0 {
+                    wq::cond_resched();
+                }
+                continue;
+            }
             // As much of the current page of each bio as holds whole sectors;
             // under a sector there, the sector is spread over vectors (direct
             // I/O from a buffer aligned to less than the sector: see
@@ -231,12 +249,16 @@ impl Rcrypt {
                 )?;
                 self.counters.spread_sectors.fetch_add(1, Ordering::Relaxed);
                 left = left.saturating_sub(ss);
+                if left > 0 {
+                    wq::cond_resched();
+                }
                 continue;
             };
             let dst = dst.unwrap_or(src);
             let len = src.len();
             if self.cipher.runs {
                 self.cipher.crypt_run(&tfms, &mut req, dir, src, dst)?;
+                cc_sector = cc_sector.wrapping_add(u64::from(len >> SECTOR_SHIFT));
             } else {
                 self.cipher
                     .crypt_sectors(&tfms, &mut req, dir, &mut cc_sector, src, dst)?;

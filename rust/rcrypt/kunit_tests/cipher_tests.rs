@@ -456,7 +456,13 @@ pub(super) fn spread_sectors_match_runs(test: &mut Test) {
             continue;
         };
         let ss = sc.sector_size;
-        let spread = (ss >> 9).max(2) as usize;
+        // As `Rcrypt::new` sizes the tables: a cipher of `runs` takes
+        // batches of pages through them too.
+        let spread = if sc.runs {
+            ((ss >> 9) as usize).max(RUN_BATCH)
+        } else {
+            (ss >> 9).max(2) as usize
+        };
         let (Ok(reqs), Some(mut whole), Some(mut p0), Some(mut p1), Some(mut p2), Some(out)) = (
             RequestPool::new(
                 ReqKind::Skcipher,
@@ -514,12 +520,14 @@ pub(super) fn spread_sectors_match_runs(test: &mut Test) {
                 at = end;
             }
             kunit_expect!(test, ok, "{}: pieces", cipher);
-            // Walks `bio` as `Rcrypt::convert` does, into `out` if given;
+            // Walks `bio` as `Rcrypt::convert` does, into `out` if given,
+            // in batches (`crypt_batch`) or in page runs and spread sectors;
             // returns the sectors spread.
             let walk = |req: &mut crate::crypto::Request<'_>,
                         bio: &crate::bio::Bio,
                         out: Option<&crate::bio::Bio>,
-                        dir: Direction|
+                        dir: Direction,
+                        batch: bool|
              -> Option<u32> {
                 let mask = ss.wrapping_sub(1);
                 let mut cursor = bio.cursor();
@@ -529,6 +537,15 @@ pub(super) fn spread_sectors_match_runs(test: &mut Test) {
                 let mut spread = 0u32;
                 while left > 0 {
                     let oc = ocursor.as_mut().map(|(o, c)| (*o, c));
+                    if batch {
+                        let (len, n) = sc
+                            .crypt_batch(&tfms, req, dir, (bio, &mut cursor), oc, left)
+                            .ok()?;
+                        left = left.checked_sub(len)?;
+                        sector = sector.wrapping_add(u64::from(len >> 9));
+                        spread = spread.checked_add(n)?;
+                        continue;
+                    }
                     match bio.next_run(&mut cursor, oc, left, mask) {
                         Some((src, dst)) => {
                             let dst = dst.unwrap_or(src);
@@ -589,32 +606,57 @@ pub(super) fn spread_sectors_match_runs(test: &mut Test) {
                     kunit_expect!(test, false, "{}: test bios", cipher);
                     continue;
                 };
-                // Into another bio (a write into its buffer): the pieces stay.
-                let n = walk(&mut req, bio.bio(), Some(obio.bio()), Direction::Encrypt);
+                let modes: &[bool] = if sc.runs { &[false, true] } else { &[false] };
+                let mut counts = [0u32; 2];
+                for (&batch, count) in modes.iter().zip(counts.iter_mut()) {
+                    // Into another bio (a write into its buffer): the pieces
+                    // stay.
+                    let n = walk(
+                        &mut req,
+                        bio.bio(),
+                        Some(obio.bio()),
+                        Direction::Encrypt,
+                        batch,
+                    );
+                    kunit_expect!(
+                        test,
+                        n.is_some_and(|n| n > 0) && out.read(0, &mut b) && a == b,
+                        "{} {:?} (batch {}): spread into a buffer differs ({:?} spread)",
+                        cipher,
+                        opts,
+                        batch,
+                        n
+                    );
+                    *count = n.unwrap_or(0);
+                    // In place (a read), then back.
+                    let n = walk(&mut req, bio.bio(), None, Direction::Encrypt, batch);
+                    kunit_expect!(
+                        test,
+                        n.is_some() && read_pieces(&mut b, &p0, &p1, &p2) && a == b,
+                        "{} {:?} (batch {}): spread in place differs",
+                        cipher,
+                        opts,
+                        batch
+                    );
+                    let n = walk(&mut req, bio.bio(), None, Direction::Decrypt, batch);
+                    kunit_expect!(
+                        test,
+                        n.is_some() && read_pieces(&mut b, &p0, &p1, &p2) && b == plain,
+                        "{} {:?} (batch {}): spread decryption differs",
+                        cipher,
+                        opts,
+                        batch
+                    );
+                }
+                // A batch counts the sectors that span pieces as the page
+                // runs do.
                 kunit_expect!(
                     test,
-                    n.is_some_and(|n| n > 0) && out.read(0, &mut b) && a == b,
-                    "{} {:?}: spread into a buffer differs ({:?} spread)",
+                    !sc.runs || counts[0] == counts[1],
+                    "{}: spread sectors {} in page runs, {} in batches",
                     cipher,
-                    opts,
-                    n
-                );
-                // In place (a read), then back.
-                let n = walk(&mut req, bio.bio(), None, Direction::Encrypt);
-                kunit_expect!(
-                    test,
-                    n.is_some() && read_pieces(&mut b, &p0, &p1, &p2) && a == b,
-                    "{} {:?}: spread in place differs",
-                    cipher,
-                    opts
-                );
-                let n = walk(&mut req, bio.bio(), None, Direction::Decrypt);
-                kunit_expect!(
-                    test,
-                    n.is_some() && read_pieces(&mut b, &p0, &p1, &p2) && b == plain,
-                    "{} {:?}: spread decryption differs",
-                    cipher,
-                    opts
+                    counts[0],
+                    counts[1]
                 );
                 // The builder's edges: the first 512 bytes are 96 + 4 + 412 at
                 // their offsets, which a table of 2 cannot hold; 4096 bytes
@@ -648,4 +690,180 @@ pub(super) fn spread_sectors_match_runs(test: &mut Test) {
             pages.free(p);
         }
     }
+}
+
+/// A cipher whose output does not depend on the sector (`runs`: `ecb`)
+/// takes a bio of many segments in batches of at most `RUN_BATCH` of them
+/// (`crypt_batch`, one request each), giving the bytes its page runs give,
+/// and decrypts back; a table too small for the pieces of one sector
+/// refuses it (`EIO`) and leaves the cursor, and a batch counts a sector
+/// spread over three pieces once.
+pub(super) fn batches_match_runs(test: &mut Test) {
+    // Byte `i` is `i * 3 + 11` mod 256.
+    let key: [u8; 32] = core::array::from_fn(|i| (i as u8).wrapping_mul(3).wrapping_add(11));
+    let Some((sc, iv_size, scratch)) = case_cipher(test, "aes-ecb", Some(&key), &[]) else {
+        return;
+    };
+    kunit_expect!(test, sc.runs, "aes-ecb: no runs");
+    let (Ok(pages), Some((plain, _, _))) = (PagePool::new(5), page_buffers(17)) else {
+        return kunit_expect!(test, false, "page pool or buffers");
+    };
+    let pool = |spread| {
+        RequestPool::new(
+            ReqKind::Skcipher,
+            1,
+            sc.tfms.max_reqsize(),
+            iv_size as usize,
+            scratch,
+            spread,
+        )
+    };
+    let (Ok(big), Ok(small)) = (pool(RUN_BATCH), pool(2)) else {
+        return kunit_expect!(test, false, "request pools");
+    };
+    let (Ok(mut req), Ok(mut req2)) = (big.alloc(), small.alloc()) else {
+        return kunit_expect!(test, false, "requests");
+    };
+    let mut pg = KVec::new();
+    for _ in 0..5 {
+        let Some(mut p) = pages.alloc() else {
+            return kunit_expect!(test, false, "pages");
+        };
+        if !p.write(0, &plain) || pg.push(p, GFP_KERNEL).is_err() {
+            return kunit_expect!(test, false, "pages");
+        }
+    }
+    check_batches(test, &sc, &pg, &plain, &mut req, &mut req2);
+    drop((req, req2));
+    for p in pg {
+        pages.free(p);
+    }
+}
+
+/// The checks of [`batches_match_runs`] over pages `pg` holding `plain`.
+fn check_batches(
+    test: &mut Test,
+    sc: &SectorCipher,
+    pg: &KVec<PoolPage>,
+    plain: &[u8],
+    req: &mut crate::crypto::Request<'_>,
+    req2: &mut crate::crypto::Request<'_>,
+) {
+    let Some(tfms) = sc.tfms.enter() else {
+        return kunit_expect!(test, false, "transforms");
+    };
+    // 40 one-sector segments, none next to the one before: the first 512
+    // bytes of every 1024 in each page, then the second 512.
+    let mut segs = KVec::new();
+    for half in [0u32, 512] {
+        for p in pg.iter() {
+            for k in [0u32, 1024, 2048, 3072] {
+                let Some(s) = p.at(k | half).sub(0, 512) else {
+                    return kunit_expect!(test, false, "segment");
+                };
+                if segs.push(s, GFP_KERNEL).is_err() {
+                    return kunit_expect!(test, false, "allocation");
+                }
+            }
+        }
+    }
+    let Some(bio) = TestBio::new(&segs) else {
+        return kunit_expect!(test, false, "test bio");
+    };
+    let bio = bio.bio();
+    let total = 40 * 512u32;
+    let read_all = || -> Option<KVec<u8>> {
+        let mut v = KVec::from_elem(0u8, 5 * 4096, GFP_KERNEL).ok()?;
+        for (p, chunk) in pg.iter().zip(v.chunks_mut(4096)) {
+            if !p.read(0, chunk) {
+                return None;
+            }
+        }
+        Some(v)
+    };
+    let is_plain = |v: &Option<KVec<u8>>| {
+        v.as_ref()
+            .is_some_and(|b| b.chunks(4096).all(|c| c == plain))
+    };
+    // Batches of the bio in place; the length of each.
+    let batches = |req: &mut crate::crypto::Request<'_>, dir: Direction| -> Option<KVec<u32>> {
+        let mut lens = KVec::new();
+        let mut cursor = bio.cursor();
+        let mut left = total;
+        while left > 0 {
+            let (len, spread) = sc
+                .crypt_batch(&tfms, req, dir, (bio, &mut cursor), None, left)
+                .ok()?;
+            if spread != 0 {
+                return None;
+            }
+            lens.push(len, GFP_KERNEL).ok()?;
+            left = left.checked_sub(len)?;
+        }
+        Some(lens)
+    };
+    // The reference: page runs, in place.
+    let mut cursor = bio.cursor();
+    let mut left = total;
+    let mut ok = true;
+    while left > 0 && ok {
+        match bio.next_run(&mut cursor, None, left, 511) {
+            Some((src, _)) => {
+                ok = sc
+                    .crypt_run(&tfms, req, Direction::Encrypt, src, src)
+                    .is_ok();
+                left = left.saturating_sub(src.len());
+            }
+            None => ok = false,
+        }
+    }
+    let runs = read_all();
+    kunit_expect!(
+        test,
+        ok && runs.is_some() && !is_plain(&runs),
+        "aes-ecb: page runs failed"
+    );
+    // Batches decrypt what the page runs encrypted, and encrypt it again
+    // into the same bytes, in requests of 16, 16 and 8 sectors.
+    let back = batches(req, Direction::Decrypt);
+    kunit_expect!(
+        test,
+        back.is_some() && is_plain(&read_all()),
+        "aes-ecb: batch decryption differs"
+    );
+    let lens = batches(req, Direction::Encrypt);
+    kunit_expect!(
+        test,
+        lens.as_deref() == Some(&[16 * 512, 16 * 512, 8 * 512][..]) && read_all() == runs,
+        "aes-ecb: batches {:?} differ from page runs",
+        lens
+    );
+    // One sector in three pieces (100, 200 and 212 bytes), then one whole:
+    // a table of 2 holds 300 bytes, not a sector.
+    let three = [(0, 100), (1, 200), (2, 212), (3, 512)];
+    let segs: Option<KVec<_>> = three.iter().try_fold(KVec::new(), |mut v, &(p, len)| {
+        v.push(pg.get(p)?.at(1024).sub(0, len)?, GFP_KERNEL).ok()?;
+        Some(v)
+    });
+    let Some(tb) = segs.as_deref().and_then(TestBio::new) else {
+        return kunit_expect!(test, false, "three-piece bio");
+    };
+    let b = tb.bio();
+    let mut cursor = b.cursor();
+    let short = sc.crypt_batch(
+        &tfms,
+        req2,
+        Direction::Encrypt,
+        (b, &mut cursor),
+        None,
+        1024,
+    );
+    let whole = sc.crypt_batch(&tfms, req, Direction::Encrypt, (b, &mut cursor), None, 1024);
+    kunit_expect!(
+        test,
+        short == Err(EIO) && whole == Ok((1024, 1)),
+        "aes-ecb: three pieces: {:?}, then {:?}",
+        short,
+        whole
+    );
 }

@@ -9,7 +9,7 @@
 //! (`iv_tests`), the key gate (`gate_tests`) and the write-buffer pool's cap
 //! (`page_pool_tests`). This file holds what they share and the case list.
 
-use super::cipher::SectorCipher;
+use super::cipher::{SectorCipher, RUN_BATCH};
 use super::iv_vectors;
 use super::table::{self, IvMode, KeySource, KeySpec, ParseError, CRYPTO_MAX_ALG_NAME};
 use super::xts_vectors as xv;
@@ -21,7 +21,7 @@ use crate::keys::SecretBytes;
 use crate::kunit::Test;
 use crate::kunit_expect;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use kernel::prelude::{KVec, GFP_KERNEL};
+use kernel::prelude::{KVec, EIO, GFP_KERNEL};
 
 mod aead_tests;
 mod cipher_tests;
@@ -33,8 +33,8 @@ mod secrets_tests;
 
 use aead_tests::aead_known_answers;
 use cipher_tests::{
-    page_runs_match_sectors, skcipher_wrapper, spread_sectors_match_runs, xts_ieee1619_vector_10,
-    xts_ieee1619_vector_4,
+    batches_match_runs, page_runs_match_sectors, skcipher_wrapper, spread_sectors_match_runs,
+    xts_ieee1619_vector_10, xts_ieee1619_vector_4,
 };
 use gate_tests::{rekey_gate, rekey_gate_hammer};
 use iv_tests::{iv_generators, iv_keys_wipe_and_init, stateful_iv_known_answers};
@@ -80,6 +80,7 @@ crate::kunit_suite!(
         xts_ieee1619_vector_10,
         page_runs_match_sectors,
         spread_sectors_match_runs,
+        batches_match_runs,
         iv_generators,
         stateful_iv_known_answers,
         iv_keys_wipe_and_init,
