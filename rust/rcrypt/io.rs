@@ -196,8 +196,8 @@ impl Rcrypt {
     /// rather than one per sector as in dm-crypt; within the page, each
     /// sector is one request. A cipher whose output does not depend on the
     /// sector (`ecb`, `cipher_null`) takes up to [`super::cipher::RUN_BATCH`]
-    /// pages per request instead, through scatterlists: the same bytes as
-    /// sector by sector, in fewer requests.
+    /// pages per request instead, through scatterlists, while more than a
+    /// page is left: the same bytes as sector by sector, in fewer requests.
     #[inline(never)]
     fn convert(&self, io: RcryptParts<'_>, dir: Direction, out: Option<&Bio>) -> Result {
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
@@ -213,8 +213,9 @@ impl Rcrypt {
         let mut out = out.map(|b| (b, b.cursor()));
         let mut left = bio.size() & !mask;
         while left > 0 {
-            if self.batch {
-                // No IV, one key: as many pages as a request holds.
+            if self.batch && left > params::PAGE_SIZE {
+                // No IV, one key: as many pages as a request holds. (Not
+                // for the last page or less: a page run is cheaper there.)
                 let oc = out.as_mut().map(|(o, oc)| (*o, oc));
                 let (len, spread) =
                     self.cipher
