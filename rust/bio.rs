@@ -178,9 +178,20 @@ impl Bio {
     }
 
     /// The current position of the bio's data, to walk it with [`BioCursor`].
-    pub(crate) fn cursor(&self) -> BioCursor {
-        // INVARIANT: The bio's own position, which lies within its data.
+    pub(crate) fn cursor(&self) -> BioCursor<'_> {
+        // INVARIANT: The bio's own position, which lies within its data; the
+        // cursor borrows the bio.
         BioCursor {
+            iter: self.raw().bi_iter,
+            bio: self.ptr.as_ptr(),
+            _bio: PhantomData,
+        }
+    }
+
+    /// The current position of the bio's data, kept to put back later with
+    /// [`Self::restore_cursor`] (across the bio's submission).
+    pub(crate) fn position(&self) -> SavedPosition {
+        SavedPosition {
             iter: self.raw().bi_iter,
             bio: self.ptr.as_ptr(),
         }
@@ -199,7 +210,7 @@ impl Bio {
     /// nothing else meanwhile.
     pub(crate) unsafe fn fill_sg(
         &self,
-        cursor: &mut BioCursor,
+        cursor: &mut BioCursor<'_>,
         len: u32,
         sg: *mut bindings::scatterlist,
         cap: u32,
@@ -234,9 +245,9 @@ impl Bio {
     /// scatterlist entries, used by nothing else meanwhile.
     pub(crate) unsafe fn fill_sg_batch(
         &self,
-        cursor: &mut BioCursor,
+        cursor: &mut BioCursor<'_>,
         sg: *mut bindings::scatterlist,
-        out: Option<(&Bio, &mut BioCursor, *mut bindings::scatterlist)>,
+        out: Option<(&Bio, &mut BioCursor<'_>, *mut bindings::scatterlist)>,
         max: u32,
         mask: u32,
         cap: u32,
@@ -285,7 +296,7 @@ impl Bio {
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn sg_pieces(
         &self,
-        cursor: &mut BioCursor,
+        cursor: &mut BioCursor<'_>,
         len: u32,
         cap: u32,
     ) -> Option<KVec<(u32, u32)>> {
@@ -311,8 +322,8 @@ impl Bio {
     /// sector), or if a cursor is not its bio's.
     pub(crate) fn next_run<'b>(
         &'b self,
-        cursor: &mut BioCursor,
-        out: Option<(&'b Bio, &mut BioCursor)>,
+        cursor: &mut BioCursor<'_>,
+        out: Option<(&'b Bio, &mut BioCursor<'_>)>,
         max: u32,
         mask: u32,
     ) -> Option<(PageRef<'b>, Option<PageRef<'b>>)> {
@@ -441,11 +452,11 @@ impl Bio {
     ///
     /// # Safety
     ///
-    /// `cursor` was taken from this bio by [`Self::cursor`] while the bio
+    /// `cursor` was taken from this bio by [`Self::position`] while the bio
     /// had the segments it has now (segments are immutable once submitted,
-    /// so the position lies within them). A cursor of another bio is
+    /// so the position lies within them). A position of another bio is
     /// ignored.
-    pub(crate) unsafe fn restore_cursor(&mut self, cursor: &BioCursor) {
+    pub(crate) unsafe fn restore_cursor(&mut self, cursor: &SavedPosition) {
         // (The write itself is safe; the contract keeps the position one
         // that `next_run` and the block layer may follow.)
         if cursor.bio == self.ptr.as_ptr() {
@@ -526,21 +537,34 @@ impl Bio {
     }
 }
 
-/// A position in a bio's data (`struct bvec_iter`), with the bio it walks.
+/// A position in a bio's data (`struct bvec_iter`), with the bio it walks,
+/// which it borrows.
 ///
 /// # Invariants
 ///
 /// `iter` lies within the data of the bio at `bio` (made by [`Bio::cursor`]
-/// and moved only by [`Bio::next_run`] and [`Bio::fill_sg`], which check
-/// that the cursor is the bio's own).
-pub(crate) struct BioCursor {
+/// and moved only by [`Bio::next_run`], [`Bio::fill_sg`] and
+/// [`Bio::fill_sg_batch`], which check that the cursor is the bio's own).
+/// The cursor borrows that bio for `'b`, so the bio lives, and keeps its
+/// segments, as long as the cursor: no bio made later at the same address
+/// can pass the check.
+pub(crate) struct BioCursor<'b> {
+    iter: bindings::bvec_iter,
+    bio: *const bindings::bio,
+    _bio: PhantomData<&'b Bio>,
+}
+
+/// A bio's position (`struct bvec_iter`) kept across its submission, to put
+/// back with [`Bio::restore_cursor`] (an `unsafe` function whose contract
+/// says which bio and position it may be). It walks nothing.
+pub(crate) struct SavedPosition {
     iter: bindings::bvec_iter,
     bio: *const bindings::bio,
 }
 
-// SAFETY: A cursor is a position; the bio pointer is only compared, never
-// followed.
-unsafe impl Send for BioCursor {}
+// SAFETY: A saved position is a position; the bio pointer is only
+// compared, never followed.
+unsafe impl Send for SavedPosition {}
 
 /// A range of data in page memory: `len` bytes at byte `offset` of `page`
 /// (the offset may run past the first page: multi-page bvecs are physically

@@ -510,13 +510,15 @@ impl Request<'_> {
     /// spread over bio vectors), with the IV buffer, and waits for the
     /// result; moves the cursors past the bytes. `EIO` if a bio holds fewer
     /// bytes there or they span more pieces than the pool's requests have
-    /// room for; `EINVAL` as [`Self::crypt`].
+    /// room for; `EINVAL` as [`Self::crypt`]. After an error either cursor
+    /// may have moved (the caller abandons the walk; each stays within its
+    /// bio's data).
     pub(crate) fn crypt_spread(
         &mut self,
         tfm: &Skcipher,
         dir: Direction,
-        src: (&Bio, &mut BioCursor),
-        dst: Option<(&Bio, &mut BioCursor)>,
+        src: (&Bio, &mut BioCursor<'_>),
+        dst: Option<(&Bio, &mut BioCursor<'_>)>,
         len: u32,
     ) -> Result {
         let cap = self.pool.spread;
@@ -582,13 +584,14 @@ impl Request<'_> {
     /// past the bytes and returns their number and that of their sectors
     /// that span pieces of `src`. For a cipher whose output
     /// does not depend on the sector: one request over many pages. `EIO` if
-    /// that is not one sector; `EINVAL` as [`Self::crypt_spread`].
+    /// that is not one sector; `EINVAL` as [`Self::crypt_spread`]. After an
+    /// error the cursors may have moved, as there.
     pub(crate) fn crypt_batch(
         &mut self,
         tfm: &Skcipher,
         dir: Direction,
-        src: (&Bio, &mut BioCursor),
-        dst: Option<(&Bio, &mut BioCursor)>,
+        src: (&Bio, &mut BioCursor<'_>),
+        dst: Option<(&Bio, &mut BioCursor<'_>)>,
         max: u32,
         mask: u32,
     ) -> Result<(u32, u32)> {

@@ -289,7 +289,7 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         let pb = unsafe { io.p.as_mut() };
         pb.buf_fn = Some(done);
         pb.clone_pool = pool.as_ptr();
-        pb.buf_cursor = Some(clone.cursor());
+        pb.buf_cursor = Some(clone.position());
         // SAFETY: `set_end_io`'s contract:
         // - `trampoline` may be called with this clone: it finds in
         //   `bi_private` the per-bio data, which holds the rest of the

@@ -10,7 +10,7 @@ use super::table::TargetDevice;
 use super::target::Target;
 use super::write_thread::{SortedBio, WriteThread};
 use crate::bindings;
-use crate::bio::{Bio, BioCursor, BioSet, BlkStatus, PagePool, TagBuf};
+use crate::bio::{Bio, BioSet, BlkStatus, PagePool, SavedPosition, TagBuf};
 use crate::wq::WorkQueue;
 use core::ptr::NonNull;
 use kernel::prelude::*;
@@ -52,13 +52,13 @@ pub(super) struct PerBio<T: IoTarget, S> {
     pub(super) self_fn: Option<fn(Io<T, S>)>,
     pub(super) saved_end_io: bindings::bio_end_io_t,
     pub(super) saved_private: *mut core::ffi::c_void,
-    pub(super) saved_cursor: Option<BioCursor>,
+    pub(super) saved_cursor: Option<SavedPosition>,
     /// `BufferedIo`: the completion step and the pool's identity.
     pub(super) buf_fn: Option<fn(BufferedIo<T, S>)>,
     pub(super) clone_pool: *mut crate::bio::PoolInner,
     /// The buffer's position at submission, put back on completion (a
     /// device below may consume it, and a read's data is decrypted after).
-    pub(super) buf_cursor: Option<BioCursor>,
+    pub(super) buf_cursor: Option<SavedPosition>,
     /// `BufferedIo::queue`: the work step and the buffer's bio.
     pub(super) buf_work_fn: Option<fn(BufferedIo<T, S>)>,
     pub(super) queued_clone: *mut bindings::bio,
@@ -322,7 +322,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         self.base.set_dev(unsafe { &*dev }.bdev());
         self.base.set_sector(sector);
         let (end_io, private) = self.base.end_io();
-        let cursor = self.base.cursor();
+        let cursor = self.base.position();
         // SAFETY: `p` points to the initialised per-bio data, which only this
         // `Io` reaches (type invariant).
         let pb = unsafe { self.p.as_mut() };

@@ -288,8 +288,8 @@ impl SectorCipher {
         tfms: &CipherUse<'_, IvKeys>,
         req: &mut Request<'_>,
         dir: Direction,
-        src: (&Bio, &mut BioCursor),
-        dst: Option<(&Bio, &mut BioCursor)>,
+        src: (&Bio, &mut BioCursor<'_>),
+        dst: Option<(&Bio, &mut BioCursor<'_>)>,
         max: u32,
     ) -> Result<(u32, u32)> {
         if !self.runs {
@@ -325,8 +325,8 @@ impl SectorCipher {
         req: &mut Request<'_>,
         dir: Direction,
         cc_sector: &mut u64,
-        src: (&Bio, &mut BioCursor),
-        dst: Option<(&Bio, &mut BioCursor)>,
+        src: (&Bio, &mut BioCursor<'_>),
+        dst: Option<(&Bio, &mut BioCursor<'_>)>,
     ) -> Result {
         if !Self::spreads(self.mode) {
             return Err(EIO);
