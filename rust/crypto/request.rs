@@ -521,59 +521,22 @@ impl Request<'_> {
         dst: Option<(&Bio, &mut BioCursor<'_>)>,
         len: u32,
     ) -> Result {
-        let cap = self.pool.spread;
-        if cap == 0
-            || tfm.reqsize() >= self.pool.skcipher_ctx_limit
-            || tfm.ivsize > self.pool.iv_size
-        {
-            return Err(EINVAL);
+        let in_place = dst.is_none();
+        // SAFETY: `crypt_tables`' contract: the closure returns `Some` only
+        // when `fill_sg` made the first table, and for `dst` the second,
+        // `len` bytes of the pages of a bio borrowed for this call, ending
+        // with an end marker. `fill_sg` needs `cap` writable entries at each
+        // table it fills, which `crypt_tables` passes.
+        unsafe {
+            self.crypt_tables(tfm, dir, in_place, |sg, otab, cap| {
+                src.0.fill_sg(src.1, len, sg, cap)?;
+                if let Some((b, c)) = dst {
+                    b.fill_sg(c, len, otab, cap)?;
+                }
+                Some((len, ()))
+            })
         }
-        let (req, sg, wait, iv) = self.areas();
-        // SAFETY: The pool's requests have two tables of `cap` scatterlist
-        // entries at `sg` (`spread` is not 0: type invariant), so `add`
-        // stays inside the element.
-        let dtab = unsafe { sg.add(cap) };
-        // `cap` is a small count of entries (`layout` multiplied it by the
-        // entry size without overflow).
-        let cap32 = u32::try_from(cap).map_err(|_| EINVAL)?;
-        // SAFETY: `fill_sg` needs `cap` writable scatterlist entries at
-        // `sg`: the first table, inside the element and nobody else's
-        // (type invariants).
-        unsafe { src.0.fill_sg(src.1, len, sg, cap32) }.ok_or(EIO)?;
-        let dtab = match dst {
-            Some((b, c)) => {
-                // SAFETY: As above, for the second table.
-                unsafe { b.fill_sg(c, len, dtab, cap32) }.ok_or(EIO)?;
-                dtab
-            }
-            None => sg,
-        };
-        // SAFETY: The helper sets up the request and starts the operation,
-        // which reads the bytes the first table names and writes those the
-        // second (or the first) names:
-        // - the request, tables, wait and IV lie inside the element,
-        //   aligned, and are nobody else's (type invariants); the request
-        //   area fits `tfm`'s context and the IV `tfm`'s (both checked),
-        //   and the wait is initialised (type invariant);
-        // - `tfm` is a valid transform, borrowed for the call;
-        // - `fill_sg` made each table `len` bytes of the pages of a bio
-        //   borrowed for the call (which Rust code never borrows as a
-        //   slice), ending with an end marker;
-        // - all of it stays valid until the operation completes: `finish`
-        //   waits for an operation the transform queued.
-        let err = unsafe {
-            bindings::rcrypt_skcipher_crypt_sg(
-                req,
-                tfm.tfm.as_ptr(),
-                sg,
-                dtab,
-                len,
-                iv,
-                wait,
-                dir == Direction::Encrypt,
-            )
-        };
-        self.finish(err)
+        .map(|_| ())
     }
 
     /// Runs the cipher over the next bytes of `src` at its cursor into the
@@ -595,6 +558,46 @@ impl Request<'_> {
         max: u32,
         mask: u32,
     ) -> Result<(u32, u32)> {
+        let in_place = dst.is_none();
+        // SAFETY: `crypt_tables`' contract: `fill_sg_batch` returns `Some`
+        // only when it made the first table, and for `dst` the second, the
+        // returned number of bytes of the pages of a bio borrowed for this
+        // call, ending with an end marker; it needs `cap` writable entries
+        // at each table it fills, which `crypt_tables` passes.
+        unsafe {
+            self.crypt_tables(tfm, dir, in_place, |sg, otab, cap| {
+                src.0
+                    .fill_sg_batch(src.1, sg, dst.map(|(b, c)| (b, c, otab)), max, mask, cap)
+            })
+        }
+    }
+
+    /// Runs the cipher with the IV buffer from the request's first
+    /// scatterlist table into its second (into the first if `in_place`),
+    /// once `fill` has made them, and waits for the result. `fill` gets the
+    /// two tables (`cap` entries each, writable, nobody else's) and returns
+    /// the number of bytes it put in them and a value passed back, or
+    /// `None` (`EIO`). `EINVAL` if the pool's requests have no tables, are
+    /// not skcipher requests or `tfm` needs a larger request context or IV
+    /// than the pool's.
+    ///
+    /// # Safety
+    ///
+    /// `fill` returns `Some((len, _))` only if it made the first table, and
+    /// unless `in_place` the second, a scatterlist of `len` bytes of page
+    /// memory that stays valid and is borrowed by no Rust slice until this
+    /// call returns, ending with an end marker.
+    unsafe fn crypt_tables<R>(
+        &mut self,
+        tfm: &Skcipher,
+        dir: Direction,
+        in_place: bool,
+        fill: impl FnOnce(
+            *mut bindings::scatterlist,
+            *mut bindings::scatterlist,
+            u32,
+        ) -> Option<(u32, R)>,
+    ) -> Result<(u32, R)> {
         let cap = self.pool.spread;
         if cap == 0
             || tfm.reqsize() >= self.pool.skcipher_ctx_limit
@@ -610,15 +613,9 @@ impl Request<'_> {
         // `cap` is a small count of entries (`layout` multiplied it by the
         // entry size without overflow).
         let cap32 = u32::try_from(cap).map_err(|_| EINVAL)?;
-        let in_place = dst.is_none();
-        // SAFETY: `fill_sg_batch` needs `cap` writable scatterlist entries
-        // at `sg` and, for `dst`, at `otab`: the two tables, inside the
-        // element and nobody else's (type invariants).
-        let (len, spread) = unsafe {
-            src.0
-                .fill_sg_batch(src.1, sg, dst.map(|(b, c)| (b, c, otab)), max, mask, cap32)
-        }
-        .ok_or(EIO)?;
+        // The tables lie inside the element and are nobody else's (type
+        // invariants).
+        let (len, r) = fill(sg, otab, cap32).ok_or(EIO)?;
         let dtab = if in_place { sg } else { otab };
         // SAFETY: The helper sets up the request and starts the operation,
         // which reads the bytes the first table names and writes those the
@@ -628,9 +625,9 @@ impl Request<'_> {
         //   area fits `tfm`'s context and the IV `tfm`'s (both checked),
         //   and the wait is initialised (type invariant);
         // - `tfm` is a valid transform, borrowed for the call;
-        // - `fill_sg_batch` made each table `len` bytes of the pages of a
-        //   bio borrowed for the call (which Rust code never borrows as a
-        //   slice), ending with an end marker;
+        // - `fill` made each table `len` bytes of page memory valid and
+        //   borrowed by no slice until this call returns, ending with an
+        //   end marker (the caller's guarantee);
         // - all of it stays valid until the operation completes: `finish`
         //   waits for an operation the transform queued.
         let err = unsafe {
@@ -646,7 +643,7 @@ impl Request<'_> {
             )
         };
         self.finish(err)?;
-        Ok((len, spread))
+        Ok((len, r))
     }
 
     /// Runs the cipher in place over the first `len` bytes of the auxiliary
