@@ -55,63 +55,52 @@ unsigned int rcrypt_bio_next_run(struct bio *bio, struct bvec_iter *iter,
 }
 
 /*
- * The scatterlist of the next `len` bytes at `iter` in `bio` (a sector that
- * spans bio vectors): one entry per single-page segment, at most `cap`, in
- * `sg`, set up here (as sg_init_table() and sg_set_page() would, one pass
- * over the segments). Moves the cursor past the bytes and returns the
- * number of entries; returns 0 and leaves the cursor where the data holds
- * fewer than `len` bytes or needs more than `cap` entries (the entries
- * written are then garbage).
+ * Up to `cap` entries of `sg` for the next bytes at `*it` in `bio`, at most
+ * `max`: one per single-page segment, set up here (as sg_init_table() and
+ * sg_set_page() would, one pass over the segments), no end marked. Moves
+ * `*it` past them, sets `*nents` to their number and returns their bytes.
  */
-unsigned int rcrypt_bio_fill_sg(struct bio *bio, struct bvec_iter *iter, unsigned int len,
-				struct scatterlist *sg, unsigned int cap)
-{
-	struct bvec_iter it = *iter;
-	unsigned int n = 0, left = len;
-	struct bio_vec bv;
-
-	if (!len || it.bi_size < len)
-		return 0;
-	while (left) {
-		bv = bio_iter_iovec(bio, it);
-		if (!bv.bv_len || n == cap)
-			return 0;
-		bv.bv_len = min(bv.bv_len, left);
-		memset(&sg[n], 0, sizeof(sg[n]));
-		sg_set_page(&sg[n], bv.bv_page, bv.bv_len, bv.bv_offset);
-		bio_advance_iter_single(bio, &it, bv.bv_len);
-		left -= bv.bv_len;
-		n++;
-	}
-	sg_mark_end(&sg[n - 1]);
-	*iter = it;
-	return n;
-}
-
-/*
- * Up to `cap` entries of `sg` for the next bytes at `it` in `bio`, at most
- * `max`: one per single-page segment, set up as by rcrypt_bio_fill_sg(), no
- * end marked. Returns the bytes they hold.
- */
-static unsigned int fill_sg_upto(struct bio *bio, struct bvec_iter it, unsigned int max,
-				 struct scatterlist *sg, unsigned int cap)
+static unsigned int fill_sg_upto(struct bio *bio, struct bvec_iter *it, unsigned int max,
+				 struct scatterlist *sg, unsigned int cap, unsigned int *nents)
 {
 	unsigned int n = 0, len = 0;
 	struct bio_vec bv;
 
-	max = min(max, it.bi_size);
+	max = min(max, it->bi_size);
 	while (len < max && n < cap) {
-		bv = bio_iter_iovec(bio, it);
+		bv = bio_iter_iovec(bio, *it);
 		if (!bv.bv_len)
 			break;
 		bv.bv_len = min(bv.bv_len, max - len);
 		memset(&sg[n], 0, sizeof(sg[n]));
 		sg_set_page(&sg[n], bv.bv_page, bv.bv_len, bv.bv_offset);
-		bio_advance_iter_single(bio, &it, bv.bv_len);
+		bio_advance_iter_single(bio, it, bv.bv_len);
 		len += bv.bv_len;
 		n++;
 	}
+	*nents = n;
 	return len;
+}
+
+/*
+ * The scatterlist of the next `len` bytes at `iter` in `bio` (a sector that
+ * spans bio vectors): one entry per single-page segment, at most `cap`, in
+ * `sg`. Moves the cursor past the bytes and returns the number of entries;
+ * returns 0 and leaves the cursor where the data holds fewer than `len`
+ * bytes or needs more than `cap` entries (the entries written are then
+ * garbage).
+ */
+unsigned int rcrypt_bio_fill_sg(struct bio *bio, struct bvec_iter *iter, unsigned int len,
+				struct scatterlist *sg, unsigned int cap)
+{
+	struct bvec_iter it = *iter;
+	unsigned int n;
+
+	if (!len || fill_sg_upto(bio, &it, len, sg, cap, &n) < len)
+		return 0;
+	sg_mark_end(&sg[n - 1]);
+	*iter = it;
+	return n;
 }
 
 /*
@@ -153,10 +142,13 @@ unsigned int rcrypt_bio_fill_sg_batch(struct bio *bio, struct bvec_iter *iter,
 				      unsigned int max, unsigned int mask, unsigned int cap,
 				      unsigned int *spread)
 {
-	unsigned int len = fill_sg_upto(bio, *iter, max, sg, cap);
+	struct bvec_iter it = *iter, oit;
+	unsigned int n, len = fill_sg_upto(bio, &it, max, sg, cap, &n);
 
-	if (out)
-		len = fill_sg_upto(out, *oiter, len, osg, cap);
+	if (out) {
+		oit = *oiter;
+		len = fill_sg_upto(out, &oit, len, osg, cap, &n);
+	}
 	len &= ~mask;
 	if (!len)
 		return 0;
