@@ -25,7 +25,7 @@ mod request;
 mod tfm_set;
 
 pub(crate) use aead::{authenc_key, authenc_key_size, Aead};
-pub(crate) use request::{ReqKind, Request, RequestPool};
+pub(crate) use request::{AtomicArea, InFlight, ReqKind, Request, RequestPool};
 pub(crate) use tfm_set::{CipherUse, Rekey, TfmSet};
 
 /// An allocated skcipher transform.
@@ -187,11 +187,6 @@ impl<'a> LinearMut<'a> {
     /// The bytes.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
         self.bytes
-    }
-
-    /// The first byte, for a scatterlist entry.
-    pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.bytes.as_mut_ptr()
     }
 
     /// The bytes `from..from + len`, still in the linear map.

@@ -5,7 +5,9 @@
 //! The target is safe Rust over the wrappers in [`crate::dm`], [`crate::crypto`]
 //! and [`crate::keys`], which the compiler checks: this module and all below
 //! it deny `unsafe_code` (one KUnit case, which builds an `Args` over a raw
-//! argv, allows it). The constructor follows `crypt_ctr()` step by step
+//! argv, allows it, and so does the target's [`IoTarget`] implementation:
+//! no unsafe operation, a promise about the transforms of a decryption
+//! that `dm::BufferedIo::run_atomic` may leave in flight). The constructor follows `crypt_ctr()` step by step
 //! (the stage numbers are those of [`table`]'s documentation) so that every
 //! table gets the same verdict and the same `ti->error` message as dm-crypt.
 //!
@@ -124,6 +126,13 @@ pub(crate) struct Rcrypt {
     /// stack of devices hands its reads to the work queue, whose worker
     /// starts on a fresh stack.
     inline_read_stack: usize,
+    /// Reads with integrity metadata whose completion comes where the
+    /// context may not sleep (hard interrupt context: NVMe) and which the
+    /// engine runs inline are checked and decrypted from the softirq work
+    /// queue, as dm-crypt does: the target has metadata and its request
+    /// fits the per-bio area (a request there is all the softirq path
+    /// needs; it never waits for one).
+    bh_reads: bool,
     iv_offset: u64,
     start: u64,
     sector_size: u32,
@@ -157,7 +166,17 @@ pub(crate) struct Rcrypt {
 }
 
 /// What the I/O types ([`dm::Io`], [`dm::BufferedIo`]) use of the target.
-impl IoTarget for Rcrypt {
+// SAFETY: The one crypto operation rcrypt may leave in flight from
+// `BufferedIo::run_atomic` (a read checked and decrypted from the softirq
+// work queue: `integrity::decrypt_tagged_bh`) reads the read's buffer and
+// writes its bio, with the target's transforms (`SectorCipher::tfms`).
+// Those are freed only with the target, which device-mapper destroys once
+// every bio of it has ended, and re-keyed only by `key set` / `key wipe`,
+// which rcrypt takes only while the device is suspended
+// (`Rcrypt::suspended`, set in `postsuspend`): after device-mapper has
+// waited for every bio of the target in flight.
+#[allow(unsafe_code)]
+unsafe impl IoTarget for Rcrypt {
     fn device(&self) -> &TargetDevice {
         &self.dev
     }

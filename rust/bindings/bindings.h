@@ -71,14 +71,14 @@ int rcrypt_dm_report_zones(struct dm_target *ti, struct dm_report_zones_args *ar
 unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm);
 int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			struct scatterlist *sg, unsigned int len, u8 *iv,
-			struct crypto_wait *wait, bool encrypt);
+			struct crypto_wait *wait, u32 flags, bool encrypt);
 int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skcipher *tfm,
 				struct scatterlist *sg, struct page *src, unsigned int src_off,
 				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
-				struct crypto_wait *wait, bool encrypt);
+				struct crypto_wait *wait, u32 flags, bool encrypt);
 int rcrypt_skcipher_crypt_sg(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			     struct scatterlist *src, struct scatterlist *dst, unsigned int len,
-			     u8 *iv, struct crypto_wait *wait, bool encrypt);
+			     u8 *iv, struct crypto_wait *wait, u32 flags, bool encrypt);
 void rcrypt_crypto_init_wait(struct crypto_wait *wait);
 unsigned int rcrypt_aead_reqsize(struct crypto_aead *tfm);
 unsigned int rcrypt_aead_ivsize(struct crypto_aead *tfm);
@@ -90,7 +90,7 @@ int rcrypt_aead_crypt_pages(struct aead_request *req, struct crypto_aead *tfm,
 			    struct page *src, unsigned int src_off,
 			    struct page *dst, unsigned int dst_off, unsigned int len,
 			    u8 *tag, unsigned int tag_len, u8 *iv,
-			    struct crypto_wait *wait, bool encrypt);
+			    struct crypto_wait *wait, u32 flags, bool encrypt);
 int rcrypt_hash_digestsize(const char *name);
 int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait);
 void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
@@ -111,6 +111,8 @@ struct workqueue_struct *rcrypt_alloc_workqueue(const char *name, unsigned int f
 						int max_active);
 void rcrypt_init_work(struct work_struct *work, work_func_t fn);
 bool rcrypt_queue_work(struct workqueue_struct *wq, struct work_struct *work);
+void rcrypt_init_work_bh(struct work_struct *work, work_func_t fn);
+bool rcrypt_queue_work_bh(struct work_struct *work);
 
 /* Kernel threads, the write thread's sleep and its lock (rust/kthread.rs, rust/sync.rs). */
 struct task_struct *rcrypt_kthread_run(int (*fn)(void *), void *data, const char *prefix,

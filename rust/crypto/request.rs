@@ -14,7 +14,7 @@ use crate::bio::{Bio, BioCursor, PageRef};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::error::{
-    code::{EINVAL, EIO, ENOMEM},
+    code::{EBUSY, EINVAL, EIO, ENOMEM},
     to_result,
 };
 use kernel::prelude::*;
@@ -44,30 +44,17 @@ use kernel::prelude::*;
 /// context is at most `reqsize` bytes; there are [`ReqKind::sg_count`]
 /// scatterlists at `sg_off` (`2 * spread` of them if `spread` is not 0: two
 /// tables of `spread` entries for [`Request::crypt_spread`]; `spread` is 0
-/// or at least 2), and, for AEAD, the auxiliary buffer holds at least 8
-/// bytes more than the IV.
+/// or at least 2), and, for AEAD, the auxiliary buffer holds at least
+/// `8 + MAX_AUTH_SIZE` bytes more than the IV.
 pub(crate) struct RequestPool {
     pool: NonNull<bindings::mempool_t>,
-    kind: ReqKind,
-    reqsize: usize,
-    /// One more than the largest skcipher request context the requests
-    /// fit: `reqsize + 1` for skcipher pools, 0 for AEAD pools (so that one
-    /// comparison per operation checks both the kind and the size).
-    skcipher_ctx_limit: usize,
+    /// The sizes a request checks and hands out ([`Limits`]).
+    lim: Limits,
     sg_off: usize,
-    /// Entries of each of the two scatterlist tables of
-    /// [`Request::crypt_spread`] (0: none).
-    spread: usize,
     wait_off: usize,
     iv_off: usize,
-    iv_size: usize,
     aux_off: usize,
-    aux_len: usize,
     scratch_off: usize,
-    scratch_len: usize,
-    /// Bytes from the auxiliary buffer to the end of the scratch space
-    /// (zeroed together).
-    bufs_len: usize,
     /// Size of one element (request, scatterlists, wait, buffers).
     size: usize,
     /// Operations an asynchronous transform queued (`-EINPROGRESS`) or
@@ -87,6 +74,10 @@ pub(crate) const AUX_LEN: usize = 48;
 
 /// Bytes of the sector number that starts an AEAD request's associated data.
 const AD_SECTOR_LEN: usize = 8;
+
+/// The largest AEAD tag a request holds (`HASH_MAX_DIGESTSIZE`: an HMAC's
+/// digest, the largest tag of `authenc`).
+pub(crate) const MAX_AUTH_SIZE: usize = 64;
 
 /// What a [`RequestPool`]'s requests are for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -139,6 +130,147 @@ struct Layout {
     size: usize,
 }
 
+/// The sizes a [`Request`] checks before each operation and slice: those
+/// of its pool, or after it left an operation in flight ([`InFlight`]) all
+/// zero ([`SPENT`]), so that every operation fails and every slice is empty
+/// and nothing the request still offers reaches its element.
+struct Limits {
+    /// One more than the largest skcipher request context the requests
+    /// fit: `reqsize + 1` for skcipher pools, 0 for AEAD pools (so that one
+    /// comparison per operation checks both the kind and the size).
+    skcipher_ctx_limit: usize,
+    /// The same for AEAD requests (0 for skcipher pools).
+    aead_ctx_limit: usize,
+    /// Entries of each of the two scatterlist tables of
+    /// [`Request::crypt_spread`] (0: none).
+    spread: usize,
+    iv_size: usize,
+    aux_len: usize,
+    scratch_len: usize,
+    /// Bytes from the auxiliary buffer to the end of the scratch space
+    /// (zeroed together).
+    bufs_len: usize,
+}
+
+/// The limits of a request whose operation is in flight.
+static SPENT: Limits = Limits {
+    skcipher_ctx_limit: 0,
+    aead_ctx_limit: 0,
+    spread: 0,
+    iv_size: 0,
+    aux_len: 0,
+    scratch_len: 0,
+    bufs_len: 0,
+};
+
+/// Callback flags of a request that may sleep (waits for a queued
+/// operation), and of one that may not ([`RequestPool::get_atomic`]; as
+/// dm-crypt's, which never sleep in the transform).
+const FLAGS_SLEEP: u32 = bindings::CRYPTO_TFM_REQ_MAY_BACKLOG | bindings::CRYPTO_TFM_REQ_MAY_SLEEP;
+const FLAGS_ATOMIC: u32 = bindings::CRYPTO_TFM_REQ_MAY_BACKLOG;
+
+/// An operation an asynchronous transform queued for a request that may
+/// not wait ([`RequestPool::get_atomic`]): where it completes and what to
+/// wipe once it has.
+#[derive(Clone, Copy)]
+struct Pending {
+    /// The request's wait, which the operation completes.
+    wait: NonNull<bindings::crypto_wait>,
+    /// What the transform returned: `-EINPROGRESS` or `-EBUSY`.
+    err: i32,
+    /// The request's auxiliary buffer and scratch space, if it used them.
+    bufs: NonNull<u8>,
+    bufs_len: usize,
+}
+
+/// The record of an operation left in flight by a request that may not
+/// wait, kept beside the request's area until [`InFlight::settle`] waits
+/// for it (from the work queue).
+///
+/// # Invariants
+///
+/// If `op` is set, an operation may be in flight on a request in the area
+/// this record belongs to ([`AtomicArea`]), whose wait and buffers `op`
+/// points to; the area, and all the operation uses, stay valid and
+/// untouched until `settle` (the contract of [`AtomicArea::new`]).
+pub(crate) struct InFlight {
+    op: core::cell::Cell<Option<Pending>>,
+}
+
+// SAFETY: The record is moved between threads with the I/O it belongs to
+// (never shared: `Cell` keeps it `!Sync`); the pointers it holds are into
+// that I/O's area and stay valid wherever the I/O goes.
+unsafe impl Send for InFlight {}
+
+impl InFlight {
+    /// No operation in flight.
+    pub(crate) const fn new() -> Self {
+        Self {
+            op: core::cell::Cell::new(None),
+        }
+    }
+
+    /// Whether an operation was left in flight.
+    pub(crate) fn is_set(&self) -> bool {
+        // (`Pending` is `Copy`: a read of the cell.)
+        self.op.get().is_some()
+    }
+
+    /// Waits for the operation left in flight, if any, wipes the buffers it
+    /// used and forgets it: afterwards the area may be used again. Process
+    /// context only (it sleeps) when an operation is in flight.
+    pub(crate) fn settle(&self) {
+        let Some(op) = self.op.take() else { return };
+        // SAFETY: `crypto_wait_req` waits for the completion of the
+        // operation that returned `err` on the request whose wait is
+        // `wait`: that wait lies in the area, valid and untouched until now
+        // (type invariant), initialised when the request started and
+        // given to the operation. The caller's context may sleep (this
+        // function's contract).
+        unsafe { bindings::rcrypt_crypto_wait_req(op.err, op.wait.as_ptr()) };
+        if op.bufs_len != 0 {
+            // SAFETY: The request's buffers, `bufs_len` bytes in the area
+            // (type invariant), which the operation, now over, no longer
+            // uses and no slice borrows (the request that handed them out
+            // is gone).
+            unsafe { bindings::rcrypt_memzero_explicit(op.bufs.as_ptr().cast(), op.bufs_len) };
+        }
+    }
+}
+
+/// A request area (as for [`RequestPool::get`]) for a context that may not
+/// sleep, with the record of an operation left in flight there.
+///
+/// # Invariants
+///
+/// Until `in_flight` is settled, the area, and every page range and
+/// transform an operation started through it uses, stay valid and are
+/// neither reused nor freed (the contract of [`Self::new`]).
+pub(crate) struct AtomicArea<'a> {
+    area: &'a mut [core::mem::MaybeUninit<u8>],
+    in_flight: &'a InFlight,
+}
+
+impl<'a> AtomicArea<'a> {
+    /// `area` with its record `in_flight`.
+    ///
+    /// # Safety
+    ///
+    /// If `in_flight` is set when `'a` ends, the caller settles it
+    /// ([`InFlight::settle`]) before the area, the page ranges and the
+    /// transforms that operations through requests in this area were
+    /// given are used otherwise, freed or (transforms) re-keyed; and it
+    /// makes no `AtomicArea` of the same area with another record before
+    /// then.
+    pub(crate) unsafe fn new(
+        area: &'a mut [core::mem::MaybeUninit<u8>],
+        in_flight: &'a InFlight,
+    ) -> Self {
+        // INVARIANT: The caller's guarantee.
+        Self { area, in_flight }
+    }
+}
+
 /// `v` rounded up to a multiple of 16; `None` if that overflows.
 fn align16(v: usize) -> Option<usize> {
     Some(v.checked_add(15)? & !15)
@@ -177,6 +309,10 @@ impl RequestPool {
             ReqKind::Skcipher => reqsize.checked_add(1).ok_or(ENOMEM)?,
             ReqKind::Aead => 0,
         };
+        let aead_ctx_limit = match kind {
+            ReqKind::Skcipher => 0,
+            ReqKind::Aead => reqsize.checked_add(1).ok_or(ENOMEM)?,
+        };
         // SAFETY: `mempool_create_kmalloc_pool` has no precondition: it
         // allocates and returns a new pool, or null.
         let pool = unsafe { bindings::rcrypt_mempool_create_kmalloc_pool(min_nr as i32, size) };
@@ -184,19 +320,20 @@ impl RequestPool {
         // offsets of `layout`.
         Ok(Self {
             pool: NonNull::new(pool).ok_or(ENOMEM)?,
-            kind,
-            reqsize,
-            skcipher_ctx_limit,
+            lim: Limits {
+                skcipher_ctx_limit,
+                aead_ctx_limit,
+                spread,
+                iv_size,
+                aux_len,
+                scratch_len,
+                bufs_len,
+            },
             sg_off,
-            spread,
             wait_off,
             iv_off,
-            iv_size,
             aux_off,
-            aux_len,
             scratch_off,
-            scratch_len,
-            bufs_len,
             size,
             waits: AtomicU64::new(0),
         })
@@ -241,7 +378,7 @@ impl RequestPool {
         let aux_off = align16(iv_off.checked_add(iv_size.max(8))?)?;
         let aux_len = match kind {
             ReqKind::Skcipher => AUX_LEN.max(iv_size),
-            ReqKind::Aead => AUX_LEN.max(iv_size.checked_add(AD_SECTOR_LEN)?),
+            ReqKind::Aead => AUX_LEN.max(iv_size.checked_add(AD_SECTOR_LEN + MAX_AUTH_SIZE)?),
         };
         let scratch_off = align16(aux_off.checked_add(aux_len)?)?;
         let size = scratch_off.checked_add(scratch_len)?;
@@ -312,6 +449,38 @@ impl RequestPool {
         Ok(unsafe { self.init(NonNull::new(p).ok_or(EINVAL)?, false) })
     }
 
+    /// A request laid out in `area` for a context that may not sleep: its
+    /// operations never sleep in the transform, and one that an
+    /// asynchronous transform queues (`-EINPROGRESS`) or backlogs (`-EBUSY`)
+    /// is not waited for but left in flight, recorded in the area's
+    /// [`InFlight`] (the operation fails with `EINPROGRESS` and the request
+    /// is spent: its later operations fail and its buffers are empty).
+    /// `ENOMEM` if the area is too small or misaligned (there is no pool
+    /// to fall back on without waiting), `EBUSY` if an operation is in
+    /// flight there. In the linear map, as for [`Self::get`].
+    pub(crate) fn get_atomic<'a>(&'a self, area: AtomicArea<'a>) -> Result<Request<'a>> {
+        let AtomicArea { area, in_flight } = area;
+        if in_flight.is_set() {
+            return Err(EBUSY);
+        }
+        let p = area.as_mut_ptr().cast::<u8>();
+        if area.len() < self.size
+            || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0
+        {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `init`'s contract: `area` holds `size` bytes aligned for a
+        // request (both checked), in the linear map (this function's
+        // contract), borrowed by the request for `'a`, so the request's
+        // until it drops; an operation it leaves in flight keeps it past
+        // that, which `AtomicArea`'s invariant allows (nothing uses the area
+        // until the record is settled).
+        let mut req = unsafe { self.init(NonNull::new(p).ok_or(EINVAL)?, false) };
+        req.flags = FLAGS_ATOMIC;
+        req.in_flight = Some(in_flight);
+        Ok(req)
+    }
+
     /// Starts a request in `mem`, an element of this pool's layout.
     ///
     /// # Safety
@@ -331,15 +500,18 @@ impl RequestPool {
         // needs a writable `crypto_wait`, `write_bytes` writable bytes.
         unsafe {
             bindings::rcrypt_crypto_init_wait(mem.as_ptr().add(self.wait_off).cast());
-            core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.iv_size);
+            core::ptr::write_bytes(mem.as_ptr().add(self.iv_off), 0, self.lim.iv_size);
         }
         // INVARIANT: An element of this pool's layout, the request's until
         // it drops (the caller's guarantee); the IV is zeroed just above.
         Request {
             pool: self,
+            lim: &self.lim,
             mem,
             pooled,
             bufs_used: false,
+            flags: FLAGS_SLEEP,
+            in_flight: None,
             _area: core::marker::PhantomData,
         }
     }
@@ -366,14 +538,23 @@ impl Drop for RequestPool {
 /// `skcipher_request`, in the linear map, used by nobody else until drop.
 /// Its wait is initialised and its IV zeroed; its auxiliary buffer and
 /// scratch space are initialised once `bufs_used` is set. No operation on
-/// it is in flight outside [`Request::crypt`] and [`Request::crypt_aux`].
+/// it is in flight outside its operations' calls, except one left in
+/// flight by a request that may not wait: then `lim` is [`SPENT`] and the
+/// operation is recorded in `in_flight`.
 pub(crate) struct Request<'a> {
     pool: &'a RequestPool,
+    /// The pool's limits, or [`SPENT`] once an operation was left in flight.
+    lim: &'a Limits,
     mem: NonNull<u8>,
     pooled: bool,
     /// The auxiliary buffer and scratch space were zeroed and handed out
     /// (and so are zeroed again on drop).
     bufs_used: bool,
+    /// Callback flags of the operations (`CRYPTO_TFM_REQ_*`).
+    flags: u32,
+    /// For a request that may not wait ([`RequestPool::get_atomic`]): where
+    /// an operation it leaves in flight is recorded.
+    in_flight: Option<&'a InFlight>,
     _area: core::marker::PhantomData<&'a mut [core::mem::MaybeUninit<u8>]>,
 }
 
@@ -398,7 +579,7 @@ impl Request<'_> {
         unsafe {
             core::slice::from_raw_parts_mut(
                 self.mem.as_ptr().add(self.pool.iv_off),
-                self.pool.iv_size,
+                self.lim.iv_size,
             )
         }
     }
@@ -407,7 +588,7 @@ impl Request<'_> {
     /// it as one 128-bit value).
     #[inline(always)]
     pub(crate) fn iv16_mut(&mut self) -> Option<&mut [u8; 16]> {
-        if self.pool.iv_size != 16 {
+        if self.lim.iv_size != 16 {
             return None;
         }
         // SAFETY: The IV's `iv_size` bytes at `iv_off`, 16 (checked), lie
@@ -422,11 +603,14 @@ impl Request<'_> {
     fn use_bufs(&mut self) {
         if !self.bufs_used {
             let p = self.pool;
-            // SAFETY: The `bufs_len` bytes from `aux_off`, the auxiliary
-            // buffer and the scratch space, lie inside the element (they end
-            // with it), which is writable and nobody else's (type
-            // invariants); no slice of them is borrowed (`&mut self`).
-            unsafe { core::ptr::write_bytes(self.mem.as_ptr().add(p.aux_off), 0, p.bufs_len) };
+            // SAFETY: The `bufs_len` bytes from `aux_off` (none once spent),
+            // the auxiliary buffer and the scratch space, lie inside the
+            // element (they end with it), which is writable and nobody
+            // else's (type invariants); no slice of them is borrowed
+            // (`&mut self`).
+            unsafe {
+                core::ptr::write_bytes(self.mem.as_ptr().add(p.aux_off), 0, self.lim.bufs_len)
+            };
             // INVARIANT: Initialised just above.
             self.bufs_used = true;
         }
@@ -435,7 +619,7 @@ impl Request<'_> {
     /// The IV, auxiliary and scratch buffers at once.
     pub(crate) fn bufs(&mut self) -> RequestBufs<'_> {
         self.use_bufs();
-        let p = self.pool;
+        let (p, lim) = (self.pool, self.lim);
         let base = self.mem.as_ptr();
         // SAFETY: The three areas lie inside the element and do not overlap
         // (type invariant of the pool), are initialised (`use_bufs` above and
@@ -443,9 +627,9 @@ impl Request<'_> {
         // self` makes the slices the only way to them while they live.
         unsafe {
             RequestBufs {
-                iv: core::slice::from_raw_parts_mut(base.add(p.iv_off), p.iv_size),
-                aux: core::slice::from_raw_parts_mut(base.add(p.aux_off), p.aux_len),
-                scratch: core::slice::from_raw_parts_mut(base.add(p.scratch_off), p.scratch_len),
+                iv: core::slice::from_raw_parts_mut(base.add(p.iv_off), lim.iv_size),
+                aux: core::slice::from_raw_parts_mut(base.add(p.aux_off), lim.aux_len),
+                scratch: core::slice::from_raw_parts_mut(base.add(p.scratch_off), lim.scratch_len),
             }
         }
     }
@@ -468,8 +652,8 @@ impl Request<'_> {
     ) -> Result {
         if src.len() < len
             || dst.len() < len
-            || tfm.reqsize() >= self.pool.skcipher_ctx_limit
-            || tfm.ivsize > self.pool.iv_size
+            || tfm.reqsize() >= self.lim.skcipher_ctx_limit
+            || tfm.ivsize > self.lim.iv_size
         {
             return Err(EINVAL);
         }
@@ -498,6 +682,7 @@ impl Request<'_> {
                 len,
                 iv,
                 wait,
+                self.flags,
                 dir == Direction::Encrypt,
             )
         };
@@ -598,10 +783,8 @@ impl Request<'_> {
             u32,
         ) -> Option<(u32, R)>,
     ) -> Result<(u32, R)> {
-        let cap = self.pool.spread;
-        if cap == 0
-            || tfm.reqsize() >= self.pool.skcipher_ctx_limit
-            || tfm.ivsize > self.pool.iv_size
+        let cap = self.lim.spread;
+        if cap == 0 || tfm.reqsize() >= self.lim.skcipher_ctx_limit || tfm.ivsize > self.lim.iv_size
         {
             return Err(EINVAL);
         }
@@ -639,6 +822,7 @@ impl Request<'_> {
                 len,
                 iv,
                 wait,
+                self.flags,
                 dir == Direction::Encrypt,
             )
         };
@@ -651,9 +835,9 @@ impl Request<'_> {
     /// buffer is shorter, the pool's requests are not skcipher requests or
     /// `tfm` needs a larger request context or IV than the pool's.
     pub(crate) fn crypt_aux(&mut self, tfm: &Skcipher, dir: Direction, len: u32) -> Result {
-        if len as usize > self.pool.aux_len
-            || tfm.reqsize() >= self.pool.skcipher_ctx_limit
-            || tfm.ivsize > self.pool.iv_size
+        if len as usize > self.lim.aux_len
+            || tfm.reqsize() >= self.lim.skcipher_ctx_limit
+            || tfm.ivsize > self.lim.iv_size
         {
             return Err(EINVAL);
         }
@@ -689,6 +873,7 @@ impl Request<'_> {
                 len,
                 iv,
                 wait,
+                self.flags,
                 dir == Direction::Encrypt,
             )
         };
@@ -701,10 +886,13 @@ impl Request<'_> {
     /// place) and writes the tag into `tag`, or decrypts them and checks
     /// `tag` (`EBADMSG` if it does not verify); waits for the result. The
     /// IV buffer holds the IV (the associated data keeps a copy: the
-    /// transform may change the IV buffer). `EINVAL` if a range holds
-    /// fewer than `len` bytes, `tag` is shorter than `tfm`'s tag size, the
-    /// pool's requests are not AEAD requests or `tfm` needs a larger
-    /// request context or IV than the pool's.
+    /// transform may change the IV buffer), and the tag goes through the
+    /// auxiliary buffer after it (so that an operation left in flight uses
+    /// no memory but the request's and the pages). `EINVAL` if a range
+    /// holds fewer than `len` bytes, `tag` is shorter than `tfm`'s tag size
+    /// or that is over [`MAX_AUTH_SIZE`], the pool's requests are not AEAD
+    /// requests or `tfm` needs a larger request context or IV than the
+    /// pool's.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn aead_crypt(
         &mut self,
@@ -716,28 +904,38 @@ impl Request<'_> {
         len: u32,
         tag: &mut LinearMut<'_>,
     ) -> Result {
-        let p = self.pool;
-        let tag_len = u32::try_from(tfm.auth_size()).map_err(|_| EINVAL)?;
-        if p.kind != ReqKind::Aead
-            || src.len() < len
+        let tag_size = tfm.auth_size();
+        let tag_len = u32::try_from(tag_size).map_err(|_| EINVAL)?;
+        if src.len() < len
             || dst.len() < len
-            || tag.len() < tfm.auth_size()
-            || tfm.reqsize() > p.reqsize
-            || tfm.iv_size() > p.iv_size
+            || tag.len() < tag_size
+            || tag_size > MAX_AUTH_SIZE
+            || tfm.reqsize() >= self.lim.aead_ctx_limit
+            || tfm.iv_size() > self.lim.iv_size
         {
             return Err(EINVAL);
         }
-        // The associated data: the sector, then a copy of the IV.
-        let ad_len = p.iv_size.checked_add(AD_SECTOR_LEN).ok_or(EINVAL)?;
+        // The associated data: the sector, then a copy of the IV; then the tag.
+        let ad_len = self.lim.iv_size.checked_add(AD_SECTOR_LEN).ok_or(EINVAL)?;
+        let tag_end = ad_len.checked_add(tag_size).ok_or(EINVAL)?;
         let b = self.bufs();
-        let ad = b.aux.get_mut(..ad_len).ok_or(EINVAL)?;
+        let ad = b.aux.get_mut(..tag_end).ok_or(EINVAL)?;
+        let (ad, aux_tag) = ad.split_at_mut(ad_len);
         let (ad_sector, ad_iv) = ad.split_at_mut(AD_SECTOR_LEN);
         ad_sector.copy_from_slice(&sector.to_le_bytes());
         ad_iv.copy_from_slice(b.iv);
+        let theirs = tag.as_mut_slice().get_mut(..tag_size).ok_or(EINVAL)?;
+        if dir == Direction::Decrypt {
+            aux_tag.copy_from_slice(theirs);
+        }
         let (req, sg, wait, iv) = self.areas();
-        // SAFETY: `add` needs the offset to stay inside the element's
-        // allocation, which `aux_off` does (type invariant).
-        let ad = unsafe { self.mem.as_ptr().add(p.aux_off) };
+        // SAFETY: `add` needs the offsets to stay inside the element's
+        // allocation: the auxiliary buffer, which holds `tag_end` bytes
+        // (`get_mut` above), does (type invariant).
+        let (ad, aux_tag) = unsafe {
+            let ad = self.mem.as_ptr().add(self.pool.aux_off);
+            (ad, ad.add(ad_len))
+        };
         // SAFETY: The helper sets up the six scatterlists and the request
         // and starts the operation, which reads the associated data, `src`
         // and (decrypting) the tag, and writes `dst` and (encrypting) the tag:
@@ -746,18 +944,18 @@ impl Request<'_> {
         //   nobody else's (type invariants); the request area fits `tfm`'s
         //   context and the IV `tfm`'s (both checked), and the wait is
         //   initialised (type invariant);
-        // - the associated data, `ad_len` bytes of the auxiliary buffer
-        //   (which holds them: `get_mut` above), lies in the element, in
-        //   the linear map (type invariant), and no slice of it is borrowed
-        //   any more;
-        // - `tag` holds at least `tag_len` bytes (checked) in the linear
-        //   map (`LinearMut`'s invariant), borrowed mutably for the call;
+        // - the associated data and the tag, `tag_end` bytes of the
+        //   auxiliary buffer (which holds them: `get_mut` above), lie in
+        //   the element, in the linear map (type invariant), and no slice
+        //   of them is borrowed any more;
         // - `tfm` is a valid transform, borrowed for the call;
         // - each page range holds `len` bytes of page memory for its borrow
         //   (checked, and `PageRef`'s invariant), which Rust code never
         //   borrows as a slice;
         // - all of it stays valid until the operation completes: `finish`
-        //   waits for an operation the transform queued.
+        //   waits for an operation the transform queued, or, for a request
+        //   that may not wait, records it where the `AtomicArea`'s owner
+        //   waits for it before any of it is used again.
         let err = unsafe {
             bindings::rcrypt_aead_crypt_pages(
                 req.cast(),
@@ -770,14 +968,24 @@ impl Request<'_> {
                 dst.page(),
                 dst.offset(),
                 len,
-                tag.as_mut_ptr(),
+                aux_tag,
                 tag_len,
                 iv,
                 wait,
+                self.flags,
                 dir == Direction::Encrypt,
             )
         };
-        self.finish(err)
+        self.finish(err)?;
+        if dir == Direction::Encrypt {
+            let b = self.bufs();
+            let aux_tag = b.aux.get(ad_len..tag_end).ok_or(EINVAL)?;
+            tag.as_mut_slice()
+                .get_mut(..tag_size)
+                .ok_or(EINVAL)?
+                .copy_from_slice(aux_tag);
+        }
+        Ok(())
     }
 
     /// Whether the request lies in a caller's area rather than in a pool element.
@@ -810,7 +1018,9 @@ impl Request<'_> {
 
     /// The result `err` of an operation just started on this request: if an
     /// asynchronous transform queued it (`-EINPROGRESS`) or backlogged it
-    /// (`-EBUSY`), counts it and waits for it (`crypto_wait_req()`).
+    /// (`-EBUSY`), counts it and waits for it (`crypto_wait_req()`), or for
+    /// a request that may not wait, records it in flight and spends the
+    /// request (`EINPROGRESS`).
     #[inline(always)]
     fn finish(&mut self, err: i32) -> Result {
         // (`to_result` is a call per sector; success needs none.)
@@ -820,6 +1030,9 @@ impl Request<'_> {
         let err = if err == QUEUED || err == BACKLOGGED {
             self.pool.waits.fetch_add(1, Ordering::Relaxed);
             let (_, _, wait, _) = self.areas();
+            if let Some(in_flight) = self.in_flight {
+                return Err(self.leave_in_flight(in_flight, wait, err));
+            }
             // SAFETY: `crypto_wait_req` waits on the wait the operation
             // completes (through `crypto_req_done`): `wait` lies inside the
             // element, is initialised and is nobody else's (type
@@ -834,6 +1047,42 @@ impl Request<'_> {
         } else {
             to_result(err)
         }
+    }
+
+    /// Records the operation just queued on this request (which may not
+    /// wait) in `in_flight` and spends the request; returns `EINPROGRESS`.
+    #[cold]
+    fn leave_in_flight(
+        &mut self,
+        in_flight: &InFlight,
+        wait: *mut bindings::crypto_wait,
+        err: i32,
+    ) -> Error {
+        let p = self.pool;
+        let bufs_len = if self.bufs_used { self.lim.bufs_len } else { 0 };
+        // SAFETY: `add` stays inside the element's allocation (`aux_off`
+        // lies in it: type invariant); the element's address is not null,
+        // nor is one inside it, and `wait` is one (`areas`).
+        let (wait, bufs) = unsafe {
+            (
+                NonNull::new_unchecked(wait),
+                NonNull::new_unchecked(self.mem.as_ptr().add(p.aux_off)),
+            )
+        };
+        // INVARIANT (of `InFlight`): the operation is in flight on this
+        // request, in the area of the `AtomicArea` the request came from,
+        // whose wait and buffers these are.
+        in_flight.op.set(Some(Pending {
+            wait,
+            err,
+            bufs,
+            bufs_len,
+        }));
+        // Nothing this request offers reaches the element any more: every
+        // check fails against zero limits, every slice is empty, and its
+        // drop wipes nothing (`settle` does, once the operation is over).
+        self.lim = &SPENT;
+        Error::from_errno((bindings::EINPROGRESS as i32).wrapping_neg())
     }
 }
 
@@ -851,7 +1100,7 @@ impl Drop for Request<'_> {
             unsafe {
                 bindings::rcrypt_memzero_explicit(
                     self.mem.as_ptr().add(p.aux_off).cast(),
-                    p.bufs_len,
+                    self.lim.bufs_len,
                 )
             };
         }

@@ -11,6 +11,7 @@ use super::target::Target;
 use super::write_thread::{SortedBio, WriteThread};
 use crate::bindings;
 use crate::bio::{Bio, BioSet, BlkStatus, PagePool, SavedPosition, TagBuf};
+use crate::crypto::InFlight;
 use crate::wq::WorkQueue;
 use core::ptr::NonNull;
 use kernel::prelude::*;
@@ -20,7 +21,15 @@ use kernel::types::Opaque;
 /// bios go to and what they use on the way there (dm-crypt keeps the same
 /// in its `struct crypt_config`). The target outlives its bios, so each is
 /// borrowed for as long as an I/O needs it.
-pub(crate) trait IoTarget: Sync {
+///
+/// # Safety
+///
+/// A crypto operation the target leaves in flight in
+/// [`BufferedIo::run_atomic`] (through the [`crate::crypto::AtomicArea`]
+/// it is given there) uses no page ranges but those of that I/O's bio and
+/// buffer, and only transforms that stay allocated, with their keys
+/// unchanged, while any bio of the target is in flight.
+pub(crate) unsafe trait IoTarget: Sync {
     /// The device under the target ([`Io::submit_to`], [`Io::with_buffer`]).
     fn device(&self) -> &TargetDevice;
     /// The work queue of [`Io::queue`].
@@ -65,6 +74,10 @@ pub(super) struct PerBio<T: IoTarget, S> {
     /// The bio's integrity tags ([`Io::set_tags`]), which its write buffer
     /// carries to the device ([`BufferedIo::attach_tags`]).
     pub(super) tags: Option<TagBuf>,
+    /// A crypto operation left in flight in the area after this structure
+    /// ([`BufferedIo::run_atomic`]); set only while the I/O is queued for
+    /// [`BufferedIo::queue`]'s work step, which settles it first.
+    pub(super) in_flight: InFlight,
     pub(super) sorted: Opaque<SortedBio>,
     /// The write buffer's bio and its vectors when it fits here
     /// ([`Io::with_buffer`]).
@@ -185,6 +198,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
                 buf_work_fn: None,
                 queued_clone: core::ptr::null_mut(),
                 tags: None,
+                in_flight: InFlight::new(),
                 sorted: Opaque::uninit(),
                 buf_bio: Opaque::uninit(),
                 buf_vecs: Opaque::uninit(),
@@ -228,17 +242,30 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// The target, the bio, the target's state, the tags and the per-bio
     /// area at once.
     pub(crate) fn parts_mut(&mut self) -> IoParts<'_, T, S> {
+        self.parts_in_flight().0
+    }
+
+    /// [`Self::parts_mut`] and the record of a crypto operation left in
+    /// flight in the area.
+    pub(super) fn parts_in_flight(&mut self) -> (IoParts<'_, T, S>, &InFlight) {
         let p = self.p.as_ptr();
         // SAFETY: `p` points to the initialised per-bio data, which only this
         // `Io` reaches (type invariant); `&mut self` lets nothing change it,
-        // and the state and the tags are distinct fields.
-        let (size, target, state, tags) =
-            unsafe { ((*p).size, (*p).target, &(*p).state, (*p).tags.as_mut()) };
+        // and the state, the tags and the record are distinct fields.
+        let (size, target, state, tags, in_flight) = unsafe {
+            (
+                (*p).size,
+                (*p).target,
+                &(*p).state,
+                (*p).tags.as_mut(),
+                &(*p).in_flight,
+            )
+        };
         let len = size.saturating_sub(core::mem::size_of::<PerBio<T, S>>());
         // SAFETY: The per-bio data is `size` bytes with a `PerBio` first
         // (checked by `new`): one `PerBio` on is inside it, or its end.
         let area = unsafe { p.add(1) }.cast::<core::mem::MaybeUninit<u8>>();
-        IoParts {
+        let parts = IoParts {
             // SAFETY: The target stays alive until the bio is ended, which
             // cannot happen while `self` is borrowed (type invariant).
             target: unsafe { &*target },
@@ -253,12 +280,24 @@ impl<T: IoTarget, S: Send> Io<T, S> {
             //   only this `Io` reaches them (type invariant), borrowed
             //   mutably for as long as the slice.
             area: unsafe { core::slice::from_raw_parts_mut(area, len) },
-        }
+        };
+        (parts, in_flight)
     }
 
     /// Runs `f` with this I/O from the target's work queue (in process
     /// context).
-    pub(crate) fn queue(mut self, f: fn(Io<T, S>)) {
+    pub(crate) fn queue(self, f: fn(Io<T, S>)) {
+        self.queue_on(f, false);
+    }
+
+    /// Runs `f` with this I/O from the system's softirq work queue
+    /// (`system_bh_wq`: on this CPU, as soon as the current interrupt
+    /// returns; `f` must not sleep).
+    pub(super) fn queue_bh(self, f: fn(Io<T, S>)) {
+        self.queue_on(f, true);
+    }
+
+    fn queue_on(mut self, f: fn(Io<T, S>), bh: bool) {
         let wq: *const WorkQueue = self.target().work_queue();
         // SAFETY: `p` points to the initialised per-bio data, which only this
         // `Io` reaches (type invariant).
@@ -266,32 +305,46 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         pb.work_fn = Some(f);
         let work = pb.work.get();
         // SAFETY: `work` is writable memory for a work item (a field of the
-        // per-bio data, above) and is not pending: only `queue` queues it,
+        // per-bio data, above) and is not pending: only `queue_on` queues it,
         // consuming the `Io`, and the item has stopped being pending when
         // its function, `work_trampoline`, rebuilds the `Io` (a work
         // function may initialise and queue its own item again, or free it:
         // the workqueue does not touch an item once its function runs).
-        unsafe { bindings::rcrypt_init_work(work, Some(Self::work_trampoline)) };
+        // (A work item for the softirq queue has a lockdep class of its own.)
+        unsafe {
+            if bh {
+                bindings::rcrypt_init_work_bh(work, Some(Self::work_trampoline));
+            } else {
+                bindings::rcrypt_init_work(work, Some(Self::work_trampoline));
+            }
+        }
         // SAFETY:
         // - `wq` is the target's work queue, alive: the target stays alive
         //   until the bio is ended (type invariant), and that happens only
-        //   once the work has run;
+        //   once the work has run (`system_bh_wq` lives as long as the
+        //   kernel);
         // - `work` was initialised just above and stays valid until it runs:
         //   the per-bio data lives until the bio is ended, and `self` is
         //   forgotten below, so only `work_trampoline` takes the bio on.
-        unsafe { bindings::rcrypt_queue_work((*wq).as_ptr(), work) };
+        unsafe {
+            if bh {
+                bindings::rcrypt_queue_work_bh(work);
+            } else {
+                bindings::rcrypt_queue_work((*wq).as_ptr(), work);
+            }
+        }
         core::mem::forget(self);
     }
 
     /// # Safety
     ///
-    /// Called by the kernel for a work item queued by [`Self::queue`]:
-    /// `work` is in the per-bio data of an `Io` that `queue` forgot.
+    /// Called by the kernel for a work item queued by [`Self::queue_on`]:
+    /// `work` is in the per-bio data of an `Io` that `queue_on` forgot.
     unsafe extern "C" fn work_trampoline(work: *mut bindings::work_struct) {
         // `work` is the first field of a `#[repr(C)]` `PerBio`.
         let p = work.cast::<PerBio<T, S>>();
         // SAFETY: `p` points to the initialised per-bio data of the `Io`
-        // that `queue` forgot (the caller's guarantee), which nothing else
+        // that `queue_on` forgot (the caller's guarantee), which nothing else
         // reaches until that `Io` is rebuilt below.
         let (f, size) = unsafe { ((*p).work_fn.take(), (*p).size) };
         let Some(f) = f else { return };
@@ -302,7 +355,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         // SAFETY: `base` is the bio of the forgotten `Io`, not ended; this
         // work is now its only holder.
         if let (Some(p), Some(base)) = (NonNull::new(p), unsafe { Bio::from_raw(base) }) {
-            // INVARIANT: The `Io` that `queue` forgot, rebuilt as it was.
+            // INVARIANT: The `Io` that `queue_on` forgot, rebuilt as it was.
             f(Io { p, base });
         }
     }

@@ -21,3 +21,25 @@ bool rcrypt_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 {
 	return queue_work(wq, work);
 }
+
+/*
+ * INIT_WORK() for a work item queued with rcrypt_queue_work_bh(): its own
+ * call site, so its own lockdep class (INIT_WORK() declares one per site):
+ * a work item that runs in softirq context must not share the class of
+ * those that run in process context, or lockdep takes the two for one lock
+ * taken with softirqs on and in softirq context.
+ */
+void rcrypt_init_work_bh(struct work_struct *work, work_func_t fn)
+{
+	INIT_WORK(work, fn);
+}
+
+/*
+ * queue_work(system_bh_wq, work): the work runs in softirq context, on this
+ * CPU, as soon as the current interrupt returns (dm-crypt's way with a read
+ * that completes in hard interrupt context under no_read_workqueue).
+ */
+bool rcrypt_queue_work_bh(struct work_struct *work)
+{
+	return queue_work(system_bh_wq, work);
+}

@@ -427,6 +427,7 @@ impl Rcrypt {
                 },
                 key_size,
                 inline_read_stack: wq::thread_size() >> 2,
+                bh_reads: tags.is_some() && req_area != 0,
                 iv_offset,
                 start,
                 sector_size: o.sector_size,

@@ -19,11 +19,11 @@
 //! nobody else can write, into the caller's page, so one read settles it.
 
 use super::cipher::SectorCipher;
-use super::io::{finish, RcryptBuf, RcryptIo};
+use super::io::{finish, IoState, RcryptBuf, RcryptIo, Run};
 use super::table::{IntegrityLayout, IvMode, SECTOR_SHIFT};
 use super::Rcrypt;
-use crate::bio::{Bio, BlkStatus, TagPool};
-use crate::crypto::Direction;
+use crate::bio::{Bio, BlkStatus, TagBuf, TagPool};
+use crate::crypto::{Direction, Request};
 use crate::dm;
 use crate::errno::EBADMSG;
 use crate::wq;
@@ -147,12 +147,10 @@ impl Rcrypt {
     /// failing one was reported (rate-limited) and counted.
     pub(super) fn convert_tagged(
         &self,
-        p: dm::IoParts<'_, Rcrypt, super::io::IoState>,
+        p: dm::IoParts<'_, Rcrypt, IoState>,
         out: &Bio,
         dir: Direction,
     ) -> Result {
-        let ti = self.tags.as_ref().ok_or(EINVAL)?;
-        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let dm::IoParts {
             bio,
             state,
@@ -160,8 +158,23 @@ impl Rcrypt {
             area,
             ..
         } = p;
+        let req = self.req_pool.get(area)?;
+        self.convert_tagged_with(req, bio, state, tags, out, dir)
+    }
+
+    /// [`Self::convert_tagged`] with the request `req`.
+    fn convert_tagged_with(
+        &self,
+        mut req: Request<'_>,
+        bio: &Bio,
+        state: &IoState,
+        tags: Option<&mut TagBuf>,
+        out: &Bio,
+        dir: Direction,
+    ) -> Result {
+        let ti = self.tags.as_ref().ok_or(EINVAL)?;
+        let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
         let tags = tags.ok_or(EINVAL)?;
-        let mut req = self.req_pool.get(area)?;
         let ss = self.sector_size;
         let mask = ss.wrapping_sub(1);
         let step = u64::from(ss >> SECTOR_SHIFT);
@@ -314,17 +327,20 @@ fn read_buffer(io: RcryptIo, wait: bool) -> Result<RcryptBuf, Result<RcryptIo, R
 }
 
 /// A tagged read completed (possibly in interrupt context): check and
-/// decrypt inline or from the work queue.
+/// decrypt here, from the softirq work queue or from the target's.
 fn read_tagged_done(buf: RcryptBuf) {
     let status = buf.buffer().status();
     if !status.is_ok() {
         return finish(buf.release(), status);
     }
-    if buf.io().target().run_inline(buf.io()) {
-        decrypt_tagged(buf);
-    } else {
-        buf.io().target().backlog_add();
-        buf.queue(decrypt_tagged_queued);
+    let t = buf.io().target();
+    match t.crypto_run(buf.io(), t.bh_reads) {
+        Run::Here => decrypt_tagged(buf),
+        Run::Bh => buf.queue_bh(decrypt_tagged_bh),
+        Run::Queue => {
+            t.backlog_add();
+            buf.queue(decrypt_tagged_queued);
+        }
     }
 }
 
@@ -340,10 +356,37 @@ fn decrypt_tagged_queued(buf: RcryptBuf) {
 fn decrypt_tagged(mut buf: RcryptBuf) {
     let (p, out) = buf.parts_mut();
     let r = p.target.convert_tagged(p, out, Direction::Decrypt);
-    let status = match r {
+    finish(buf.release(), tagged_status(r));
+}
+
+/// Softirq work item: [`decrypt_tagged`] where the context may not sleep
+/// (dm-crypt's `kcryptd_crypt_read_convert()` from `system_bh_wq`). An
+/// operation an asynchronous transform queues is not waited for here: the
+/// read goes to the work queue, which waits for it and decrypts the read
+/// again from the start (its ciphertext is in the buffer, untouched), as
+/// it does for any other failure but a tag that does not verify.
+fn decrypt_tagged_bh(buf: RcryptBuf) {
+    let run = buf.run_atomic(
+        |p, out, area| {
+            let t = p.target;
+            let req = t.req_pool.get_atomic(area)?;
+            t.convert_tagged_with(req, p.bio, p.state, p.tags, out, Direction::Decrypt)
+        },
+        decrypt_tagged,
+    );
+    let Some((buf, r)) = run else { return };
+    match r {
+        Ok(()) => finish(buf.release(), BlkStatus::OK),
+        Err(e) if e == Error::from(EBADMSG) => finish(buf.release(), BlkStatus::PROTECTION),
+        Err(_) => buf.queue(decrypt_tagged),
+    }
+}
+
+/// The status of a tagged read after [`Rcrypt::convert_tagged`].
+fn tagged_status(r: Result) -> BlkStatus {
+    match r {
         Ok(()) => BlkStatus::OK,
         Err(e) if e == Error::from(EBADMSG) => BlkStatus::PROTECTION,
         Err(_) => BlkStatus::IOERR,
-    };
-    finish(buf.release(), status);
+    }
 }

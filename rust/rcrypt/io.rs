@@ -43,6 +43,17 @@ pub(super) enum Engine {
     },
 }
 
+/// Where the crypto of a bio runs ([`Rcrypt::crypto_run`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Run {
+    /// In the current context.
+    Here,
+    /// On the softirq work queue (`system_bh_wq`), where it may not sleep.
+    Bh,
+    /// On the target's work queue.
+    Queue,
+}
+
 /// Per-bio state: the bio's first sector relative to the target, and the
 /// epoch tag of the adaptive engine's choice for it, if it made one.
 pub(super) struct IoState {
@@ -81,11 +92,27 @@ impl Rcrypt {
     /// on the work queue (see [`Engine`]). A read whose completion finds
     /// less than [`Rcrypt::inline_read_stack`] bytes of stack left goes to
     /// the work queue whatever the engine.
+    #[inline(always)]
     pub(super) fn run_inline(&self, io: &RcryptIo) -> bool {
+        self.crypto_run(io, false) == Run::Here
+    }
+
+    /// Where the crypto of `io` runs (see [`Engine`]): in the current
+    /// context if it may sleep and the engine runs the bio inline; else,
+    /// with `bh`, on the softirq work queue if the engine runs it inline
+    /// (a read completed in hard interrupt context); else on the work
+    /// queue. (Inline and softirq runs count as inline.)
+    #[inline(always)]
+    pub(super) fn crypto_run(&self, io: &RcryptIo, bh: bool) -> Run {
         let bio = io.bio();
         let write = bio.is_write();
-        let inline = wq::may_sleep()
-            && (write || wq::task_stack_left() >= self.inline_read_stack)
+        let here = wq::may_sleep();
+        let allowed = if here {
+            write || wq::task_stack_left() >= self.inline_read_stack
+        } else {
+            bh
+        };
+        let inline = allowed
             && match self.engine {
                 Engine::Adaptive => {
                     let (chooser, inflight) = self.adaptive(write);
@@ -112,7 +139,11 @@ impl Rcrypt {
             &self.counters.queued_ios
         };
         n.fetch_add(1, Ordering::Relaxed);
-        inline
+        match (inline, here) {
+            (false, _) => Run::Queue,
+            (true, true) => Run::Here,
+            (true, false) => Run::Bh,
+        }
     }
 
     /// Whether writes encrypted on the work queue go to the write thread,

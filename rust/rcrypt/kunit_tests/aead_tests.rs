@@ -6,7 +6,9 @@
 //! the sector number (little-endian) and the IV, then the data, then the tag.
 
 use super::*;
-use crate::crypto::{authenc_key, authenc_key_size, Aead, LinearBuf};
+use crate::bindings;
+use crate::crypto::{authenc_key, authenc_key_size, Aead, AtomicArea, InFlight, LinearBuf};
+use kernel::error::code::{EBUSY, EINVAL};
 
 /// The plaintext of the vectors: byte `i` is `7 i + 3`.
 fn plaintext() -> [u8; 512] {
@@ -237,5 +239,131 @@ fn aead_vector(test: &mut Test, v: &Vector) {
         kunit_expect!(test, r.is_err(), "{}: short tag accepted", name);
     }
     drop(req);
+    pages.free(page);
+}
+
+/// A request that may not wait (`RequestPool::get_atomic`) with a transform
+/// that always queues (`cryptd` over AES-GCM, named by its driver name: a
+/// `cryptd` instance takes the name of what it wraps): a decryption is left
+/// in flight and recorded, the request is spent (its IV buffer is empty, a
+/// second operation fails), the area is refused while the operation is in
+/// flight, and once the record is settled the page holds the plaintext and
+/// the area serves a request again.
+pub(super) fn aead_atomic_in_flight(test: &mut Test) {
+    let v = &VECTORS[0];
+    let mut tfm = match Aead::new(c"cryptd(gcm_base(ctr(aes-generic),ghash-generic))", 0, 0) {
+        Ok(t) => t,
+        Err(e) => return kunit_expect!(test, false, "cryptd(gcm_base(...)): {:?}", e),
+    };
+    kunit_expect!(
+        test,
+        tfm.set_authsize(v.tag_len).is_ok() && tfm.set_key(v.key).is_ok()
+    );
+    let size = RequestPool::element_size(ReqKind::Aead, tfm.reqsize(), v.iv.len(), 0, 0);
+    let (Ok(pages), Ok(reqs), Ok(mut tag), Ok(mut area)) = (
+        PagePool::new(1),
+        RequestPool::new(ReqKind::Aead, 1, tfm.reqsize(), v.iv.len(), 0, 0),
+        LinearBuf::new(v.tag_len as usize),
+        KVec::from_elem(core::mem::MaybeUninit::<u8>::uninit(), size, GFP_KERNEL),
+    ) else {
+        return kunit_expect!(test, false, "cryptd: pools");
+    };
+    let Some(mut page) = pages.alloc() else {
+        return kunit_expect!(test, false, "cryptd: page");
+    };
+    let pt = plaintext();
+    let mut out = [0u8; 512];
+    kunit_expect!(test, page.write(0, &pt));
+    // Encrypted where waiting is allowed: the known answer.
+    let r = match reqs.get(&mut area[..]) {
+        Ok(mut req) => {
+            req.iv_mut().copy_from_slice(v.iv);
+            req.aead_crypt(
+                &tfm,
+                Direction::Encrypt,
+                SECTOR,
+                page.at(0),
+                page.at(0),
+                512,
+                &mut tag.linear(),
+            )
+        }
+        Err(e) => Err(e),
+    };
+    kunit_expect!(
+        test,
+        r.is_ok() && page.read(0, &mut out) && out.get(..16) == Some(&v.ct_head[..]),
+        "cryptd: encryption {:?}",
+        r
+    );
+    kunit_expect!(
+        test,
+        tag.linear().as_mut_slice() == v.tag,
+        "cryptd: tag differs"
+    );
+    let in_flight = InFlight::new();
+    {
+        // SAFETY: The record is settled below, before the area, the page or
+        // the transform are used again or freed; no other record serves
+        // the area.
+        #[allow(unsafe_code)]
+        let atomic = unsafe { AtomicArea::new(&mut area[..], &in_flight) };
+        let Ok(mut req) = reqs.get_atomic(atomic) else {
+            pages.free(page);
+            return kunit_expect!(test, false, "cryptd: atomic request");
+        };
+        req.iv_mut().copy_from_slice(v.iv);
+        let mut decrypt = |req: &mut crate::crypto::Request<'_>| {
+            req.aead_crypt(
+                &tfm,
+                Direction::Decrypt,
+                SECTOR,
+                page.at(0),
+                page.at(0),
+                512,
+                &mut tag.linear(),
+            )
+        };
+        let r = decrypt(&mut req);
+        let in_progress =
+            kernel::error::Error::from_errno((bindings::EINPROGRESS as i32).wrapping_neg());
+        kunit_expect!(
+            test,
+            r == Err(in_progress) && in_flight.is_set(),
+            "cryptd: decryption not left in flight: {:?}",
+            r
+        );
+        kunit_expect!(
+            test,
+            req.iv_mut().is_empty(),
+            "cryptd: spent request has an IV buffer"
+        );
+        let r = decrypt(&mut req);
+        kunit_expect!(test, r == Err(EINVAL), "cryptd: spent request ran: {:?}", r);
+    }
+    {
+        // SAFETY: As above: the same record, settled below.
+        #[allow(unsafe_code)]
+        let atomic = unsafe { AtomicArea::new(&mut area[..], &in_flight) };
+        let r = reqs.get_atomic(atomic).map(|_| ());
+        kunit_expect!(
+            test,
+            r == Err(EBUSY),
+            "cryptd: area in flight served: {:?}",
+            r
+        );
+    }
+    in_flight.settle();
+    kunit_expect!(test, !in_flight.is_set());
+    kunit_expect!(
+        test,
+        page.read(0, &mut out) && out == pt,
+        "cryptd: the decryption left in flight did not give the plaintext"
+    );
+    kunit_expect!(
+        test,
+        reqs.get(&mut area[..]).is_ok(),
+        "cryptd: area not served again"
+    );
     pages.free(page);
 }

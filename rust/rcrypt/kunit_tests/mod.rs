@@ -31,7 +31,7 @@ mod page_pool_tests;
 mod parse_tests;
 mod secrets_tests;
 
-use aead_tests::aead_known_answers;
+use aead_tests::{aead_atomic_in_flight, aead_known_answers};
 use cipher_tests::{
     batches_match_runs, page_runs_match_sectors, skcipher_wrapper, spread_sectors_match_runs,
     xts_ieee1619_vector_10, xts_ieee1619_vector_4,
@@ -76,6 +76,7 @@ crate::kunit_suite!(
         key_argument_overwritten,
         skcipher_wrapper,
         aead_known_answers,
+        aead_atomic_in_flight,
         xts_ieee1619_vector_4,
         xts_ieee1619_vector_10,
         page_runs_match_sectors,
