@@ -169,7 +169,9 @@ pub(crate) struct Rcrypt {
 // SAFETY: The one crypto operation rcrypt may leave in flight from
 // `BufferedIo::run_atomic` (a read checked and decrypted from the softirq
 // work queue: `integrity::decrypt_tagged_bh`) reads the read's buffer and
-// writes its bio, with the target's transforms (`SectorCipher::tfms`).
+// writes its bio, with the target's transforms (`SectorCipher::tfms`), and
+// returns at once when an operation is left in flight (`EINPROGRESS` ends
+// `convert_tagged_with`'s loop), touching no page after it.
 // Those are freed only with the target, which device-mapper destroys once
 // every bio of it has ended, and re-keyed only by `key set` / `key wipe`,
 // which rcrypt takes only while the device is suspended

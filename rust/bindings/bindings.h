@@ -71,14 +71,14 @@ int rcrypt_dm_report_zones(struct dm_target *ti, struct dm_report_zones_args *ar
 unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm);
 int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			struct scatterlist *sg, unsigned int len, u8 *iv,
-			struct crypto_wait *wait, u32 flags, bool encrypt);
+			struct crypto_wait *wait, u32 op);
 int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skcipher *tfm,
 				struct scatterlist *sg, struct page *src, unsigned int src_off,
 				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
-				struct crypto_wait *wait, u32 flags, bool encrypt);
+				struct crypto_wait *wait, u32 op);
 int rcrypt_skcipher_crypt_sg(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			     struct scatterlist *src, struct scatterlist *dst, unsigned int len,
-			     u8 *iv, struct crypto_wait *wait, u32 flags, bool encrypt);
+			     u8 *iv, struct crypto_wait *wait, u32 op);
 void rcrypt_crypto_init_wait(struct crypto_wait *wait);
 unsigned int rcrypt_aead_reqsize(struct crypto_aead *tfm);
 unsigned int rcrypt_aead_ivsize(struct crypto_aead *tfm);
@@ -90,7 +90,7 @@ int rcrypt_aead_crypt_pages(struct aead_request *req, struct crypto_aead *tfm,
 			    struct page *src, unsigned int src_off,
 			    struct page *dst, unsigned int dst_off, unsigned int len,
 			    u8 *tag, unsigned int tag_len, u8 *iv,
-			    struct crypto_wait *wait, u32 flags, bool encrypt);
+			    struct crypto_wait *wait, u32 op);
 int rcrypt_hash_digestsize(const char *name);
 int rcrypt_crypto_wait_req(int err, struct crypto_wait *wait);
 void rcrypt_memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
@@ -147,6 +147,10 @@ extern unsigned int rcrypt_max_read_size;
 extern unsigned int rcrypt_max_write_size;
 extern bool rcrypt_info_counters;
 extern bool rcrypt_crypt_alias;
+
+/* The crypto run helpers' `op`: encrypt (a bit no CRYPTO_TFM_REQ_* flag uses). */
+#define RCRYPT_OP_ENCRYPT 1u
+_Static_assert(!(CRYPTO_TFM_REQ_MASK & RCRYPT_OP_ENCRYPT), "RCRYPT_OP_ENCRYPT");
 
 #ifdef __BINDGEN__
 /* Constants bindgen cannot evaluate from their macros. */

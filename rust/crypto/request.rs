@@ -58,7 +58,8 @@ pub(crate) struct RequestPool {
     /// Size of one element (request, scatterlists, wait, buffers).
     size: usize,
     /// Operations an asynchronous transform queued (`-EINPROGRESS`) or
-    /// backlogged (`-EBUSY`), which the caller then waited for.
+    /// backlogged (`-EBUSY`), which the caller then waited for or left in
+    /// flight.
     waits: AtomicU64,
 }
 
@@ -231,8 +232,9 @@ impl InFlight {
         if op.bufs_len != 0 {
             // SAFETY: The request's buffers, `bufs_len` bytes in the area
             // (type invariant), which the operation, now over, no longer
-            // uses and no slice borrows (the request that handed them out
-            // is gone).
+            // uses and no slice borrows: the request that handed them out
+            // was spent when the operation was left in flight, and a spent
+            // request hands out only empty slices (its limits are zero).
             unsafe { bindings::rcrypt_memzero_explicit(op.bufs.as_ptr().cast(), op.bufs_len) };
         }
     }
@@ -256,12 +258,14 @@ impl<'a> AtomicArea<'a> {
     ///
     /// # Safety
     ///
-    /// If `in_flight` is set when `'a` ends, the caller settles it
-    /// ([`InFlight::settle`]) before the area, the page ranges and the
-    /// transforms that operations through requests in this area were
-    /// given are used otherwise, freed or (transforms) re-keyed; and it
-    /// makes no `AtomicArea` of the same area with another record before
-    /// then.
+    /// `area` is in the kernel's linear map (kmalloc or slab memory, such
+    /// as the per-bio data), as for [`RequestPool::get`]. If `in_flight` is
+    /// set when `'a` ends, the caller settles it ([`InFlight::settle`])
+    /// before the area, the page ranges and the transforms that operations
+    /// through requests in this area were given are used otherwise
+    /// (the pages neither read nor written), freed or (transforms)
+    /// re-keyed; and it makes no `AtomicArea` of the same area with
+    /// another record before then.
     pub(crate) unsafe fn new(
         area: &'a mut [core::mem::MaybeUninit<u8>],
         in_flight: &'a InFlight,
@@ -470,11 +474,11 @@ impl RequestPool {
             return Err(ENOMEM);
         }
         // SAFETY: `init`'s contract: `area` holds `size` bytes aligned for a
-        // request (both checked), in the linear map (this function's
-        // contract), borrowed by the request for `'a`, so the request's
-        // until it drops; an operation it leaves in flight keeps it past
-        // that, which `AtomicArea`'s invariant allows (nothing uses the area
-        // until the record is settled).
+        // request (both checked), in the linear map (the contract of
+        // `AtomicArea::new`), borrowed by the request for `'a`, so the
+        // request's until it drops; an operation it leaves in flight keeps
+        // it past that, which `AtomicArea`'s invariant allows (nothing uses
+        // the area until the record is settled).
         let mut req = unsafe { self.init(NonNull::new(p).ok_or(EINVAL)?, false) };
         req.flags = FLAGS_ATOMIC;
         req.in_flight = Some(in_flight);
@@ -540,7 +544,8 @@ impl Drop for RequestPool {
 /// scratch space are initialised once `bufs_used` is set. No operation on
 /// it is in flight outside its operations' calls, except one left in
 /// flight by a request that may not wait: then `lim` is [`SPENT`] and the
-/// operation is recorded in `in_flight`.
+/// operation is recorded in `in_flight`. A request that may not wait
+/// (`in_flight` set) is never `pooled`.
 pub(crate) struct Request<'a> {
     pool: &'a RequestPool,
     /// The pool's limits, or [`SPENT`] once an operation was left in flight.
@@ -682,8 +687,7 @@ impl Request<'_> {
                 len,
                 iv,
                 wait,
-                self.flags,
-                dir == Direction::Encrypt,
+                self.op(dir),
             )
         };
         self.finish(err)
@@ -822,8 +826,7 @@ impl Request<'_> {
                 len,
                 iv,
                 wait,
-                self.flags,
-                dir == Direction::Encrypt,
+                self.op(dir),
             )
         };
         self.finish(err)?;
@@ -866,16 +869,7 @@ impl Request<'_> {
         // - all of it stays valid until the operation completes: `finish`
         //   waits for an operation the transform queued.
         let err = unsafe {
-            bindings::rcrypt_skcipher_run(
-                req,
-                tfm.tfm.as_ptr(),
-                sg,
-                len,
-                iv,
-                wait,
-                self.flags,
-                dir == Direction::Encrypt,
-            )
+            bindings::rcrypt_skcipher_run(req, tfm.tfm.as_ptr(), sg, len, iv, wait, self.op(dir))
         };
         self.finish(err)
     }
@@ -888,7 +882,8 @@ impl Request<'_> {
     /// IV buffer holds the IV (the associated data keeps a copy: the
     /// transform may change the IV buffer), and the tag goes through the
     /// auxiliary buffer after it (so that an operation left in flight uses
-    /// no memory but the request's and the pages). `EINVAL` if a range
+    /// no memory but the request's and the pages; an encryption left in
+    /// flight writes no tag into `tag`: its caller starts over). `EINVAL` if a range
     /// holds fewer than `len` bytes, `tag` is shorter than `tfm`'s tag size
     /// or that is over [`MAX_AUTH_SIZE`], the pool's requests are not AEAD
     /// requests or `tfm` needs a larger request context or IV than the
@@ -972,8 +967,7 @@ impl Request<'_> {
                 tag_len,
                 iv,
                 wait,
-                self.flags,
-                dir == Direction::Encrypt,
+                self.op(dir),
             )
         };
         self.finish(err)?;
@@ -986,6 +980,15 @@ impl Request<'_> {
                 .copy_from_slice(aux_tag);
         }
         Ok(())
+    }
+
+    /// The run helpers' `op` for `dir`: the callback flags and the direction.
+    #[inline(always)]
+    fn op(&self, dir: Direction) -> u32 {
+        match dir {
+            Direction::Encrypt => self.flags | bindings::RCRYPT_OP_ENCRYPT,
+            Direction::Decrypt => self.flags,
+        }
     }
 
     /// Whether the request lies in a caller's area rather than in a pool element.
@@ -1108,7 +1111,8 @@ impl Drop for Request<'_> {
             // SAFETY: `mempool_free` needs an element of this pool that
             // nothing uses any more: `mem` is one (`pooled`, type invariant),
             // freed once, here, and no operation on it is in flight (type
-            // invariant: every operation is waited for).
+            // invariant: a pooled request waits for every operation; only
+            // one that may not wait, never pooled, leaves one in flight).
             unsafe { bindings::mempool_free(self.mem.as_ptr().cast(), self.pool.pool.as_ptr()) };
         }
     }

@@ -241,7 +241,8 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
             let (io, buf) = (&mut self.io, &self.buf);
             let (mut parts, in_flight) = io.parts_in_flight();
             let area = core::mem::take(&mut parts.area);
-            // SAFETY: `AtomicArea::new`'s contract: if an operation is left
+            // SAFETY: `AtomicArea::new`'s contract: the area is per-bio
+            // data, slab memory in the linear map; if an operation is left
             // in flight (checked below, once `f` has returned and its
             // borrows have ended), this I/O goes to the work queue, whose
             // step settles the record before anything else (`queued`); until
@@ -250,7 +251,8 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
             // untouched, and the target keeps the transforms (`IoTarget`'s
             // safety requirement: the operation uses this I/O's pages and
             // the target's transforms only, which stay allocated and keyed
-            // while the bio is in flight, as it is until the work has run).
+            // while the bio is in flight, as it is until the work has run,
+            // and `f` touches none of those pages once it is left in flight).
             // This is the only `AtomicArea` of the area, and there is none
             // before the record is settled.
             let atomic = unsafe { crate::crypto::AtomicArea::new(area, in_flight) };

@@ -18,20 +18,21 @@
  * inline), not waited for: the caller waits with rcrypt_crypto_wait_req()
  * if an asynchronous transform queued it (-EINPROGRESS, -EBUSY), or, where
  * it may not sleep, leaves it in flight and waits later. `wait` was
- * initialised once per request; crypto_wait_req() re-arms it. `flags` are
- * the request's CRYPTO_TFM_REQ_* flags: MAY_BACKLOG, and MAY_SLEEP where
- * the caller may sleep.
+ * initialised once per request; crypto_wait_req() re-arms it. `op` holds
+ * the request's CRYPTO_TFM_REQ_* flags (MAY_BACKLOG, and MAY_SLEEP where
+ * the caller may sleep) and RCRYPT_OP_ENCRYPT to encrypt: one argument, as
+ * the hot path passes most of its arguments on the stack already.
  */
 static __always_inline int __rcrypt_skcipher_run(struct skcipher_request *req,
 						 struct crypto_skcipher *tfm,
 						 struct scatterlist *src, struct scatterlist *dst,
 						 unsigned int len, u8 *iv, struct crypto_wait *wait,
-						 u32 flags, bool encrypt)
+						 u32 op)
 {
 	skcipher_request_set_tfm(req, tfm);
-	skcipher_request_set_callback(req, flags, crypto_req_done, wait);
+	skcipher_request_set_callback(req, op & ~RCRYPT_OP_ENCRYPT, crypto_req_done, wait);
 	skcipher_request_set_crypt(req, src, dst, len, iv);
-	return encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+	return op & RCRYPT_OP_ENCRYPT ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
 }
 
 void rcrypt_crypto_init_wait(struct crypto_wait *wait)
@@ -69,11 +70,11 @@ unsigned int rcrypt_skcipher_blocksize(struct crypto_skcipher *tfm)
 int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skcipher *tfm,
 				struct scatterlist *sg, struct page *src, unsigned int src_off,
 				struct page *dst, unsigned int dst_off, unsigned int len, u8 *iv,
-				struct crypto_wait *wait, u32 flags, bool encrypt)
+				struct crypto_wait *wait, u32 op)
 {
 	rcrypt_sg_set_one(sg, src, len, src_off);
 	rcrypt_sg_set_one(sg + 1, dst, len, dst_off);
-	return __rcrypt_skcipher_run(req, tfm, sg, sg + 1, len, iv, wait, flags, encrypt);
+	return __rcrypt_skcipher_run(req, tfm, sg, sg + 1, len, iv, wait, op);
 }
 
 /*
@@ -84,9 +85,9 @@ int rcrypt_skcipher_crypt_pages(struct skcipher_request *req, struct crypto_skci
  */
 int rcrypt_skcipher_crypt_sg(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			     struct scatterlist *src, struct scatterlist *dst, unsigned int len,
-			     u8 *iv, struct crypto_wait *wait, u32 flags, bool encrypt)
+			     u8 *iv, struct crypto_wait *wait, u32 op)
 {
-	return __rcrypt_skcipher_run(req, tfm, src, dst, len, iv, wait, flags, encrypt);
+	return __rcrypt_skcipher_run(req, tfm, src, dst, len, iv, wait, op);
 }
 
 void rcrypt_skcipher_free(struct crypto_skcipher *tfm)
@@ -106,9 +107,9 @@ unsigned int rcrypt_skcipher_reqsize(struct crypto_skcipher *tfm)
 
 int rcrypt_skcipher_run(struct skcipher_request *req, struct crypto_skcipher *tfm,
 			struct scatterlist *sg, unsigned int len, u8 *iv,
-			struct crypto_wait *wait, u32 flags, bool encrypt)
+			struct crypto_wait *wait, u32 op)
 {
-	return __rcrypt_skcipher_run(req, tfm, sg, sg + 1, len, iv, wait, flags, encrypt);
+	return __rcrypt_skcipher_run(req, tfm, sg, sg + 1, len, iv, wait, op);
 }
 
 /* <crypto/aead.h>: AEAD transforms and requests (rust/crypto/aead.rs). */
@@ -153,7 +154,7 @@ int rcrypt_aead_crypt_pages(struct aead_request *req, struct crypto_aead *tfm,
 			    struct page *src, unsigned int src_off,
 			    struct page *dst, unsigned int dst_off, unsigned int len,
 			    u8 *tag, unsigned int tag_len, u8 *iv,
-			    struct crypto_wait *wait, u32 flags, bool encrypt)
+			    struct crypto_wait *wait, u32 op)
 {
 	sg_init_table(sg, 3);
 	sg_set_buf(&sg[0], ad, ad_len);
@@ -165,9 +166,9 @@ int rcrypt_aead_crypt_pages(struct aead_request *req, struct crypto_aead *tfm,
 	sg_set_buf(&sg[5], tag, tag_len);
 
 	aead_request_set_tfm(req, tfm);
-	aead_request_set_callback(req, flags, crypto_req_done, wait);
+	aead_request_set_callback(req, op & ~RCRYPT_OP_ENCRYPT, crypto_req_done, wait);
 	aead_request_set_ad(req, ad_len);
-	if (encrypt) {
+	if (op & RCRYPT_OP_ENCRYPT) {
 		aead_request_set_crypt(req, sg, sg + 3, len, iv);
 		return crypto_aead_encrypt(req);
 	}
