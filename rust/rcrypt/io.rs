@@ -9,7 +9,7 @@
 //! `kcryptd_queue_crypt()` and the `no_*_workqueue` choice of inline crypto
 //! (here the [`Engine`]); and `crypt_dec_pending()` ([`finish`]).
 
-use super::policy::{Chooser, Path, Tag, SOFTIRQ_MAX_BYTES};
+use super::policy::{Chooser, Path, Tag};
 use super::table::SECTOR_SHIFT;
 use super::Rcrypt;
 use crate::bio::{Bio, BlkStatus, MAX_LARGE_ORDER};
@@ -100,8 +100,7 @@ impl Rcrypt {
     /// Where the crypto of `io` runs (see [`Engine`]): in the current
     /// context if it may sleep and the engine runs the bio inline; else,
     /// with `bh`, on the softirq work queue if the engine runs it inline
-    /// (a read completed in hard interrupt context; for the adaptive
-    /// engine, one of up to [`SOFTIRQ_MAX_BYTES`]); else on the work
+    /// (a read completed in hard interrupt context); else on the work
     /// queue. (Inline and softirq runs count as inline.)
     #[inline(always)]
     pub(super) fn crypto_run(&self, io: &RcryptIo, bh: bool) -> Run {
@@ -111,7 +110,7 @@ impl Rcrypt {
         let allowed = if here {
             write || wq::task_stack_left() >= self.inline_read_stack
         } else {
-            bh && (self.engine != Engine::Adaptive || bio.size() <= SOFTIRQ_MAX_BYTES)
+            bh
         };
         let inline = allowed
             && match self.engine {

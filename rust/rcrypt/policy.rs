@@ -111,16 +111,6 @@ pub(crate) const MAX_GAP: u32 = 16;
 /// 0.79 of crypt's default).
 pub(crate) const HELP_MAX_BYTES: u32 = 16 * 1024;
 
-/// Largest read the adaptive engine decrypts in softirq context (a read
-/// with integrity metadata completing in hard interrupt context): a larger
-/// one holds up the CPU's softirq work for its whole decryption, and loses
-/// to the work queue, which spreads the bios of a large read over the
-/// CPUs (crypt with `no_read_workqueue` reads 1 MiB at about half the rate
-/// of its default on an NVMe namespace in `make bench`); such reads go to
-/// the work queue, unexplored.
-#[allow(dead_code)] // Used by the module (`Rcrypt::crypto_run`), not the host tests.
-pub(crate) const SOFTIRQ_MAX_BYTES: u32 = 16 * 1024;
-
 /// When the adaptive engine runs a bio inline although its epoch's path is
 /// the work queue ("helping", see `Documentation/design.rst`): while at
 /// least `at` crypto work items wait on the queue, not started, every
