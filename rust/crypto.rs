@@ -3,7 +3,7 @@
 //! Kernel crypto API: symmetric key ciphers and AEADs, one file per C type:
 //!
 //! - here, a transform ([`Skcipher`], `struct crypto_skcipher`), the
-//!   [`Direction`] of an operation and linear-map buffers ([`LinearMut`]);
+//!   [`Direction`] of an operation;
 //! - [`aead`]: AEAD transforms ([`Aead`], `struct crypto_aead`);
 //! - [`request`]: requests (`struct skcipher_request`, `struct
 //!   aead_request`) and their mempool ([`RequestPool`], [`Request`]);
@@ -156,74 +156,3 @@ pub(crate) fn random_bytes(out: &mut [u8]) {
 /// `CRYPTO_ALG_ALLOCATES_MEMORY`: transforms that allocate memory per request
 /// are excluded with this mask, as dm-crypt does.
 pub(crate) const CRYPTO_ALG_ALLOCATES_MEMORY: u32 = bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
-
-/// Bytes in the kernel's linear map (kmalloc or slab memory, not the stack
-/// or vmalloc memory), which a scatterlist entry can describe
-/// (`sg_set_buf()`): an AEAD tag ([`Request::aead_crypt`]).
-///
-/// # Invariants
-///
-/// `bytes` lies in the linear map.
-pub(crate) struct LinearMut<'a> {
-    bytes: &'a mut [u8],
-}
-
-impl<'a> LinearMut<'a> {
-    /// Wraps `bytes`.
-    ///
-    /// # Safety
-    ///
-    /// `bytes` lies in the linear map (kmalloc or slab memory).
-    pub(crate) unsafe fn new(bytes: &'a mut [u8]) -> Self {
-        // INVARIANT: The caller's guarantee.
-        Self { bytes }
-    }
-
-    /// Length in bytes.
-    pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    /// The bytes.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes
-    }
-
-    /// The bytes `from..from + len`, still in the linear map.
-    pub(crate) fn sub(&mut self, from: usize, len: usize) -> Option<LinearMut<'_>> {
-        let to = from.checked_add(len)?;
-        // INVARIANT: Part of `bytes`, which lies in the linear map.
-        Some(LinearMut {
-            bytes: self.bytes.get_mut(from..to)?,
-        })
-    }
-}
-
-/// An owned, zeroed buffer in the linear map (kmalloc memory), for tags
-/// outside the I/O path (tests, one-off operations).
-///
-/// # Invariants
-///
-/// `buf` is kmalloc memory (a `KVec`'s allocation), so in the linear map.
-pub(crate) struct LinearBuf {
-    buf: KVec<u8>,
-}
-
-impl LinearBuf {
-    /// `len` zero bytes (at least one byte is allocated).
-    pub(crate) fn new(len: usize) -> Result<Self> {
-        // INVARIANT: `KVec` allocates with kmalloc; a non-zero length makes
-        // it allocate.
-        Ok(Self {
-            buf: KVec::from_elem(0u8, len.max(1), GFP_KERNEL)?,
-        })
-    }
-
-    /// The whole buffer.
-    pub(crate) fn linear(&mut self) -> LinearMut<'_> {
-        // INVARIANT: kmalloc memory (type invariant) lies in the linear map.
-        LinearMut {
-            bytes: &mut self.buf,
-        }
-    }
-}

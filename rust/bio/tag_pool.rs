@@ -7,7 +7,6 @@
 //! C headers: `include/linux/mempool.h`, `include/linux/slab.h`.
 
 use crate::bindings;
-use crate::crypto::LinearMut;
 use core::ptr::NonNull;
 use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::prelude::*;
@@ -124,8 +123,8 @@ impl TagBuf {
         self.len
     }
 
-    /// The bytes `from..from + len`, as linear-map memory for a scatterlist.
-    pub(crate) fn linear(&mut self, from: usize, len: usize) -> Option<LinearMut<'_>> {
+    /// The bytes `from..from + len`.
+    pub(crate) fn bytes_mut(&mut self, from: usize, len: usize) -> Option<&mut [u8]> {
         let to = from.checked_add(len)?;
         if to > self.len {
             return None;
@@ -133,10 +132,7 @@ impl TagBuf {
         // SAFETY: `from..to` lies inside the `len` initialised bytes this
         // value owns (type invariant; checked), borrowed mutably for as long
         // as the slice.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().add(from), len) };
-        // SAFETY: `LinearMut::new`'s contract: kmalloc memory (type
-        // invariant) lies in the linear map.
-        Some(unsafe { LinearMut::new(bytes) })
+        Some(unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().add(from), len) })
     }
 
     /// The buffer's address, for a bio's integrity payload.

@@ -8,7 +8,7 @@
 //! C headers: `include/crypto/skcipher.h`, `include/crypto/aead.h`,
 //! `include/linux/mempool.h`.
 
-use super::{Aead, Direction, LinearMut, Skcipher};
+use super::{Aead, Direction, Skcipher};
 use crate::bindings;
 use crate::bio::{Bio, BioCursor, PageRef};
 use core::ptr::NonNull;
@@ -439,18 +439,25 @@ impl RequestPool {
         &'a self,
         area: &'a mut [core::mem::MaybeUninit<u8>],
     ) -> Result<Request<'a>> {
+        let Some(p) = self.fits(area) else {
+            return self.alloc();
+        };
+        // SAFETY: `init`'s contract: `area` holds `size` bytes aligned for a
+        // request (`fits`), in the linear map (this function's contract),
+        // borrowed by the request for `'a`, so the request's until it drops.
+        Ok(unsafe { self.init(p, false) })
+    }
+
+    /// The start of `area` if it holds an element, aligned for a request.
+    fn fits(&self, area: &mut [core::mem::MaybeUninit<u8>]) -> Option<NonNull<u8>> {
         let p = area.as_mut_ptr().cast::<u8>();
         // (Both request types have the same alignment: `layout`.)
         if area.len() < self.size
             || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0
         {
-            return self.alloc();
+            return None;
         }
-        // SAFETY: `init`'s contract: `area` holds `size` bytes aligned for a
-        // request (both checked), in the linear map (this function's
-        // contract), borrowed by the request for `'a`, so the request's
-        // until it drops.
-        Ok(unsafe { self.init(NonNull::new(p).ok_or(EINVAL)?, false) })
+        NonNull::new(p)
     }
 
     /// A request laid out in `area` for a context that may not sleep: its
@@ -467,19 +474,14 @@ impl RequestPool {
         if in_flight.is_set() {
             return Err(EBUSY);
         }
-        let p = area.as_mut_ptr().cast::<u8>();
-        if area.len() < self.size
-            || p.align_offset(core::mem::align_of::<bindings::skcipher_request>()) != 0
-        {
-            return Err(ENOMEM);
-        }
+        let p = self.fits(area).ok_or(ENOMEM)?;
         // SAFETY: `init`'s contract: `area` holds `size` bytes aligned for a
-        // request (both checked), in the linear map (the contract of
+        // request (`fits`), in the linear map (the contract of
         // `AtomicArea::new`), borrowed by the request for `'a`, so the
         // request's until it drops; an operation it leaves in flight keeps
         // it past that, which `AtomicArea`'s invariant allows (nothing uses
         // the area until the record is settled).
-        let mut req = unsafe { self.init(NonNull::new(p).ok_or(EINVAL)?, false) };
+        let mut req = unsafe { self.init(p, false) };
         req.flags = FLAGS_ATOMIC;
         req.in_flight = Some(in_flight);
         Ok(req)
@@ -897,7 +899,7 @@ impl Request<'_> {
         src: PageRef<'_>,
         dst: PageRef<'_>,
         len: u32,
-        tag: &mut LinearMut<'_>,
+        tag: &mut [u8],
     ) -> Result {
         let tag_size = tfm.auth_size();
         let tag_len = u32::try_from(tag_size).map_err(|_| EINVAL)?;
@@ -919,7 +921,7 @@ impl Request<'_> {
         let (ad_sector, ad_iv) = ad.split_at_mut(AD_SECTOR_LEN);
         ad_sector.copy_from_slice(&sector.to_le_bytes());
         ad_iv.copy_from_slice(b.iv);
-        let theirs = tag.as_mut_slice().get_mut(..tag_size).ok_or(EINVAL)?;
+        let theirs = tag.get_mut(..tag_size).ok_or(EINVAL)?;
         if dir == Direction::Decrypt {
             aux_tag.copy_from_slice(theirs);
         }
@@ -974,8 +976,7 @@ impl Request<'_> {
         if dir == Direction::Encrypt {
             let b = self.bufs();
             let aux_tag = b.aux.get(ad_len..tag_end).ok_or(EINVAL)?;
-            tag.as_mut_slice()
-                .get_mut(..tag_size)
+            tag.get_mut(..tag_size)
                 .ok_or(EINVAL)?
                 .copy_from_slice(aux_tag);
         }

@@ -219,7 +219,7 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
     }
 
     /// Runs `f` with this I/O and buffer from the system's softirq work
-    /// queue ([`Io::queue_bh`]: `f` must not sleep), for a read to decrypt
+    /// queue ([`Io::queue_on`]: `f` must not sleep), for a read to decrypt
     /// whose completion came in hard interrupt context.
     pub(crate) fn queue_bh(self, f: fn(BufferedIo<T, S>)) {
         self.queue_on(f, true);
@@ -286,11 +286,7 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         pb.clone_pool = pool.as_ptr();
         pb.queued_clone = clone.as_ptr();
         // (`Bio` has no destructor: the clone is kept by its pointer.)
-        if bh {
-            io.queue_bh(Self::queued);
-        } else {
-            io.queue(Self::queued);
-        }
+        io.queue_on(Self::queued, bh);
     }
 
     /// The work step of [`Self::queue`]: waits for a crypto operation left

@@ -292,14 +292,10 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         self.queue_on(f, false);
     }
 
-    /// Runs `f` with this I/O from the system's softirq work queue
+    /// [`Self::queue`], or with `bh` on the system's softirq work queue
     /// (`system_bh_wq`: on this CPU, as soon as the current interrupt
     /// returns; `f` must not sleep).
-    pub(super) fn queue_bh(self, f: fn(Io<T, S>)) {
-        self.queue_on(f, true);
-    }
-
-    fn queue_on(mut self, f: fn(Io<T, S>), bh: bool) {
+    pub(super) fn queue_on(mut self, f: fn(Io<T, S>), bh: bool) {
         let wq: *const WorkQueue = self.target().work_queue();
         // SAFETY: `p` points to the initialised per-bio data, which only this
         // `Io` reaches (type invariant).

@@ -201,11 +201,11 @@ impl Rcrypt {
             while off < len {
                 let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
                 let from = index.checked_mul(tuple).ok_or(EIO)?;
-                let mut t = tags.linear(from, tuple).ok_or(EIO)?;
+                let t = tags.bytes_mut(from, tuple).ok_or(EIO)?;
                 let cc_sector = sector.wrapping_add(self.iv_offset);
                 let r = self
                     .cipher
-                    .crypt_tagged(&tfms, &mut req, dir, cc_sector, sector, s, d, &mut t, ti);
+                    .crypt_tagged(&tfms, &mut req, dir, cc_sector, sector, s, d, t, ti);
                 if let Err(e) = r {
                     if e == Error::from(EBADMSG) {
                         self.counters
@@ -250,16 +250,13 @@ impl SectorCipher {
         ad_sector: u64,
         src: crate::bio::PageRef<'_>,
         dst: crate::bio::PageRef<'_>,
-        tuple: &mut crate::crypto::LinearMut<'_>,
+        tuple: &mut [u8],
         ti: &TagIo,
     ) -> Result {
         let (tag_size, iv_size) = (ti.tag_size as usize, ti.iv_size as usize);
         let iv_end = tag_size.checked_add(iv_size).ok_or(EINVAL)?;
         if self.mode() == IvMode::Random {
-            let stored = tuple
-                .as_mut_slice()
-                .get_mut(tag_size..iv_end)
-                .ok_or(EINVAL)?;
+            let stored = tuple.get_mut(tag_size..iv_end).ok_or(EINVAL)?;
             let iv = req.iv_mut().get_mut(..iv_size).ok_or(EINVAL)?;
             match dir {
                 Direction::Encrypt => {
@@ -272,15 +269,14 @@ impl SectorCipher {
             self.generate_iv(req, cc_sector)?;
         }
         if dir == Direction::Encrypt {
-            if let Some(rest) = tuple.as_mut_slice().get_mut(iv_end..) {
+            if let Some(rest) = tuple.get_mut(iv_end..) {
                 rest.fill(0);
             }
         }
         match tfms.aead() {
             Some(aead) => {
-                let len = tuple.len();
-                let mut tag = tuple.sub(0, tag_size.min(len)).ok_or(EINVAL)?;
-                req.aead_crypt(aead, dir, ad_sector, src, dst, self.sector_size, &mut tag)
+                let tag = tuple.get_mut(..tag_size).ok_or(EINVAL)?;
+                req.aead_crypt(aead, dir, ad_sector, src, dst, self.sector_size, tag)
             }
             None => {
                 let tfm = tfms.get(self.key_index(cc_sector)).ok_or(EINVAL)?;
