@@ -502,7 +502,10 @@ impl Bio {
 
     /// Attaches an integrity payload of the `len` bytes at `buf`, seeded
     /// with `seed` (dm-crypt's `dm_crypt_integrity_io_alloc()`): the device
-    /// below reads the bio's metadata from it or writes it there. The
+    /// below reads the bio's metadata from it or writes it there. `len`
+    /// must be the size of the metadata of the bio's sectors on its device
+    /// (`bio_integrity_bytes`), else `EINVAL`: a read that completes
+    /// without error has then written every byte of the buffer. The
     /// payload comes from the bio's bio set if it has an integrity pool
     /// ([`BioSet::enable_integrity`]), waiting for one with `wait`
     /// (GFP_NOIO) and failing without (GFP_NOWAIT), else from kmalloc. The

@@ -247,7 +247,10 @@ impl TargetOperations for Rcrypt {
                 let sectors = bio.sectors();
                 // (A write to a zoned device may not be split.)
                 let split = !(self.zoned && bio.is_write());
-                match self.map_tags(ti, sectors, split, |n| target.accept_partial_bio(&bio, n)) {
+                let write = bio.is_write();
+                match self.map_tags(ti, sectors, write, split, |n| {
+                    target.accept_partial_bio(&bio, n)
+                }) {
                     Ok(b) => Some(b),
                     Err(_) => return MapResult::Kill,
                 }

@@ -129,7 +129,7 @@ mempool_t *rcrypt_mempool_create_kmalloc_pool(int min_nr, size_t size);
 int rcrypt_mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn,
 			mempool_free_t *free_fn, void *pool_data);
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
-void *rcrypt_tag_kmalloc(size_t len);
+void *rcrypt_tag_kmalloc(size_t len, bool zero);
 void rcrypt_kfree(void *p);
 int rcrypt_bio_integrity_attach(struct bio *bio, void *buf, unsigned int len,
 				sector_t seed, gfp_t gfp);

@@ -44,27 +44,31 @@ impl TagPool {
         })
     }
 
-    /// `len` zeroed bytes from kmalloc, without retrying or dipping into
-    /// the reserves (dm-crypt's first try); `None` if that fails.
-    pub(crate) fn try_kmalloc(&self, len: usize) -> Option<TagBuf> {
+    /// `len` bytes from kmalloc, zeroed with `zero` (else unfilled: see
+    /// [`TagBuf`]), without retrying or dipping into the reserves
+    /// (dm-crypt's first try); `None` if that fails.
+    pub(crate) fn try_kmalloc(&self, len: usize, zero: bool) -> Option<TagBuf> {
         if len == 0 {
             return None;
         }
-        // SAFETY: The helper has no precondition: it returns `len` zeroed
-        // bytes of kmalloc memory, or null.
-        let p = NonNull::new(unsafe { bindings::rcrypt_tag_kmalloc(len) }.cast::<u8>())?;
-        // INVARIANT: `len` zeroed bytes of kmalloc memory, this buffer's.
+        // SAFETY: The helper has no precondition: it returns `len` bytes of
+        // kmalloc memory, zeroed if `zero`, or null.
+        let p = NonNull::new(unsafe { bindings::rcrypt_tag_kmalloc(len, zero) }.cast::<u8>())?;
+        // INVARIANT: `len` bytes of kmalloc memory, this buffer's, zeroed
+        // (so initialised) if `filled`.
         Some(TagBuf {
             ptr: p,
             len,
             pool: None,
+            filled: zero,
         })
     }
 
-    /// `len` zeroed bytes of a pool buffer, waiting for one to come back
-    /// if none is free (GFP_NOIO: the context must allow sleeping). `EINVAL`
-    /// if `len` is 0 or larger than a pool buffer.
-    pub(crate) fn alloc(&self, len: usize) -> Result<TagBuf> {
+    /// `len` bytes of a pool buffer, zeroed with `zero` (else unfilled),
+    /// waiting for one to come back if none is free (GFP_NOIO: the context
+    /// must allow sleeping). `EINVAL` if `len` is 0 or larger than a pool
+    /// buffer.
+    pub(crate) fn alloc(&self, len: usize, zero: bool) -> Result<TagBuf> {
         if len == 0 || len > self.elem_size {
             return Err(EINVAL);
         }
@@ -74,16 +78,19 @@ impl TagPool {
             bindings::rcrypt_mempool_alloc(self.pool.as_ptr(), bindings::RCRYPT_GFP_NOIO)
         };
         let p = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
-        // SAFETY: A pool element holds `elem_size >= len` writable bytes,
-        // nobody else's.
-        unsafe { core::ptr::write_bytes(p.as_ptr(), 0, len) };
-        // INVARIANT: `len` zeroed bytes of a kmalloc'd pool element, this
-        // buffer's; the pool outlives the buffer (`TagBuf`'s invariant is
-        // the user's to keep: see there).
+        if zero {
+            // SAFETY: A pool element holds `elem_size >= len` writable bytes,
+            // nobody else's.
+            unsafe { core::ptr::write_bytes(p.as_ptr(), 0, len) };
+        }
+        // INVARIANT: `len` bytes of a kmalloc'd pool element, this buffer's,
+        // zeroed (so initialised) if `filled`; the pool outlives the buffer
+        // (`TagBuf`'s invariant is the user's to keep: see there).
         Ok(TagBuf {
             ptr: p,
             len,
             pool: Some(self.pool),
+            filled: zero,
         })
     }
 }
@@ -99,18 +106,25 @@ impl Drop for TagPool {
 }
 
 /// The tag buffer of one bio: `len` bytes of kmalloc memory (so in the
-/// linear map), from kmalloc or from a [`TagPool`], freed on drop.
+/// linear map), from kmalloc or from a [`TagPool`], freed on drop. A buffer
+/// for a write is zeroed when taken and its tuples are filled while the
+/// data is encrypted; a buffer for a read is not (dm-crypt's are not
+/// either): it is unfilled, its bytes are not reachable, until the read that
+/// carried it as its integrity payload has completed without error
+/// ([`Self::set_filled`]), having written every byte of it.
 ///
 /// # Invariants
 ///
-/// `ptr` points to `len` initialised bytes of kmalloc memory that only this
-/// value reaches: a kmalloc allocation if `pool` is `None`, else an element
-/// of that mempool, which outlives this value (a target's buffers live in
-/// the per-bio data of its bios, which end before the target is destroyed).
+/// `ptr` points to `len` bytes of kmalloc memory that only this value
+/// reaches, initialised if `filled`: a kmalloc allocation if `pool` is
+/// `None`, else an element of that mempool, which outlives this value (a
+/// target's buffers live in the per-bio data of its bios, which end before
+/// the target is destroyed).
 pub(crate) struct TagBuf {
     ptr: NonNull<u8>,
     len: usize,
     pool: Option<NonNull<bindings::mempool_t>>,
+    filled: bool,
 }
 
 // SAFETY: The buffer is plain memory, freed by whichever thread drops it
@@ -123,16 +137,31 @@ impl TagBuf {
         self.len
     }
 
-    /// The bytes `from..from + len`.
+    /// The bytes `from..from + len`; `None` beyond the buffer, or if it is
+    /// unfilled.
     pub(crate) fn bytes_mut(&mut self, from: usize, len: usize) -> Option<&mut [u8]> {
         let to = from.checked_add(len)?;
-        if to > self.len {
+        if to > self.len || !self.filled {
             return None;
         }
-        // SAFETY: `from..to` lies inside the `len` initialised bytes this
-        // value owns (type invariant; checked), borrowed mutably for as long
-        // as the slice.
+        // SAFETY: `from..to` lies inside the `len` bytes this value owns,
+        // which are initialised since it is filled (type invariant; both
+        // checked), borrowed mutably for as long as the slice.
         Some(unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().add(from), len) })
+    }
+
+    /// Marks the buffer filled: its bytes become reachable.
+    ///
+    /// # Safety
+    ///
+    /// Every one of the `len` bytes has been written since the buffer was
+    /// taken: it was the whole integrity payload of a read that completed
+    /// without error, which the device below filled with the metadata of
+    /// each of its sectors.
+    pub(crate) unsafe fn set_filled(&mut self) {
+        // INVARIANT: The `len` bytes are initialised (the caller's
+        // guarantee).
+        self.filled = true;
     }
 
     /// The buffer's address, for a bio's integrity payload.

@@ -380,6 +380,23 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
             // walked again to decrypt it.)
             unsafe { clone.restore_cursor(&cursor) };
         }
+        if !clone.is_write() && clone.has_integrity() && clone.status().is_ok() {
+            // SAFETY: `bi_private` is what `into_flight` set: the initialised
+            // per-bio data of the base bio, which nothing else reaches until
+            // the `BufferedIo` is rebuilt below.
+            if let Some(tags) = unsafe { (*p).tags.as_mut() } {
+                // SAFETY: `set_filled`'s contract: a buffer's bio gets an
+                // integrity payload only from `attach_tags`, which makes
+                // the whole of the I/O's tags its one segment (the tags are
+                // replaced only with the `Io`, which was given up while the
+                // bio was in flight), and only if they are exactly the
+                // metadata of the bio's sectors on its device
+                // (`attach_integrity` checks); the read completed without
+                // error, so the device below wrote that metadata, every byte
+                // of the tags.
+                unsafe { tags.set_filled() };
+            }
+        }
         // SAFETY: `bi_private` is what `into_flight` set: the initialised
         // per-bio data of the base bio, which nothing else reaches until the
         // `BufferedIo` is rebuilt below.

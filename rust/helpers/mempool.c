@@ -7,6 +7,7 @@
 #include "../bindings/bindings.h"
 #include <linux/mempool.h>
 #include <linux/bio-integrity.h>
+#include <linux/blk-integrity.h>
 #include <linux/slab.h>
 
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp)
@@ -28,14 +29,16 @@ int rcrypt_mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn,
 
 /*
  * dm-crypt's first try for a bio's integrity tags (crypt_map()): kmalloc
- * without retrying or dipping into reserves, zeroed here; NULL if it fails
- * or the size is beyond kmalloc's.
+ * without retrying or dipping into reserves, zeroed here if @zero; NULL if
+ * it fails or the size is beyond kmalloc's.
  */
-void *rcrypt_tag_kmalloc(size_t len)
+void *rcrypt_tag_kmalloc(size_t len, bool zero)
 {
+	gfp_t gfp = GFP_NOIO | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN;
+
 	if (len > KMALLOC_MAX_SIZE)
 		return NULL;
-	return kzalloc(len, GFP_NOIO | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN);
+	return kmalloc(len, zero ? gfp | __GFP_ZERO : gfp);
 }
 
 void rcrypt_kfree(void *p)
@@ -43,12 +46,20 @@ void rcrypt_kfree(void *p)
 	kfree(p);
 }
 
-/* A bio's integrity payload of one buffer (dm_crypt_integrity_io_alloc()). */
+/*
+ * A bio's integrity payload of one buffer (dm_crypt_integrity_io_alloc()):
+ * exactly the metadata of the bio's sectors on its device (-EINVAL
+ * otherwise), so that a read completing without error has filled all of it.
+ */
 int rcrypt_bio_integrity_attach(struct bio *bio, void *buf, unsigned int len,
 				sector_t seed, gfp_t gfp)
 {
-	struct bio_integrity_payload *bip = bio_integrity_alloc(bio, gfp, 1);
+	struct blk_integrity *bi = blk_get_integrity(bio->bi_bdev->bd_disk);
+	struct bio_integrity_payload *bip;
 
+	if (!bi || bio_integrity_bytes(bi, bio_sectors(bio)) != len)
+		return -EINVAL;
+	bip = bio_integrity_alloc(bio, gfp, 1);
 	if (IS_ERR(bip))
 		return PTR_ERR(bip);
 	bip->bip_iter.bi_sector = seed;

@@ -110,10 +110,12 @@ impl TagIo {
 }
 
 impl Rcrypt {
-    /// `crypt_map()`'s tags: a zeroed buffer for the tuples of `sectors`
-    /// 512-byte sectors from kmalloc if it gives one at once, else from the
-    /// pool (waiting), after shortening the bio with `accept` to what a pool
-    /// buffer holds. Returns the buffer. A zoned write (`split` false) is
+    /// `crypt_map()`'s tags: a buffer for the tuples of `sectors` 512-byte
+    /// sectors, zeroed for a write (`write`; a read's is filled by the
+    /// device: see [`crate::bio::TagBuf`]), from kmalloc if it gives one at
+    /// once, else from the pool (waiting), after shortening the bio with
+    /// `accept` to what a pool buffer holds. Returns the buffer. A zoned
+    /// write (`split` false) is
     /// never shortened: it fails with `EIO` instead, which `io_hints`
     /// (bios no larger than a pool buffer holds) leaves to a table whose
     /// limits were stacked wrongly.
@@ -121,11 +123,12 @@ impl Rcrypt {
         &self,
         tags: &TagIo,
         sectors: u32,
+        write: bool,
         split: bool,
         accept: impl FnOnce(u32),
     ) -> Result<crate::bio::TagBuf> {
         let len = tags.tag_len(sectors).ok_or(EINVAL)?;
-        if let Some(b) = tags.pool.try_kmalloc(len) {
+        if let Some(b) = tags.pool.try_kmalloc(len, write) {
             return Ok(b);
         }
         let sectors = if sectors > tags.pool_max_sectors {
@@ -137,7 +140,7 @@ impl Rcrypt {
         } else {
             sectors
         };
-        tags.pool.alloc(tags.tag_len(sectors).ok_or(EINVAL)?)
+        tags.pool.alloc(tags.tag_len(sectors).ok_or(EINVAL)?, write)
     }
 
     /// `crypt_convert()` for a target with integrity metadata: encrypts the

@@ -6,8 +6,8 @@
 //! (`parse_tests`), the wiping of secrets (`secrets_tests`), the sector
 //! cipher against the kernel crypto API (`cipher_tests`), the AEAD wrapper
 //! (`aead_tests`), the IV generators
-//! (`iv_tests`), the key gate (`gate_tests`) and the write-buffer pool's cap
-//! (`page_pool_tests`). This file holds what they share and the case list.
+//! (`iv_tests`), the key gate (`gate_tests`), the write-buffer pool's cap
+//! and the tag buffers (`page_pool_tests`). This file holds what they share and the case list.
 
 use super::cipher::{SectorCipher, RUN_BATCH};
 use super::iv_vectors;
@@ -15,7 +15,7 @@ use super::table::{self, IvMode, KeySource, KeySpec, ParseError, CRYPTO_MAX_ALG_
 use super::xts_vectors as xv;
 use super::Rcrypt;
 use crate::bio::{PagePool, MAX_LARGE_ORDER};
-use crate::bio::{PoolPage, TestBio};
+use crate::bio::{PoolPage, TagPool, TestBio};
 use crate::crypto::{Direction, ReqKind, RequestPool, Skcipher};
 use crate::keys::SecretBytes;
 use crate::kunit::Test;
@@ -38,7 +38,7 @@ use cipher_tests::{
 };
 use gate_tests::{rekey_gate, rekey_gate_hammer};
 use iv_tests::{iv_generators, iv_keys_wipe_and_init, stateful_iv_known_answers};
-use page_pool_tests::page_pool_cap;
+use page_pool_tests::{page_pool_cap, tag_buffers};
 use parse_tests::{
     iv_modes, key_forms, parse_invalid_tables, parse_late_stages, parse_valid_tables,
 };
@@ -88,5 +88,6 @@ crate::kunit_suite!(
         rekey_gate,
         rekey_gate_hammer,
         page_pool_cap,
+        tag_buffers,
     ]
 );

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The write-buffer page pool's cap.
+//! The write-buffer page pool's cap; the tag buffers.
 
 use super::*;
 
@@ -100,4 +100,63 @@ fn keep(
         return false;
     }
     held.push(page, GFP_KERNEL).is_ok()
+}
+
+/// Tag buffers: one taken for a write is zeroed and its bytes reachable;
+/// one taken for a read (not zeroed) gives no bytes until it is filled,
+/// from kmalloc and from the pool alike, and none beyond its length.
+pub(super) fn tag_buffers(test: &mut Test) {
+    let Ok(pool) = TagPool::new(2, 256) else {
+        return kunit_expect!(test, false, "tag pool");
+    };
+    kunit_expect!(
+        test,
+        pool.alloc(0, true).is_err() && pool.alloc(257, true).is_err()
+    );
+    kunit_expect!(test, pool.try_kmalloc(0, true).is_none());
+    for kmalloc in [true, false] {
+        let take = |zero| match kmalloc {
+            true => pool.try_kmalloc(192, zero),
+            false => pool.alloc(192, zero).ok(),
+        };
+        let Some(mut w) = take(true) else {
+            return kunit_expect!(test, false, "write tags (kmalloc {})", kmalloc);
+        };
+        kunit_expect!(
+            test,
+            w.bytes_mut(0, 192)
+                .is_some_and(|b| b.iter().all(|&x| x == 0)),
+            "write tags not zeroed (kmalloc {})",
+            kmalloc
+        );
+        kunit_expect!(
+            test,
+            w.bytes_mut(128, 65).is_none() && w.bytes_mut(usize::MAX, 2).is_none()
+        );
+        let Some(mut r) = take(false) else {
+            return kunit_expect!(test, false, "read tags (kmalloc {})", kmalloc);
+        };
+        kunit_expect!(
+            test,
+            r.len() == 192 && r.bytes_mut(0, 1).is_none() && r.bytes_mut(0, 0).is_none(),
+            "unfilled read tags reachable (kmalloc {})",
+            kmalloc
+        );
+        // What a completed read does (`BufferedIo`'s completion), with the
+        // bytes written here instead of by a device.
+        // SAFETY: `write_bytes` writes the buffer's 192 bytes, its own; then
+        // every byte of it has been written, as `set_filled` requires.
+        #[allow(unsafe_code)]
+        unsafe {
+            core::ptr::write_bytes(r.as_ptr(), 0xa5, r.len());
+            r.set_filled();
+        }
+        kunit_expect!(
+            test,
+            r.bytes_mut(0, 192)
+                .is_some_and(|b| b.iter().all(|&x| x == 0xa5)),
+            "filled read tags (kmalloc {})",
+            kmalloc
+        );
+    }
 }
