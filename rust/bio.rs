@@ -500,6 +500,18 @@ impl Bio {
         self.raw().bi_opf & bindings::RCRYPT_REQ_INTEGRITY != 0
     }
 
+    /// Whether the bio's integrity payload is the one buffer of `len`
+    /// bytes at `buf` (compared by address: nothing is read there).
+    pub(crate) fn integrity_is(&self, buf: *const u8, len: usize) -> bool {
+        let Ok(len) = u32::try_from(len) else {
+            return false;
+        };
+        // SAFETY: The helper reads the payload of a valid bio (type
+        // invariant), if it has one, and compares addresses only.
+        self.has_integrity()
+            && unsafe { bindings::rcrypt_bio_integrity_is(self.as_ptr(), buf.cast(), len) }
+    }
+
     /// Attaches an integrity payload of the `len` bytes at `buf`, seeded
     /// with `seed` (dm-crypt's `dm_crypt_integrity_io_alloc()`): the device
     /// below reads the bio's metadata from it or writes it there. `len`

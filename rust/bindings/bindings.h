@@ -131,6 +131,7 @@ int rcrypt_mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn,
 void *rcrypt_mempool_alloc(mempool_t *pool, gfp_t gfp);
 void *rcrypt_tag_kmalloc(size_t len, bool zero);
 void rcrypt_kfree(void *p);
+bool rcrypt_bio_integrity_is(struct bio *bio, const void *buf, unsigned int len);
 int rcrypt_bio_integrity_attach(struct bio *bio, void *buf, unsigned int len,
 				sector_t seed, gfp_t gfp);
 void *rcrypt_page_address(struct page *page);

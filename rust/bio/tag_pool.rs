@@ -150,6 +150,11 @@ impl TagBuf {
         Some(unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().add(from), len) })
     }
 
+    /// Whether the buffer is filled (its bytes reachable).
+    pub(crate) fn is_filled(&self) -> bool {
+        self.filled
+    }
+
     /// Marks the buffer filled: its bytes become reachable.
     ///
     /// # Safety
@@ -157,7 +162,8 @@ impl TagBuf {
     /// Every one of the `len` bytes has been written since the buffer was
     /// taken: it was the whole integrity payload of a read that completed
     /// without error, which the device below filled with the metadata of
-    /// each of its sectors.
+    /// each of its sectors (by DMA or by copy: a device that reports a
+    /// read done without writing its metadata breaks its own contract).
     pub(crate) unsafe fn set_filled(&mut self) {
         // INVARIANT: The `len` bytes are initialised (the caller's
         // guarantee).

@@ -135,7 +135,9 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         // I/O reaches (type invariant of `Io`).
         let pb = unsafe { self.io.p.as_mut() };
         let tags = pb.tags.as_ref().ok_or(kernel::error::code::EINVAL)?;
-        if self.buf.bio().has_integrity() {
+        // (A write's tags must be filled: an unfilled buffer holds whatever
+        // kmalloc left there.)
+        if self.buf.bio().has_integrity() || (self.buf.bio().is_write() && !tags.is_filled()) {
             return Err(kernel::error::code::EINVAL);
         }
         let len = u32::try_from(tags.len()).map_err(|_| kernel::error::code::EINVAL)?;
@@ -380,21 +382,20 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
             // walked again to decrypt it.)
             unsafe { clone.restore_cursor(&cursor) };
         }
-        if !clone.is_write() && clone.has_integrity() && clone.status().is_ok() {
+        if !clone.is_write() && clone.status().is_ok() {
             // SAFETY: `bi_private` is what `into_flight` set: the initialised
             // per-bio data of the base bio, which nothing else reaches until
             // the `BufferedIo` is rebuilt below.
             if let Some(tags) = unsafe { (*p).tags.as_mut() } {
-                // SAFETY: `set_filled`'s contract: a buffer's bio gets an
-                // integrity payload only from `attach_tags`, which makes
-                // the whole of the I/O's tags its one segment (the tags are
-                // replaced only with the `Io`, which was given up while the
-                // bio was in flight), and only if they are exactly the
-                // metadata of the bio's sectors on its device
-                // (`attach_integrity` checks); the read completed without
-                // error, so the device below wrote that metadata, every byte
-                // of the tags.
-                unsafe { tags.set_filled() };
+                if clone.integrity_is(tags.as_ptr(), tags.len()) {
+                    // SAFETY: `set_filled`'s contract: the tags, all of them,
+                    // are the read's integrity payload (checked), which
+                    // `attach_integrity` attached only as exactly the
+                    // metadata of the bio's sectors on its device; the read
+                    // completed without error, so the device below wrote
+                    // that metadata, every byte of the tags.
+                    unsafe { tags.set_filled() };
+                }
             }
         }
         // SAFETY: `bi_private` is what `into_flight` set: the initialised

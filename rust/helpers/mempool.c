@@ -67,3 +67,12 @@ int rcrypt_bio_integrity_attach(struct bio *bio, void *buf, unsigned int len,
 		return -ENOMEM;
 	return 0;
 }
+
+/* Whether the bio's integrity payload is the one buffer @buf of @len bytes. */
+bool rcrypt_bio_integrity_is(struct bio *bio, const void *buf, unsigned int len)
+{
+	struct bio_integrity_payload *bip = bio_integrity(bio);
+
+	return bip && bip->bip_vcnt == 1 && bvec_virt(&bip->bip_vec[0]) == buf &&
+	       bip->bip_vec[0].bv_len == len;
+}
