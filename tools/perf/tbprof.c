@@ -7,8 +7,13 @@
  *
  * Arguments: ctl=PATH, a file polled every 50 ms whose lines are commands:
  *   reset        zero every count (start a window)
- *   dump PATH    write "<hex address> <instructions> <count>" per block
- *                that ran since the last reset to PATH (end a window)
+ *   dump PATH    write "<hex address> <instructions> <count> <entries>"
+ *                per block that ran since the last reset to PATH (end a
+ *                window)
+ * <entries> counts the runs of a block entered from a block on other pages:
+ * in system emulation TCG chains a jump to the next block only within the
+ * pages of the block it leaves, so each of these went through the
+ * emulator's block lookup (as every indirect jump and return does too).
  * The file is deleted once its commands ran. Counts are exact with one
  * guest thread (-icount or one vCPU), as `make profile` runs QEMU.
  */
@@ -29,7 +34,13 @@ struct block {
 	uint64_t insns;
 	uint64_t count;		/* incremented by the generated code */
 	uint64_t base;		/* count at the last reset */
+	uint64_t last_page;	/* page of the block's last instruction */
+	uint64_t entries;	/* runs entered from a block on other pages */
+	uint64_t entries_base;	/* entries at the last reset */
 };
+
+/* Pages of the block that ran last (one guest thread: see above). */
+static uint64_t prev_first = UINT64_MAX, prev_last = UINT64_MAX;
 
 static GMutex lock;
 static GHashTable *blocks;
@@ -52,11 +63,25 @@ static gboolean block_equal(gconstpointer a, gconstpointer b)
 	return x->addr == y->addr && x->insns == y->insns;
 }
 
+static void tb_exec(unsigned int vcpu, void *udata)
+{
+	struct block *b = udata;
+	uint64_t page = b->addr >> 12;
+
+	if (page != prev_first && page != prev_last)
+		b->entries++;
+	prev_first = page;
+	prev_last = b->last_page;
+}
+
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	struct block key = { qemu_plugin_tb_vaddr(tb), qemu_plugin_tb_n_insns(tb) };
 	struct block *b;
 
+	struct qemu_plugin_insn *last = qemu_plugin_tb_get_insn(tb, key.insns - 1);
+
+	key.last_page = (qemu_plugin_insn_vaddr(last) + qemu_plugin_insn_size(last) - 1) >> 12;
 	g_mutex_lock(&lock);
 	b = g_hash_table_lookup(blocks, &key);
 	if (!b) {
@@ -66,6 +91,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	}
 	g_mutex_unlock(&lock);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->count, 1);
+	qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec, QEMU_PLUGIN_CB_NO_REGS, b);
 }
 
 static void command(char *line)
@@ -76,8 +102,10 @@ static void command(char *line)
 	g_strstrip(line);
 	g_hash_table_iter_init(&it, blocks);
 	if (!strcmp(line, "reset")) {
-		while (g_hash_table_iter_next(&it, &p, NULL))
+		while (g_hash_table_iter_next(&it, &p, NULL)) {
 			((struct block *)p)->base = ((struct block *)p)->count;
+			((struct block *)p)->entries_base = ((struct block *)p)->entries;
+		}
 	} else if (!strncmp(line, "dump ", 5)) {
 		FILE *f = fopen(g_strstrip(line + 5), "w");
 
@@ -89,8 +117,8 @@ static void command(char *line)
 			struct block *b = p;
 
 			if (b->count != b->base)
-				fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", b->addr, b->insns,
-					b->count - b->base);
+				fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", b->addr,
+					b->insns, b->count - b->base, b->entries - b->entries_base);
 		}
 		fclose(f);
 	} else if (*line) {
