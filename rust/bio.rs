@@ -508,8 +508,7 @@ impl Bio {
         };
         // SAFETY: The helper reads the payload of a valid bio (type
         // invariant), if it has one, and compares addresses only.
-        self.has_integrity()
-            && unsafe { bindings::rcrypt_bio_integrity_is(self.as_ptr(), buf.cast(), len) }
+        unsafe { bindings::rcrypt_bio_integrity_is(self.as_ptr(), buf.cast(), len) }
     }
 
     /// Attaches an integrity payload of the `len` bytes at `buf`, seeded

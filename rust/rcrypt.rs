@@ -246,8 +246,8 @@ impl TargetOperations for Rcrypt {
             Some(ti) => {
                 let sectors = bio.sectors();
                 // (A write to a zoned device may not be split.)
-                let split = !(self.zoned && bio.is_write());
                 let write = bio.is_write();
+                let split = !(self.zoned && write);
                 match self.map_tags(ti, sectors, write, split, |n| {
                     target.accept_partial_bio(&bio, n)
                 }) {
