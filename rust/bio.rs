@@ -768,6 +768,42 @@ impl BioSet {
         // valid bio whose reference the caller owns.
         unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
     }
+
+    /// A clone of `src` for `dev` (`bio_alloc_clone`): a new bio over the
+    /// same segments (shared, not copied), at the same position, with the
+    /// same flags and I/O priority. Waits for the pool with `wait` (GFP_NOIO)
+    /// and may fail without (GFP_NOWAIT), as [`Self::alloc_bio`].
+    ///
+    /// # Safety
+    ///
+    /// `src` has no integrity payload, and its segments (the vector array
+    /// and the pages it names) stay valid until the clone is released
+    /// ([`Bio::put`]): the clone walks them, and so does the device it is
+    /// submitted to.
+    pub(crate) unsafe fn alloc_clone(
+        &self,
+        dev: BlockDevice<'_>,
+        src: &Bio,
+        wait: bool,
+    ) -> Result<Bio> {
+        let gfp = if wait {
+            bindings::RCRYPT_GFP_NOIO
+        } else {
+            bindings::RCRYPT_GFP_NOWAIT
+        };
+        // SAFETY: `bio_alloc_clone` needs an initialised bio set, a valid
+        // block device and a valid source bio whose segments outlive the
+        // clone: `bs` is initialised until `drop` (type invariant), `dev` is
+        // valid while borrowed (`BlockDevice`'s invariant), `src` is valid
+        // (its type invariant) and its segments outlive the clone (the
+        // caller's guarantee). With no payload on `src` (the caller's
+        // guarantee), none is cloned.
+        let p =
+            unsafe { bindings::bio_alloc_clone(dev.as_ptr(), src.as_ptr(), gfp, self.bs.get()) };
+        // SAFETY: `Bio::from_raw`'s contract: a non-null result is a new,
+        // valid bio whose reference the caller owns.
+        unsafe { Bio::from_raw(p) }.ok_or(ENOMEM)
+    }
 }
 
 impl Drop for BioSet {

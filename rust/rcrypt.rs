@@ -7,7 +7,7 @@
 //! it deny `unsafe_code` (one KUnit case, which builds an `Args` over a raw
 //! argv, allows it, and so does the target's [`IoTarget`] implementation:
 //! no unsafe operation, a promise about the transforms of a decryption
-//! that `dm::BufferedIo::run_atomic` may leave in flight). The constructor follows `crypt_ctr()` step by step
+//! that `dm::Io::run_atomic` may leave in flight). The constructor follows `crypt_ctr()` step by step
 //! (the stage numbers are those of [`table`]'s documentation) so that every
 //! table gets the same verdict and the same `ti->error` message as dm-crypt.
 //!
@@ -16,8 +16,10 @@
 //! new bio. The crypto runs inline or on the work queue as the [`Engine`](io::Engine)
 //! decides. Every allocation on the I/O path comes from a mempool, so I/O
 //! waits for memory, never fails for want of it. With integrity metadata
-//! (AEAD tags, the `random` IV) reads go to pool pages too and each sector
-//! is checked and decrypted from there ([`integrity`]).
+//! (AEAD tags, the `random` IV) reads go to the device as a clone carrying
+//! the tags (as in dm-crypt) and are checked and decrypted in place; one
+//! that fails a tag is read again into pool pages and checked there
+//! ([`integrity`]).
 //!
 //! This file holds the target type [`Rcrypt`] (`struct crypt_config`) and its
 //! [`TargetOperations`] (`crypt_ctr()`, `crypt_map()`, `crypt_status()`, ...);
@@ -167,9 +169,9 @@ pub(crate) struct Rcrypt {
 
 /// What the I/O types ([`dm::Io`], [`dm::BufferedIo`]) use of the target.
 // SAFETY: The one crypto operation rcrypt may leave in flight from
-// `BufferedIo::run_atomic` (a read checked and decrypted from the softirq
-// work queue: `integrity::decrypt_tagged_bh`) reads the read's buffer and
-// writes its bio, with the target's transforms (`SectorCipher::tfms`), and
+// `Io::run_atomic` (a read checked and decrypted in place from the softirq
+// work queue: `integrity::decrypt_tagged_bh`) reads and writes the read's
+// bio, with the target's transforms (`SectorCipher::tfms`), and
 // returns at once when an operation is left in flight (`EINPROGRESS` ends
 // `convert_tagged_with`'s loop), touching no page after it.
 // Those are freed only with the target, which device-mapper destroys once

@@ -217,58 +217,6 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
     /// process context): for a buffer whose I/O is over (a read to
     /// decrypt) or not started.
     pub(crate) fn queue(self, f: fn(BufferedIo<T, S>)) {
-        self.queue_on(f, false);
-    }
-
-    /// Runs `f` with this I/O and buffer from the system's softirq work
-    /// queue ([`Io::queue_on`]: `f` must not sleep), for a read to decrypt
-    /// whose completion came in hard interrupt context.
-    pub(crate) fn queue_bh(self, f: fn(BufferedIo<T, S>)) {
-        self.queue_on(f, true);
-    }
-
-    /// Runs `f` with the I/O's parts and the buffer's bio where the context
-    /// may not sleep: the per-bio area comes as a
-    /// [`crate::crypto::AtomicArea`] (the `area` of the parts is empty),
-    /// whose request does not wait for an asynchronous transform. If `f`
-    /// leaves an operation in flight there, this I/O goes to the target's
-    /// work queue, where the operation is waited for and then `resume`
-    /// runs with the I/O (`None`); else the I/O comes back with `f`'s result.
-    pub(crate) fn run_atomic<R>(
-        mut self,
-        f: impl FnOnce(IoParts<'_, T, S>, &Bio, crate::crypto::AtomicArea<'_>) -> R,
-        resume: fn(BufferedIo<T, S>),
-    ) -> Option<(Self, R)> {
-        let (r, left) = {
-            let (io, buf) = (&mut self.io, &self.buf);
-            let (mut parts, in_flight) = io.parts_in_flight();
-            let area = core::mem::take(&mut parts.area);
-            // SAFETY: `AtomicArea::new`'s contract: the area is per-bio
-            // data, slab memory in the linear map; if an operation is left
-            // in flight (checked below, once `f` has returned and its
-            // borrows have ended), this I/O goes to the work queue, whose
-            // step settles the record before anything else (`queued`); until
-            // then nothing uses the area: this `BufferedIo` is given up to the
-            // queue, so its bio, buffer and per-bio data stay alive and
-            // untouched, and the target keeps the transforms (`IoTarget`'s
-            // safety requirement: the operation uses this I/O's pages and
-            // the target's transforms only, which stay allocated and keyed
-            // while the bio is in flight, as it is until the work has run,
-            // and `f` touches none of those pages once it is left in flight).
-            // This is the only `AtomicArea` of the area, and there is none
-            // before the record is settled.
-            let atomic = unsafe { crate::crypto::AtomicArea::new(area, in_flight) };
-            let r = f(parts, buf.bio(), atomic);
-            (r, in_flight.is_set())
-        };
-        if left {
-            self.queue_on(resume, false);
-            return None;
-        }
-        Some((self, r))
-    }
-
-    fn queue_on(self, f: fn(BufferedIo<T, S>), bh: bool) {
         let mut this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `ptr::read` and `ManuallyDrop::take` move the I/O and the
         // buffer out of `this`, which is neither used nor dropped again, so
@@ -288,19 +236,15 @@ impl<T: IoTarget, S: Send> BufferedIo<T, S> {
         pb.clone_pool = pool.as_ptr();
         pb.queued_clone = clone.as_ptr();
         // (`Bio` has no destructor: the clone is kept by its pointer.)
-        io.queue_on(Self::queued, bh);
+        io.queue(Self::queued);
     }
 
-    /// The work step of [`Self::queue`]: waits for a crypto operation left
-    /// in flight in the per-bio area ([`Self::run_atomic`], which queues
-    /// on the target's work queue, never on the softirq one), rebuilds
-    /// `Self` from the parts `queue` left in the per-bio data and runs its
-    /// function.
+    /// The work step of [`Self::queue`]: rebuilds `Self` from the parts
+    /// `queue` left in the per-bio data and runs its function.
     fn queued(mut io: Io<T, S>) {
         // SAFETY: `p` points to the initialised per-bio data, which only
         // this I/O reaches (type invariant of `Io`).
         let pb = unsafe { io.p.as_mut() };
-        pb.in_flight.settle();
         let (f, pool, clone) = (
             pb.buf_work_fn.take(),
             pb.clone_pool,

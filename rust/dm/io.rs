@@ -24,10 +24,9 @@ use kernel::types::Opaque;
 ///
 /// # Safety
 ///
-/// A crypto operation the target leaves in flight in
-/// [`BufferedIo::run_atomic`] (through the [`crate::crypto::AtomicArea`]
-/// it is given there) uses no page ranges but those of that I/O's bio and
-/// buffer, and only transforms that stay allocated, with their keys
+/// A crypto operation the target leaves in flight in [`Io::run_atomic`]
+/// (through the [`crate::crypto::AtomicArea`] it is given there) uses no
+/// page ranges but those of that I/O's bio, and only transforms that stay allocated, with their keys
 /// unchanged, while any bio of the target is in flight; and once an
 /// operation fails with `EINPROGRESS` there (left in flight), the target
 /// reads and writes none of those pages before `run_atomic` returns.
@@ -64,6 +63,8 @@ pub(super) struct PerBio<T: IoTarget, S> {
     pub(super) saved_end_io: bindings::bio_end_io_t,
     pub(super) saved_private: *mut core::ffi::c_void,
     pub(super) saved_cursor: Option<SavedPosition>,
+    /// `Io::submit_clone`: the completion step.
+    pub(super) clone_fn: Option<fn(Io<T, S>, BlkStatus)>,
     /// `BufferedIo`: the completion step and the pool's identity.
     pub(super) buf_fn: Option<fn(BufferedIo<T, S>)>,
     pub(super) clone_pool: *mut crate::bio::PoolInner,
@@ -77,8 +78,9 @@ pub(super) struct PerBio<T: IoTarget, S> {
     /// carries to the device ([`BufferedIo::attach_tags`]).
     pub(super) tags: Option<TagBuf>,
     /// A crypto operation left in flight in the area after this structure
-    /// ([`BufferedIo::run_atomic`]); set only while the I/O is queued for
-    /// [`BufferedIo::queue`]'s work step, which settles it first.
+    /// ([`Io::run_atomic`]); set only while the
+    /// I/O is queued on the target's work queue, whose work step
+    /// (`work_trampoline`) settles it first.
     pub(super) in_flight: InFlight,
     pub(super) sorted: Opaque<SortedBio>,
     /// The write buffer's bio and its vectors when it fits here
@@ -194,6 +196,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
                 saved_end_io: None,
                 saved_private: core::ptr::null_mut(),
                 saved_cursor: None,
+                clone_fn: None,
                 buf_fn: None,
                 clone_pool: core::ptr::null_mut(),
                 buf_cursor: None,
@@ -292,6 +295,53 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         self.queue_on(f, false);
     }
 
+    /// Runs `f` with this I/O from the system's softirq work queue
+    /// ([`Self::queue_on`]: `f` must not sleep), for a read to decrypt whose
+    /// completion came in hard interrupt context.
+    pub(crate) fn queue_bh(self, f: fn(Io<T, S>)) {
+        self.queue_on(f, true);
+    }
+
+    /// Runs `f` with the I/O's parts where the context may not sleep: the
+    /// per-bio area comes as a [`crate::crypto::AtomicArea`] (the `area`
+    /// of the parts is empty), whose request does not wait for an
+    /// asynchronous transform. If `f` leaves an operation in flight there,
+    /// this I/O goes to the target's work queue, where the operation is
+    /// waited for and then `resume` runs with the I/O (`None`); else the
+    /// I/O comes back with `f`'s result.
+    pub(crate) fn run_atomic<R>(
+        mut self,
+        f: impl FnOnce(IoParts<'_, T, S>, crate::crypto::AtomicArea<'_>) -> R,
+        resume: fn(Io<T, S>),
+    ) -> Option<(Self, R)> {
+        let (r, left) = {
+            let (mut parts, in_flight) = self.parts_in_flight();
+            let area = core::mem::take(&mut parts.area);
+            // SAFETY: `AtomicArea::new`'s contract: the area is per-bio
+            // data, slab memory in the linear map; if an operation is left
+            // in flight (checked below, once `f` has returned and its
+            // borrows have ended), this I/O goes to the target's work queue,
+            // whose step settles the record before anything else
+            // (`work_trampoline`); until then nothing uses the area: this
+            // `Io` is given up to the queue, so its bio and per-bio data stay
+            // alive and untouched, and the target keeps the transforms
+            // (`IoTarget`'s safety requirement: the operation uses this I/O's
+            // pages and the target's transforms only, which stay allocated
+            // and keyed while the bio is in flight, as it is until the work
+            // has run, and `f` touches none of those pages once it is left
+            // in flight). This is the only `AtomicArea` of the area, and
+            // there is none before the record is settled.
+            let atomic = unsafe { crate::crypto::AtomicArea::new(area, in_flight) };
+            let r = f(parts, atomic);
+            (r, in_flight.is_set())
+        };
+        if left {
+            self.queue_on(resume, false);
+            return None;
+        }
+        Some((self, r))
+    }
+
     /// [`Self::queue`], or with `bh` on the system's softirq work queue
     /// (`system_bh_wq`: on this CPU, as soon as the current interrupt
     /// returns; `f` must not sleep).
@@ -345,6 +395,11 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         // that `queue_on` forgot (the caller's guarantee), which nothing else
         // reaches until that `Io` is rebuilt below.
         let (f, size) = unsafe { ((*p).work_fn.take(), (*p).size) };
+        // A crypto operation left in flight by `run_atomic` (which queues on
+        // the target's work queue, in process context: this may sleep then)
+        // is waited for before anything else.
+        // SAFETY: As just above, `p` is the initialised per-bio data.
+        unsafe { (*p).in_flight.settle() };
         let Some(f) = f else { return };
         // SAFETY: `p` is the start of the `size` bytes of per-bio data of a
         // bio device-mapper passed to a map function (type invariants of the
@@ -445,21 +500,153 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         }
     }
 
+    /// Submits a clone of the bio (dm-crypt's read clone: the bio's own
+    /// segments, shared) from the target's bio set, directed at `sector` of
+    /// the target's device and carrying the I/O's integrity tags, if it has
+    /// any, as its payload (seeded with `sector`): `done` runs with this
+    /// I/O and the clone's status when the clone completes, the clone
+    /// released and the bio's position as it was. (For a read, tags that
+    /// the read brought are marked filled: see [`TagBuf`].) `done` may run
+    /// in interrupt context, so it must not sleep. Waits for the clone and
+    /// the payload with `wait` (GFP_NOIO) and not without (GFP_NOWAIT, for
+    /// `map`); gives the I/O back if either is missing (then `Ok`), or if
+    /// the tags are not the metadata of the bio's sectors there or the bio
+    /// carries a payload of its own (`Err`: no clone will do).
+    pub(crate) fn submit_clone(
+        mut self,
+        sector: u64,
+        wait: bool,
+        done: fn(Io<T, S>, BlkStatus),
+    ) -> Result<(), Result<Self, Self>> {
+        if self.base.has_integrity() {
+            return Err(Err(self));
+        }
+        let t: *const T = self.target();
+        // SAFETY: The target stays alive until the bio is ended (type
+        // invariant), so it is valid for this function; the raw pointer only
+        // releases the borrow of `self`.
+        let t = unsafe { &*t };
+        // SAFETY: `alloc_clone`'s contract: the bio has no payload (checked
+        // above); its segments stay valid until the clone is released: the
+        // bio is not ended before that (only `clone_trampoline`, once the
+        // clone is released, or this function, after releasing it, gives
+        // the `Io` back), and device-mapper keeps a bio's segments until it
+        // is ended.
+        let clone = unsafe { t.bio_set().alloc_clone(t.device().bdev(), &self.base, wait) };
+        let Ok(mut clone) = clone else {
+            return Err(Ok(self));
+        };
+        clone.set_sector(sector);
+        // SAFETY: `p` points to the initialised per-bio data, which only this
+        // `Io` reaches (type invariant).
+        let pb = unsafe { self.p.as_mut() };
+        if let Some(tags) = pb.tags.as_ref() {
+            // (A write's tags must be filled: an unfilled buffer holds
+            // whatever kmalloc left there.)
+            let len = match u32::try_from(tags.len()) {
+                Ok(len) if !clone.is_write() || tags.is_filled() => Ok(len),
+                _ => Err(kernel::error::code::EINVAL),
+            };
+            let attached = match len {
+                // SAFETY: `attach_integrity`'s contract:
+                // - the tags are `len` bytes of kmalloc memory (`TagBuf`'s
+                //   invariant) in the per-bio data, which stays valid until
+                //   the clone's I/O is over: the tags are replaced or dropped
+                //   only with the `Io` (`set_tags`, `end`, `Drop`), which is
+                //   given up below until the clone has completed, and nothing
+                //   reaches them meanwhile;
+                // - the clone has no payload (none was cloned: the bio has
+                //   none) and is not in flight.
+                Ok(len) => unsafe { clone.attach_integrity(tags.as_ptr(), len, sector, wait) },
+                Err(e) => Err(e),
+            };
+            if let Err(e) = attached {
+                clone.put();
+                return Err(if e == kernel::error::code::ENOMEM {
+                    Ok(self)
+                } else {
+                    Err(self)
+                });
+            }
+        }
+        pb.clone_fn = Some(done);
+        // SAFETY: `set_end_io`'s contract:
+        // - `clone_trampoline` may be called with this clone: it finds in
+        //   `bi_private` the per-bio data, which holds its step (set just
+        //   above);
+        // - the per-bio data stays valid until it runs: it lives until the
+        //   bio is ended, which only `done` or later can do.
+        unsafe { clone.set_end_io(Some(Self::clone_trampoline), self.p.as_ptr().cast()) };
+        self.submit_remap(clone);
+        Ok(())
+    }
+
+    /// # Safety
+    ///
+    /// Called by the kernel as the completion of a clone set up by
+    /// [`Self::submit_clone`] and submitted: the clone's I/O is over, and
+    /// its private pointer is still the per-bio data of a base bio that is
+    /// not ended, whose `Io` `submit_clone` gave up.
+    unsafe extern "C" fn clone_trampoline(clone: *mut bindings::bio) {
+        // SAFETY: `clone` is a valid bio whose I/O is over, and this
+        // completion is its only holder (the caller's guarantee).
+        let Some(clone) = (unsafe { Bio::from_raw(clone) }) else {
+            return;
+        };
+        let p = clone.private().cast::<PerBio<T, S>>();
+        let status = clone.status();
+        if !clone.is_write() && status.is_ok() {
+            // SAFETY: `bi_private` is what `submit_clone` set: the
+            // initialised per-bio data of the base bio, which nothing else
+            // reaches until the `Io` is rebuilt below.
+            if let Some(tags) = unsafe { (*p).tags.as_mut() } {
+                if clone.integrity_is(tags.as_ptr(), tags.len()) {
+                    // SAFETY: `set_filled`'s contract: the tags, all of
+                    // them, are the read's integrity payload (checked),
+                    // which `attach_integrity` attached only as exactly the
+                    // metadata of the clone's sectors on its device; the
+                    // read completed without error, so the device below
+                    // wrote that metadata, every byte of the tags.
+                    unsafe { tags.set_filled() };
+                }
+            }
+        }
+        // The clone and its payload (not the tags) are freed; the base bio's
+        // position never moved (the clone has its own).
+        clone.put();
+        // SAFETY: As above, `p` is the base bio's per-bio data.
+        let (f, size) = unsafe { ((*p).clone_fn.take(), (*p).size) };
+        let Some(f) = f else { return };
+        // SAFETY: `p` is the start of the `size` bytes of per-bio data of a
+        // bio device-mapper passed to a map function (type invariants of
+        // the `Io` that `submit_clone` gave up): `dm_bio_from_per_bio_data`
+        // steps over them to it.
+        let base = unsafe { bindings::rcrypt_dm_bio_from_per_bio_data(p.cast(), size) };
+        // SAFETY: `base` is the base bio `submit_clone` gave up, not ended;
+        // this completion is now its only holder.
+        if let (Some(p), Some(base)) = (NonNull::new(p), unsafe { Bio::from_raw(base) }) {
+            // INVARIANT: The `Io` that `submit_clone` gave up, rebuilt as it
+            // was.
+            f(Io { p, base }, status);
+        }
+    }
+
     /// Hands the base bio over to `clone`'s completion (which rebuilds
     /// `Self`) and submits the clone through device-mapper, which then
     /// accounts the base bio's I/O to the mapped device, as for dm-crypt
     /// (the target sets `accounts_remapped_io`).
     ///
-    /// `clone` is a write buffer of this I/O ([`BufferedIo::submit`]),
-    /// directed at the target's device.
+    /// `clone` is a buffer of this I/O ([`BufferedIo::submit`]) or a clone
+    /// of its bio ([`Self::submit_clone`]), directed at the target's device.
     pub(super) fn submit_remap(self, clone: Bio) {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `submit_remap`'s contract:
         // - the base bio came to the target's map function and is not ended
         //   (type invariant); `this` is neither used nor dropped again, so
         //   only the clone's completion, which rebuilds the `Io`, ends it;
-        // - the clone is directed at the target's device (`with_buffer`),
-        //   open until the target is destroyed, which waits for its bios.
+        // - the clone is directed at the target's device (`with_buffer`,
+        //   `submit_clone`), open until the target is destroyed, which waits
+        //   for its bios.
         unsafe { clone.submit_remap(&this.base) };
     }
 
@@ -467,9 +654,10 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     pub(crate) fn end(self, status: BlkStatus) {
         // SAFETY: `p` points to the per-bio data, whose state and tags are
         // initialised (type invariant) and dropped once, here: `take_base`
-        // forgets `self`, so `Drop` does not drop them again. No buffer
-        // carries the tags any more: a `BufferedIo` holds the `Io` until its
-        // buffer's I/O is over.
+        // forgets `self`, so `Drop` does not drop them again. No buffer or
+        // clone carries the tags any more: a `BufferedIo` holds the `Io`
+        // until its buffer's I/O is over, and `submit_clone` gives it up
+        // until its clone is released.
         unsafe {
             core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).state));
             core::ptr::drop_in_place(core::ptr::addr_of_mut!((*self.p.as_ptr()).tags));

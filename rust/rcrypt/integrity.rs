@@ -10,13 +10,15 @@
 //! `-EBADMSG` handling of `kcryptd_async_done()` / `crypt_convert()`.
 //!
 //! Writes are encrypted into pool pages as always, with their tags filled
-//! sector by sector and carried by the write's integrity payload. Reads,
-//! unlike rcrypt's others and unlike dm-crypt's, go to pool pages too
-//! (dm-crypt reads into the caller's pages and, when a tag fails, reads the
-//! bio again into its own pages to check it there: a caller writing into
-//! its buffer during an `O_DIRECT` read could change the ciphertext under
-//! the check): each sector is checked and decrypted from a private copy
-//! nobody else can write, into the caller's page, so one read settles it.
+//! sector by sector and carried by the write's integrity payload. Reads go
+//! to the device as a clone of the bio carrying the tags, as in dm-crypt,
+//! and are checked and decrypted in place. A read whose check fails there,
+//! or cannot finish (an asynchronous transform's operation left in flight
+//! in softirq context), is read again into pool pages and checked and
+//! decrypted from that private copy into the bio's pages (dm-crypt's
+//! `aead_recheck`): a caller writing into its own buffer during an
+//! `O_DIRECT` read changes the ciphertext under the first check, not under
+//! the second, so only a tag that fails there fails the bio.
 
 use super::cipher::SectorCipher;
 use super::io::{finish, IoState, RcryptBuf, RcryptIo, Run};
@@ -28,7 +30,7 @@ use crate::dm;
 use crate::errno::EBADMSG;
 use crate::wq;
 use core::sync::atomic::Ordering;
-use kernel::error::code::{EINVAL, EIO, ENOMEM};
+use kernel::error::code::{EINVAL, EIO};
 use kernel::error::Error;
 use kernel::prelude::*;
 
@@ -144,15 +146,17 @@ impl Rcrypt {
     }
 
     /// `crypt_convert()` for a target with integrity metadata: encrypts the
-    /// bio's sectors into the buffer `buf` and fills their tuples, or
-    /// decrypts them from `buf` (read from the device with their tuples)
-    /// into the bio, checking each tag. `Err(EBADMSG)` names no sector: the
-    /// failing one was reported (rate-limited) and counted.
+    /// bio's sectors into the buffer `out` and fills their tuples, or
+    /// decrypts them (read from the device with their tuples) from `out`,
+    /// or in place without it, checking each tag. `Err(EBADMSG)` names no
+    /// sector; with `report`, the failing one was reported (rate-limited)
+    /// and counted (dm-crypt reports only the recheck's failures).
     pub(super) fn convert_tagged(
         &self,
         p: dm::IoParts<'_, Rcrypt, IoState>,
-        out: &Bio,
+        out: Option<&Bio>,
         dir: Direction,
+        report: bool,
     ) -> Result {
         let dm::IoParts {
             bio,
@@ -162,18 +166,20 @@ impl Rcrypt {
             ..
         } = p;
         let req = self.req_pool.get(area)?;
-        self.convert_tagged_with(req, bio, state, tags, out, dir)
+        self.convert_tagged_with(req, bio, state, tags, out, dir, report)
     }
 
     /// [`Self::convert_tagged`] with the request `req`.
+    #[allow(clippy::too_many_arguments)]
     fn convert_tagged_with(
         &self,
         mut req: Request<'_>,
         bio: &Bio,
         state: &IoState,
         tags: Option<&mut TagBuf>,
-        out: &Bio,
+        out: Option<&Bio>,
         dir: Direction,
+        report: bool,
     ) -> Result {
         let ti = self.tags.as_ref().ok_or(EINVAL)?;
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
@@ -187,17 +193,19 @@ impl Rcrypt {
         let mut sector = state.sector;
         let mut index = 0usize;
         let mut cursor = bio.cursor();
-        let mut ocursor = out.cursor();
+        let mut out = out.map(|o| (o, o.cursor()));
         let mut left = bio.size() & !mask;
         while left > 0 {
-            let (mine, theirs) = bio
-                .next_run(&mut cursor, Some((out, &mut ocursor)), left, mask)
-                .ok_or(EIO)?;
-            let theirs = theirs.ok_or(EIO)?;
-            // Writes go from the bio into the buffer, reads the other way.
-            let (src, dst) = match dir {
-                Direction::Encrypt => (mine, theirs),
-                Direction::Decrypt => (theirs, mine),
+            let oc = out.as_mut().map(|(o, oc)| (*o, oc));
+            let buffered = oc.is_some();
+            let (mine, theirs) = bio.next_run(&mut cursor, oc, left, mask).ok_or(EIO)?;
+            // Writes go from the bio into the buffer, reads the other way
+            // or in place.
+            let (src, dst) = match (theirs, dir) {
+                (Some(theirs), Direction::Encrypt) => (mine, theirs),
+                (Some(theirs), Direction::Decrypt) => (theirs, mine),
+                (None, Direction::Decrypt) if !buffered => (mine, mine),
+                (None, _) => return Err(EIO),
             };
             let len = src.len();
             let mut off = 0;
@@ -210,7 +218,7 @@ impl Rcrypt {
                     .cipher
                     .crypt_tagged(&tfms, &mut req, dir, cc_sector, sector, s, d, t, ti);
                 if let Err(e) = r {
-                    if e == Error::from(EBADMSG) {
+                    if report && e == Error::from(EBADMSG) {
                         self.counters
                             .integrity_errors
                             .fetch_add(1, Ordering::Relaxed);
@@ -289,12 +297,16 @@ impl SectorCipher {
     }
 }
 
-/// Read path of a target with integrity metadata, in map context: read the
-/// sectors and their tuples into a buffer of pool pages, taken without
-/// waiting; if the pools run dry, from the work queue, waiting.
+/// Read path of a target with integrity metadata, in map context
+/// (dm-crypt's `kcryptd_io_read()`): a clone of the bio with its tags as
+/// the integrity payload, read into the bio's own pages, taken without
+/// waiting; if there is none, from the work queue, waiting. The data is
+/// checked and decrypted in place when it completes; a read that fails a
+/// tag there is read again into pool pages ([`recheck`]).
 pub(super) fn read_tagged(io: RcryptIo) {
-    match read_buffer(io, false) {
-        Ok(buf) => buf.submit(read_tagged_done),
+    let sector = io.target().dev_sector(io.state().sector);
+    match io.submit_clone(sector, false, read_tagged_done) {
+        Ok(()) => {}
         Err(Ok(io)) => io.queue(read_tagged_work),
         Err(Err(io)) => finish(io, BlkStatus::IOERR),
     }
@@ -302,83 +314,119 @@ pub(super) fn read_tagged(io: RcryptIo) {
 
 /// Work item: [`read_tagged`] where waiting is allowed.
 fn read_tagged_work(io: RcryptIo) {
-    match read_buffer(io, true) {
-        Ok(buf) => buf.submit(read_tagged_done),
-        Err(Ok(io) | Err(io)) => finish(io, BlkStatus::IOERR),
-    }
-}
-
-/// A buffer of pool pages for a read, directed at the device with the
-/// bio's tags as its integrity payload; `Err(Ok(io))`: the pools ran dry
-/// without waiting, `Err(Err(io))`: the read fails.
-fn read_buffer(io: RcryptIo, wait: bool) -> Result<RcryptBuf, Result<RcryptIo, RcryptIo>> {
-    let mut buf = match super::io::alloc_buffer(io, wait, !wait) {
-        Ok(b) => b,
-        Err(super::io::NoBuffer::Dry(io)) => return Err(Ok(io)),
-        Err(super::io::NoBuffer::Failed(io)) => return Err(Err(io)),
-    };
-    let seed = buf.io().target().dev_sector(buf.io().state().sector);
-    match buf.attach_tags(seed, wait) {
-        Ok(()) => Ok(buf),
-        Err(e) if e == ENOMEM && !wait => Err(Ok(buf.release())),
-        Err(_) => Err(Err(buf.release())),
+    let sector = io.target().dev_sector(io.state().sector);
+    if let Err(Ok(io) | Err(io)) = io.submit_clone(sector, true, read_tagged_done) {
+        finish(io, BlkStatus::IOERR);
     }
 }
 
 /// A tagged read completed (possibly in interrupt context): check and
-/// decrypt here, from the softirq work queue or from the target's.
-fn read_tagged_done(buf: RcryptBuf) {
-    let status = buf.buffer().status();
+/// decrypt in place here, from the softirq work queue or from the
+/// target's.
+fn read_tagged_done(io: RcryptIo, status: BlkStatus) {
     if !status.is_ok() {
-        return finish(buf.release(), status);
+        return finish(io, status);
     }
-    let t = buf.io().target();
-    match t.crypto_run(buf.io(), t.bh_reads) {
-        Run::Here => decrypt_tagged(buf),
-        Run::Bh => buf.queue_bh(decrypt_tagged_bh),
+    let t = io.target();
+    match t.crypto_run(&io, t.bh_reads) {
+        Run::Here => decrypt_tagged(io),
+        Run::Bh => io.queue_bh(decrypt_tagged_bh),
         Run::Queue => {
             t.backlog_add();
-            buf.queue(decrypt_tagged_queued);
+            io.queue(decrypt_tagged_queued);
         }
     }
 }
 
 /// Work item: [`decrypt_tagged`] for a read the work queue took.
-fn decrypt_tagged_queued(buf: RcryptBuf) {
-    buf.io().target().backlog_sub();
-    decrypt_tagged(buf);
+fn decrypt_tagged_queued(io: RcryptIo) {
+    io.target().backlog_sub();
+    decrypt_tagged(io);
 }
 
-/// Checks and decrypts a completed tagged read into the bio and ends it: a
-/// tag that does not verify fails the bio with a protection error
-/// (dm-crypt's `BLK_STS_PROTECTION` for `-EBADMSG`).
-fn decrypt_tagged(mut buf: RcryptBuf) {
-    let (p, out) = buf.parts_mut();
-    let r = p.target.convert_tagged(p, out, Direction::Decrypt);
-    finish(buf.release(), tagged_status(r));
+/// Checks and decrypts a completed tagged read in place and ends it
+/// (`kcryptd_crypt_read_convert()`); a tag that does not verify sends it to
+/// [`recheck`].
+fn decrypt_tagged(mut io: RcryptIo) {
+    let p = io.parts_mut();
+    let r = p.target.convert_tagged(p, None, Direction::Decrypt, false);
+    match r {
+        Ok(()) => finish(io, BlkStatus::OK),
+        Err(e) if e == Error::from(EBADMSG) => recheck(io),
+        Err(_) => finish(io, BlkStatus::IOERR),
+    }
 }
 
 /// Softirq work item: [`decrypt_tagged`] where the context may not sleep
 /// (dm-crypt's `kcryptd_crypt_read_convert()` from `system_bh_wq`). An
 /// operation an asynchronous transform queues is not waited for here: the
-/// read goes to the work queue, which waits for it and decrypts the read
-/// again from the start (its ciphertext is in the buffer, untouched), as
-/// it does for any other failure but a tag that does not verify.
-fn decrypt_tagged_bh(buf: RcryptBuf) {
-    let run = buf.run_atomic(
-        |p, out, area| {
+/// read goes to the work queue, which waits for it and then reads the bio
+/// again ([`recheck`]: part of it is decrypted in place already), as it does
+/// for a tag that does not verify or any other failure.
+fn decrypt_tagged_bh(io: RcryptIo) {
+    let run = io.run_atomic(
+        |p, area| {
             let t = p.target;
             let req = t.req_pool.get_atomic(area)?;
-            t.convert_tagged_with(req, p.bio, p.state, p.tags, out, Direction::Decrypt)
+            t.convert_tagged_with(req, p.bio, p.state, p.tags, None, Direction::Decrypt, false)
         },
-        decrypt_tagged,
+        recheck,
     );
-    let Some((buf, r)) = run else { return };
+    let Some((io, r)) = run else { return };
     match r {
-        Ok(()) => finish(buf.release(), BlkStatus::OK),
-        Err(e) if e == Error::from(EBADMSG) => finish(buf.release(), BlkStatus::PROTECTION),
-        Err(_) => buf.queue(decrypt_tagged),
+        Ok(()) => finish(io, BlkStatus::OK),
+        Err(_) => recheck(io),
     }
+}
+
+/// dm-crypt's `aead_recheck`: a read whose in-place check failed (or
+/// could not finish) is read again from the work queue, into a buffer of
+/// pool pages nobody else can write (an `O_DIRECT` caller may write into
+/// its own pages during the read, which the first check cannot tell from a
+/// bad tag), and checked and decrypted from there into the bio's pages;
+/// the tags are read again with it. Only a tag that fails there is
+/// reported and counted, and fails the bio.
+fn recheck(io: RcryptIo) {
+    let t = io.target();
+    t.counters
+        .integrity_rechecks
+        .fetch_add(1, Ordering::Relaxed);
+    io.queue(recheck_work);
+}
+
+/// Work item: [`recheck`]'s read, waiting for the buffer.
+fn recheck_work(io: RcryptIo) {
+    let mut buf = match super::io::alloc_buffer(io, true, false) {
+        Ok(b) => b,
+        Err(super::io::NoBuffer::Dry(io) | super::io::NoBuffer::Failed(io)) => {
+            return finish(io, BlkStatus::IOERR)
+        }
+    };
+    let seed = buf.io().target().dev_sector(buf.io().state().sector);
+    match buf.attach_tags(seed, true) {
+        Ok(()) => buf.submit(recheck_done),
+        Err(_) => finish(buf.release(), BlkStatus::IOERR),
+    }
+}
+
+/// [`recheck`]'s read completed: check and decrypt from the work queue.
+fn recheck_done(buf: RcryptBuf) {
+    let status = buf.buffer().status();
+    if !status.is_ok() {
+        return finish(buf.release(), status);
+    }
+    buf.queue(recheck_decrypt);
+}
+
+/// Work item: checks and decrypts [`recheck`]'s buffer into the bio and
+/// ends it: a tag that does not verify fails the bio with a protection
+/// error (dm-crypt's `BLK_STS_PROTECTION` for `-EBADMSG`).
+fn recheck_decrypt(mut buf: RcryptBuf) {
+    let (p, out) = buf.parts_mut();
+    let r = p
+        .target
+        .convert_tagged(p, Some(out), Direction::Decrypt, true);
+    finish(buf.release(), tagged_status(r));
 }
 
 /// The status of a tagged read after [`Rcrypt::convert_tagged`].

@@ -201,8 +201,8 @@ impl Rcrypt {
             min_not_zero(params::max_read_size(), DEFAULT_MAX_IO_SIZE)
         };
         // (rcrypt also limits the reads of a target with metadata and no
-        // `integrity:` option, `random` alone: they go through a buffer of
-        // pool pages.)
+        // `integrity:` option, `random` alone: a read whose in-place check
+        // fails is read again through a buffer of pool pages.)
         if write || self.integrity.is_some() || self.tags.is_some() {
             val = val.min(params::BIO_MAX_VECS * params::PAGE_SIZE);
         }
@@ -427,7 +427,7 @@ fn decrypt_work(mut io: RcryptIo) {
 
 /// `crypt_alloc_buffer()`: `io` with a buffer, a bio for the target's
 /// device with pool pages for all the data of the write (or, for a read of
-/// a target with integrity metadata, for the data to read; see
+/// a target with integrity metadata, for the data to read again; see
 /// [`Rcrypt::fill_write_buffer`] for `wait`). `in_map`: called from `map`,
 /// where even a bio from the bio set is not waited for (a small write's bio
 /// lives in the per-bio data and needs none). A write's integrity tags
@@ -499,7 +499,7 @@ fn encrypt_and_submit(mut buf: RcryptBuf, queued: bool) {
     let (p, out) = buf.parts_mut();
     let t = p.target;
     let r = if t.tags.is_some() {
-        t.convert_tagged(p, out, Direction::Encrypt)
+        t.convert_tagged(p, Some(out), Direction::Encrypt, true)
     } else {
         t.convert(p, Direction::Encrypt, Some(out))
     };

@@ -25,6 +25,9 @@ pub(super) struct Counters {
     /// Sectors whose integrity tag did not verify (shown for targets with
     /// integrity metadata).
     pub(super) integrity_errors: AtomicU64,
+    /// Tagged reads read again into pool pages because their in-place
+    /// check failed or could not finish (dm-crypt's `aead_recheck`).
+    pub(super) integrity_rechecks: AtomicU64,
     /// Reads and writes whose crypto ran inline / on the work queue.
     pub(super) inline_ios: AtomicU64,
     pub(super) queued_ios: AtomicU64,
@@ -50,8 +53,9 @@ impl Rcrypt {
             ));
             if self.tags.is_some() {
                 out.emit(format_args!(
-                    "integrity_errors={} ",
-                    c.integrity_errors.load(Ordering::Relaxed)
+                    "integrity_errors={} integrity_rechecks={} ",
+                    c.integrity_errors.load(Ordering::Relaxed),
+                    c.integrity_rechecks.load(Ordering::Relaxed)
                 ));
             }
             out.emit(format_args!(
