@@ -391,7 +391,8 @@ impl Bio {
     }
 
     /// Releases a bio this code allocated (`bio_put`). Only for a bio from
-    /// [`BioSet::alloc_bio`]: one that device-mapper lent to a map function
+    /// [`BioSet::alloc_bio`] or [`BioSet::alloc_clone`]: one that
+    /// device-mapper lent to a map function
     /// is device-mapper's to free (the type does not tell them apart).
     pub(crate) fn put(self) {
         // SAFETY: `bio_put` drops the holder's reference: `ptr` is valid (type
@@ -707,7 +708,7 @@ pub(crate) struct BioSet {
 // SAFETY: A bio set is not tied to the thread that made it: any thread may
 // allocate from it or exit it.
 unsafe impl Send for BioSet {}
-// SAFETY: `&BioSet` only allocates bios (`alloc_bio`), which
+// SAFETY: `&BioSet` only allocates bios (`alloc_bio`, `alloc_clone`), which
 // `bio_alloc_bioset` allows from any number of threads at once (its
 // mempools have their own lock).
 unsafe impl Sync for BioSet {}

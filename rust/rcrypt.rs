@@ -263,6 +263,7 @@ impl TargetOperations for Rcrypt {
         let state = IoState {
             sector: target.offset_of(bio.sector()),
             chosen: Cell::new(None),
+            stopped: Cell::new(0),
         };
         let mut io = match RcryptIo::new(target, bio, self, state) {
             Ok(io) => io,

@@ -218,17 +218,20 @@ impl InFlight {
     }
 
     /// Waits for the operation left in flight, if any, wipes the buffers it
-    /// used and forgets it: afterwards the area may be used again. Process
-    /// context only (it sleeps) when an operation is in flight.
-    pub(crate) fn settle(&self) {
-        let Some(op) = self.op.take() else { return };
+    /// used and forgets it: afterwards the area may be used again. Returns
+    /// the operation's result (`Ok` if there was none). Process context
+    /// only (it sleeps) when an operation is in flight.
+    pub(crate) fn settle(&self) -> Result {
+        let Some(op) = self.op.take() else {
+            return Ok(());
+        };
         // SAFETY: `crypto_wait_req` waits for the completion of the
         // operation that returned `err` on the request whose wait is
         // `wait`: that wait lies in the area, valid and untouched until now
         // (type invariant), initialised when the request started and
         // given to the operation. The caller's context may sleep (this
         // function's contract).
-        unsafe { bindings::rcrypt_crypto_wait_req(op.err, op.wait.as_ptr()) };
+        let r = unsafe { bindings::rcrypt_crypto_wait_req(op.err, op.wait.as_ptr()) };
         if op.bufs_len != 0 {
             // SAFETY: The request's buffers, `bufs_len` bytes in the area
             // (type invariant), which the operation, now over, no longer
@@ -237,6 +240,7 @@ impl InFlight {
             // request hands out only empty slices (its limits are zero).
             unsafe { bindings::rcrypt_memzero_explicit(op.bufs.as_ptr().cast(), op.bufs_len) };
         }
+        kernel::error::to_result(r)
     }
 }
 

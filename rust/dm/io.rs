@@ -65,6 +65,8 @@ pub(super) struct PerBio<T: IoTarget, S> {
     pub(super) saved_cursor: Option<SavedPosition>,
     /// `Io::submit_clone`: the completion step.
     pub(super) clone_fn: Option<fn(Io<T, S>, BlkStatus)>,
+    /// `Io::run_atomic`: the step after an operation left in flight.
+    pub(super) resume_fn: Option<fn(Io<T, S>, Result)>,
     /// `BufferedIo`: the completion step and the pool's identity.
     pub(super) buf_fn: Option<fn(BufferedIo<T, S>)>,
     pub(super) clone_pool: *mut crate::bio::PoolInner,
@@ -78,9 +80,8 @@ pub(super) struct PerBio<T: IoTarget, S> {
     /// carries to the device ([`BufferedIo::attach_tags`]).
     pub(super) tags: Option<TagBuf>,
     /// A crypto operation left in flight in the area after this structure
-    /// ([`Io::run_atomic`]); set only while the
-    /// I/O is queued on the target's work queue, whose work step
-    /// (`work_trampoline`) settles it first.
+    /// ([`Io::run_atomic`]); set only while the I/O is queued on the
+    /// target's work queue for `Io::settled`, which settles it first.
     pub(super) in_flight: InFlight,
     pub(super) sorted: Opaque<SortedBio>,
     /// The write buffer's bio and its vectors when it fits here
@@ -197,6 +198,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
                 saved_private: core::ptr::null_mut(),
                 saved_cursor: None,
                 clone_fn: None,
+                resume_fn: None,
                 buf_fn: None,
                 clone_pool: core::ptr::null_mut(),
                 buf_cursor: None,
@@ -307,12 +309,12 @@ impl<T: IoTarget, S: Send> Io<T, S> {
     /// of the parts is empty), whose request does not wait for an
     /// asynchronous transform. If `f` leaves an operation in flight there,
     /// this I/O goes to the target's work queue, where the operation is
-    /// waited for and then `resume` runs with the I/O (`None`); else the
-    /// I/O comes back with `f`'s result.
+    /// waited for and then `resume` runs with the I/O and the operation's
+    /// result (`None`); else the I/O comes back with `f`'s result.
     pub(crate) fn run_atomic<R>(
         mut self,
         f: impl FnOnce(IoParts<'_, T, S>, crate::crypto::AtomicArea<'_>) -> R,
-        resume: fn(Io<T, S>),
+        resume: fn(Io<T, S>, Result),
     ) -> Option<(Self, R)> {
         let (r, left) = {
             let (mut parts, in_flight) = self.parts_in_flight();
@@ -322,7 +324,7 @@ impl<T: IoTarget, S: Send> Io<T, S> {
             // in flight (checked below, once `f` has returned and its
             // borrows have ended), this I/O goes to the target's work queue,
             // whose step settles the record before anything else
-            // (`work_trampoline`); until then nothing uses the area: this
+            // (`settled`); until then nothing uses the area: this
             // `Io` is given up to the queue, so its bio and per-bio data stay
             // alive and untouched, and the target keeps the transforms
             // (`IoTarget`'s safety requirement: the operation uses this I/O's
@@ -336,10 +338,26 @@ impl<T: IoTarget, S: Send> Io<T, S> {
             (r, in_flight.is_set())
         };
         if left {
-            self.queue_on(resume, false);
+            // SAFETY: `p` points to the initialised per-bio data, which only
+            // this `Io` reaches (type invariant).
+            unsafe { self.p.as_mut() }.resume_fn = Some(resume);
+            self.queue_on(Self::settled, false);
             return None;
         }
         Some((self, r))
+    }
+
+    /// The work step of [`Self::run_atomic`] (on the target's work queue, in
+    /// process context): waits for the operation left in flight, then runs
+    /// the resume step with its result.
+    fn settled(mut io: Io<T, S>) {
+        // SAFETY: `p` points to the initialised per-bio data, which only this
+        // `Io` reaches (type invariant).
+        let pb = unsafe { io.p.as_mut() };
+        let r = pb.in_flight.settle();
+        if let Some(resume) = pb.resume_fn.take() {
+            resume(io, r);
+        }
     }
 
     /// [`Self::queue`], or with `bh` on the system's softirq work queue
@@ -395,11 +413,6 @@ impl<T: IoTarget, S: Send> Io<T, S> {
         // that `queue_on` forgot (the caller's guarantee), which nothing else
         // reaches until that `Io` is rebuilt below.
         let (f, size) = unsafe { ((*p).work_fn.take(), (*p).size) };
-        // A crypto operation left in flight by `run_atomic` (which queues on
-        // the target's work queue, in process context: this may sleep then)
-        // is waited for before anything else.
-        // SAFETY: As just above, `p` is the initialised per-bio data.
-        unsafe { (*p).in_flight.settle() };
         let Some(f) = f else { return };
         // SAFETY: `p` is the start of the `size` bytes of per-bio data of a
         // bio device-mapper passed to a map function (type invariants of the

@@ -148,15 +148,19 @@ impl Rcrypt {
     /// `crypt_convert()` for a target with integrity metadata: encrypts the
     /// bio's sectors into the buffer `out` and fills their tuples, or
     /// decrypts them (read from the device with their tuples) from `out`,
-    /// or in place without it, checking each tag. `Err(EBADMSG)` names no
-    /// sector; with `report`, the failing one was reported (rate-limited)
-    /// and counted (dm-crypt reports only the recheck's failures).
+    /// or in place without it, checking each tag; from the encryption
+    /// sector of index `from` on (those before are done). `Err(EBADMSG)`
+    /// names no sector; with `report`, the failing one was reported
+    /// (rate-limited) and counted (dm-crypt reports only the recheck's
+    /// failures). On an error, the index of the sector it came from is in
+    /// the state (`stopped`).
     pub(super) fn convert_tagged(
         &self,
         p: dm::IoParts<'_, Rcrypt, IoState>,
         out: Option<&Bio>,
         dir: Direction,
         report: bool,
+        from: u32,
     ) -> Result {
         let dm::IoParts {
             bio,
@@ -166,7 +170,7 @@ impl Rcrypt {
             ..
         } = p;
         let req = self.req_pool.get(area)?;
-        self.convert_tagged_with(req, bio, state, tags, out, dir, report)
+        self.convert_tagged_with(req, bio, state, tags, out, dir, report, from)
     }
 
     /// [`Self::convert_tagged`] with the request `req`.
@@ -180,6 +184,7 @@ impl Rcrypt {
         out: Option<&Bio>,
         dir: Direction,
         report: bool,
+        from: u32,
     ) -> Result {
         let ti = self.tags.as_ref().ok_or(EINVAL)?;
         let tfms = self.cipher.tfms.enter().ok_or(EIO)?;
@@ -191,7 +196,7 @@ impl Rcrypt {
         // The sector relative to the target (the AEAD's associated data)
         // and with iv_offset (the IV generators').
         let mut sector = state.sector;
-        let mut index = 0usize;
+        let mut index = 0u32;
         let mut cursor = bio.cursor();
         let mut out = out.map(|o| (o, o.cursor()));
         let mut left = bio.size() & !mask;
@@ -210,29 +215,30 @@ impl Rcrypt {
             let len = src.len();
             let mut off = 0;
             while off < len {
-                let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
-                let from = index.checked_mul(tuple).ok_or(EIO)?;
-                let t = tags.bytes_mut(from, tuple).ok_or(EIO)?;
-                let cc_sector = sector.wrapping_add(self.iv_offset);
-                let r = self
-                    .cipher
-                    .crypt_tagged(&tfms, &mut req, dir, cc_sector, sector, s, d, t, ti);
-                if let Err(e) = r {
-                    if report && e == Error::from(EBADMSG) {
-                        self.counters
-                            .integrity_errors
-                            .fetch_add(1, Ordering::Relaxed);
-                        dm::integrity_error(bio, sector);
+                // (Sectors before `from` were done by an earlier pass.)
+                if index >= from {
+                    state.stopped.set(index);
+                    let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
+                    let at = (index as usize).checked_mul(tuple).ok_or(EIO)?;
+                    let t = tags.bytes_mut(at, tuple).ok_or(EIO)?;
+                    let cc_sector = sector.wrapping_add(self.iv_offset);
+                    let r = self
+                        .cipher
+                        .crypt_tagged(&tfms, &mut req, dir, cc_sector, sector, s, d, t, ti);
+                    if let Err(e) = r {
+                        if report && e == Error::from(EBADMSG) {
+                            self.counters
+                                .integrity_errors
+                                .fetch_add(1, Ordering::Relaxed);
+                            dm::integrity_error(bio, sector);
+                        }
+                        return Err(e);
                     }
-                    return Err(e);
                 }
                 sector = sector.wrapping_add(step);
                 index = index.wrapping_add(1);
-                // `src.sub(off, ss)` succeeded: `off + ss <= len`.
-                #[allow(clippy::arithmetic_side_effects)]
-                {
-                    off += ss;
-                }
+                // `len` is whole sectors: `off + ss <= len`.
+                off = off.saturating_add(ss);
             }
             left = left.saturating_sub(len);
             if left > 0 {
@@ -347,9 +353,16 @@ fn decrypt_tagged_queued(io: RcryptIo) {
 /// Checks and decrypts a completed tagged read in place and ends it
 /// (`kcryptd_crypt_read_convert()`); a tag that does not verify sends it to
 /// [`recheck`].
-fn decrypt_tagged(mut io: RcryptIo) {
+fn decrypt_tagged(io: RcryptIo) {
+    decrypt_tagged_from(io, 0);
+}
+
+/// [`decrypt_tagged`] from the encryption sector of index `from` on.
+fn decrypt_tagged_from(mut io: RcryptIo, from: u32) {
     let p = io.parts_mut();
-    let r = p.target.convert_tagged(p, None, Direction::Decrypt, false);
+    let r = p
+        .target
+        .convert_tagged(p, None, Direction::Decrypt, false, from);
     match r {
         Ok(()) => finish(io, BlkStatus::OK),
         Err(e) if e == Error::from(EBADMSG) => recheck(io),
@@ -360,27 +373,46 @@ fn decrypt_tagged(mut io: RcryptIo) {
 /// Softirq work item: [`decrypt_tagged`] where the context may not sleep
 /// (dm-crypt's `kcryptd_crypt_read_convert()` from `system_bh_wq`). An
 /// operation an asynchronous transform queues is not waited for here: the
-/// read goes to the work queue, which waits for it and then reads the bio
-/// again ([`recheck`]: part of it is decrypted in place already), as it does
-/// for a tag that does not verify or any other failure.
+/// read goes to the work queue, which waits for it and goes on from the
+/// next sector ([`resume_tagged`]).
 fn decrypt_tagged_bh(io: RcryptIo) {
     let run = io.run_atomic(
         |p, area| {
             let t = p.target;
             let req = t.req_pool.get_atomic(area)?;
-            t.convert_tagged_with(req, p.bio, p.state, p.tags, None, Direction::Decrypt, false)
+            let (bio, state, tags) = (p.bio, p.state, p.tags);
+            t.convert_tagged_with(req, bio, state, tags, None, Direction::Decrypt, false, 0)
         },
-        recheck,
+        resume_tagged,
     );
     let Some((io, r)) = run else { return };
     match r {
         Ok(()) => finish(io, BlkStatus::OK),
+        // A tag that failed, or any other failure (rare: the request fits
+        // the per-bio area, or the target would not check reads here),
+        // after which the sector it stopped at may be half done.
         Err(_) => recheck(io),
     }
 }
 
-/// dm-crypt's `aead_recheck`: a read whose in-place check failed (or
-/// could not finish) is read again from the work queue, into a buffer of
+/// Work step after an operation left in flight in softirq context
+/// ([`decrypt_tagged_bh`]) completed with `r`: the sectors before it are
+/// decrypted in place, and so is its sector if `r` is `Ok`; the read goes on
+/// from the next one (as dm-crypt's `kcryptd_async_done` continues the
+/// bio), or is checked again ([`recheck`]) if the tag failed.
+fn resume_tagged(io: RcryptIo, r: Result) {
+    match r {
+        Ok(()) => {
+            let from = io.state().stopped.get().wrapping_add(1);
+            decrypt_tagged_from(io, from);
+        }
+        Err(e) if e == Error::from(EBADMSG) => recheck(io),
+        Err(_) => finish(io, BlkStatus::IOERR),
+    }
+}
+
+/// dm-crypt's `aead_recheck`: a read whose in-place check failed is read
+/// again from the work queue, into a buffer of
 /// pool pages nobody else can write (an `O_DIRECT` caller may write into
 /// its own pages during the read, which the first check cannot tell from a
 /// bad tag), and checked and decrypted from there into the bio's pages;
@@ -425,7 +457,7 @@ fn recheck_decrypt(mut buf: RcryptBuf) {
     let (p, out) = buf.parts_mut();
     let r = p
         .target
-        .convert_tagged(p, Some(out), Direction::Decrypt, true);
+        .convert_tagged(p, Some(out), Direction::Decrypt, true, 0);
     finish(buf.release(), tagged_status(r));
 }
 

@@ -54,11 +54,14 @@ pub(super) enum Run {
     Queue,
 }
 
-/// Per-bio state: the bio's first sector relative to the target, and the
-/// epoch tag of the adaptive engine's choice for it, if it made one.
+/// Per-bio state: the bio's first sector relative to the target, the
+/// epoch tag of the adaptive engine's choice for it, if it made one, and
+/// (reads with integrity metadata) the index of the encryption sector a
+/// check in place stopped at.
 pub(super) struct IoState {
     pub(super) sector: u64,
     pub(super) chosen: Cell<Option<Tag>>,
+    pub(super) stopped: Cell<u32>,
 }
 
 /// A bio in flight through the target.
@@ -499,7 +502,7 @@ fn encrypt_and_submit(mut buf: RcryptBuf, queued: bool) {
     let (p, out) = buf.parts_mut();
     let t = p.target;
     let r = if t.tags.is_some() {
-        t.convert_tagged(p, Some(out), Direction::Encrypt, true)
+        t.convert_tagged(p, Some(out), Direction::Encrypt, true, 0)
     } else {
         t.convert(p, Direction::Encrypt, Some(out))
     };

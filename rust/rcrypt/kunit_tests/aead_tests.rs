@@ -312,7 +312,13 @@ pub(super) fn aead_atomic_in_flight(test: &mut Test) {
         let r = decrypt(&mut req);
         kunit_expect!(test, r == Err(EINVAL), "cryptd: spent request ran: {:?}", r);
     }
-    in_flight.settle();
+    let r = in_flight.settle();
+    kunit_expect!(
+        test,
+        r.is_ok(),
+        "cryptd: the decryption left in flight failed: {:?}",
+        r
+    );
     kunit_expect!(test, !in_flight.is_set());
     kunit_expect!(
         test,
