@@ -537,11 +537,7 @@ impl Bio {
         seed: u64,
         wait: bool,
     ) -> Result {
-        let gfp = if wait {
-            bindings::RCRYPT_GFP_NOIO
-        } else {
-            bindings::RCRYPT_GFP_NOWAIT
-        };
+        let gfp = io_gfp(wait);
         // SAFETY: The helper allocates a payload for the bio, a valid bio
         // not in flight with none yet (type invariant; the caller's
         // guarantee), and adds `buf` to it, `len` bytes of kmalloc memory
@@ -695,6 +691,17 @@ fn for_each_in_page(offset: usize, len: usize, mut f: impl FnMut(usize, usize, u
     }
 }
 
+/// The allocation flags of the I/O path: GFP_NOIO where waiting is
+/// allowed (`wait`), else GFP_NOWAIT (in `map`, where bios of the same set
+/// may wait on the submitter's bio list).
+fn io_gfp(wait: bool) -> bindings::gfp_t {
+    if wait {
+        bindings::RCRYPT_GFP_NOIO
+    } else {
+        bindings::RCRYPT_GFP_NOWAIT
+    }
+}
+
 /// A bio set (`struct bio_set`) for clones and write buffers.
 ///
 /// # Invariants
@@ -753,11 +760,7 @@ impl BioSet {
         like: &Bio,
         wait: bool,
     ) -> Result<Bio> {
-        let gfp = if wait {
-            bindings::RCRYPT_GFP_NOIO
-        } else {
-            bindings::RCRYPT_GFP_NOWAIT
-        };
+        let gfp = io_gfp(wait);
         // SAFETY: `bio_alloc_bioset` needs an initialised bio set and a valid
         // block device (which the bio keeps: see `Bio::set_dev`): `bs` is
         // initialised until `drop` (type invariant), and `dev` is valid
@@ -787,11 +790,7 @@ impl BioSet {
         src: &Bio,
         wait: bool,
     ) -> Result<Bio> {
-        let gfp = if wait {
-            bindings::RCRYPT_GFP_NOIO
-        } else {
-            bindings::RCRYPT_GFP_NOWAIT
-        };
+        let gfp = io_gfp(wait);
         // SAFETY: `bio_alloc_clone` needs an initialised bio set, a valid
         // block device and a valid source bio whose segments outlive the
         // clone: `bs` is initialised until `drop` (type invariant), `dev` is
