@@ -26,10 +26,11 @@ use kernel::types::Opaque;
 ///
 /// A crypto operation the target leaves in flight in [`Io::run_atomic`]
 /// (through the [`crate::crypto::AtomicArea`] it is given there) uses no
-/// page ranges but those of that I/O's bio, and only transforms that stay allocated, with their keys
-/// unchanged, while any bio of the target is in flight; and once an
-/// operation fails with `EINPROGRESS` there (left in flight), the target
-/// reads and writes none of those pages before `run_atomic` returns.
+/// page ranges but those of that I/O's bio, and only transforms that stay
+/// allocated, with their keys unchanged, while any bio of the target is in
+/// flight; and once an operation fails with `EINPROGRESS` there (left in
+/// flight), the target reads and writes none of those pages before
+/// `run_atomic` returns.
 pub(crate) unsafe trait IoTarget: Sync {
     /// The device under the target ([`Io::submit_to`], [`Io::with_buffer`]).
     fn device(&self) -> &TargetDevice;
