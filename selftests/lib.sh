@@ -67,6 +67,25 @@ integrity_dev() {
 		dmsetup mknodes && echo "$_len"
 }
 
+# odirect_setup: F is dmfuzz, and odirect r|w DEV FILE OFFSET does one
+# O_DIRECT read or write of FILE's size at byte OFFSET, from a page-aligned
+# buffer (busybox's dd falls back to the page cache where an O_DIRECT
+# transfer fails with EINVAL, and a page-cache read of a sector reads its
+# whole page); it prints ok or the errno's name.
+odirect_setup() {
+	F=$SELFTESTS/.build/dmfuzz
+	[ -x "$F" ] || die "no dmfuzz (selftests/tools/build)"
+}
+odirect() { $F odirect "$1" "$2" "$3" 0 "$4"; }
+
+# counters_on: rcrypt's INFO counters shown (P is the parameter,
+# counters_was what it held, to be put back at the end).
+counters_on() {
+	P=/sys/module/dm_rcrypt/parameters/info_counters
+	counters_was=$(cat $P)
+	echo Y >$P
+}
+
 # fault_setup: for the fault-injection tests (54, 63): D is debugfs, F is
 # dmfuzz (which scopes the injection to its own syscalls with make-it-fail),
 # STRIDE the constructor sweep's stride (stress.conf may change it); then

@@ -152,8 +152,8 @@ impl Rcrypt {
     /// sector of index `from` on (those before are done). `Err(EBADMSG)`
     /// names no sector; with `report`, the failing one was reported
     /// (rate-limited) and counted (dm-crypt reports only the recheck's
-    /// failures). On an error, the index of the sector it came from is in
-    /// the state (`stopped`).
+    /// failures). On an error of a sector's operation, the index of that
+    /// sector is in the state (`stopped`).
     pub(super) fn convert_tagged(
         &self,
         p: dm::IoParts<'_, Rcrypt, IoState>,
@@ -217,7 +217,6 @@ impl Rcrypt {
             while off < len {
                 // (Sectors before `from` were done by an earlier pass.)
                 if index >= from {
-                    state.stopped.set(index);
                     let (s, d) = (src.sub(off, ss).ok_or(EIO)?, dst.sub(off, ss).ok_or(EIO)?);
                     let at = (index as usize).checked_mul(tuple).ok_or(EIO)?;
                     let t = tags.bytes_mut(at, tuple).ok_or(EIO)?;
@@ -226,6 +225,9 @@ impl Rcrypt {
                         .cipher
                         .crypt_tagged(&tfms, &mut req, dir, cc_sector, sector, s, d, t, ti);
                     if let Err(e) = r {
+                        // (Where a read checked in softirq context goes on
+                        // after an operation left in flight.)
+                        state.stopped.set(index);
                         if report && e == Error::from(EBADMSG) {
                             self.counters
                                 .integrity_errors

@@ -16,23 +16,14 @@
 #    read, those three read back changed, and identically through both.
 . "$SELFTESTS/lib.sh"
 ramdisks
-F=$SELFTESTS/.build/dmfuzz
-[ -x $F ] || die "no dmfuzz (selftests/tools/build)"
-P=/sys/module/dm_rcrypt/parameters/info_counters
-counters_was=$(cat $P)
-echo Y >$P
+odirect_setup
+counters_on
 bad=0 n=0
 fail() { echo "$desc: $*"; bad=$((bad + 1)); }
 RAW=/dev/ram2 BASE=32
 # The first 16 MiB of the ramdisk hold dm-integrity's superblock, journal
 # area, the first tag run and the start of the first data area.
 snap() { dd if=$RAW of="$1" bs=1M count=16 iflag=direct 2>/dev/null; }
-
-# odirect r|w DEV FILE OFFSET: one O_DIRECT read or write of FILE's size at
-# byte OFFSET, from a page-aligned buffer (busybox's dd falls back to the
-# page cache where an O_DIRECT transfer fails with EINVAL, and a page-cache
-# read of a sector reads its whole page); prints ok or the errno's name.
-odirect() { $F odirect "$1" "$2" "$3" 0 "$4"; }
 
 # flip OFFSET: one byte of the ramdisk changed, written back as the whole
 # 4 KiB page (O_DIRECT, nothing cached above it).

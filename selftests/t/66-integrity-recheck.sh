@@ -16,14 +16,10 @@
 # reads back.
 . "$SELFTESTS/lib.sh"
 ramdisks
-F=$SELFTESTS/.build/dmfuzz
-[ -x $F ] || die "no dmfuzz (selftests/tools/build)"
-P=/sys/module/dm_rcrypt/parameters/info_counters
-counters_was=$(cat $P)
-echo Y >$P
+odirect_setup
+counters_on
 bad=0
 fail() { echo "$*"; bad=$((bad + 1)); }
-odirect() { $F odirect "$1" "$2" "$3" 0 "$4"; }
 RAW=/dev/ram3 N=128
 sz=$(blockdev --getsz $RAW)
 dmsetup create rl --table "0 $sz linear $RAW 0" && dmsetup mknodes || die "linear"
